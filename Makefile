@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test install install-dev db lint bench screenshots browsers clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## db: create the schema and load the sample data if the database is empty
+db: install
+	$(PY) -m civdata init-db
+	$(PY) -m civdata load-sample --if-empty
+
+## run: install, create the database from the sample if there is none, serve on :8501
+run: db
+	$(PY) -m streamlit run dashboard.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+## browsers: use Debian's chromium, else try Playwright's download, else the browser tests skip
+browsers: install-dev
+	@if [ -x /usr/bin/chromium ]; then echo "browser tests: /usr/bin/chromium"; \
+	else $(PY) -m playwright install chromium >/dev/null 2>&1 \
+		&& echo "browser tests: Playwright's chromium" \
+		|| echo "browser tests: no Chromium (install the Debian package chromium); they will skip"; fi
+
+## test: install the dev requirements and run every test
+test: install-dev browsers
+	$(PY) -m pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+## bench: print performance figures (never asserted in tests)
+bench: install-dev
+	$(PY) scripts/bench.py
+
+## screenshots: one PNG per page into docs/screenshots/
+screenshots: install-dev
+	$(PY) scripts/screenshots.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,7 @@
+"""python -m civdata: the command line."""
+
+import sys
+
+from civdata.cli import main
+
+sys.exit(main())

@@ -1,0 +1,110 @@
+"""The command line: init-db, load-sample, info, and user administration."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import date
+
+from civdata import auth, sample
+from civdata.config import database_url_from_env
+from civdata.db import make_engine, session_scope
+from civdata.errors import CivDataError
+from civdata.schema import init_db
+
+CLI_ADMIN = auth.Actor(username="cli", role="admin", display_name="command line")
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand."""
+    p = argparse.ArgumentParser(prog="python -m civdata", description="Civilized City Dashboard data tools")
+    p.add_argument("--database-url", default=None, help="overrides CIVDATA_DATABASE_URL")
+    p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of messages")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-db", help="create the tables")
+    ls = sub.add_parser("load-sample", help="load the sample data set")
+    ls.add_argument("--as-of", type=date.fromisoformat, default=None,
+                    help="the day that plays the article's 2022-08-05 (default: today)")
+    ls.add_argument("--replace", action="store_true", help="replace the data already there")
+    ls.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    sub.add_parser("info", help="rows per table")
+    au = sub.add_parser("add-user", help="create an account")
+    au.add_argument("username")
+    au.add_argument("--role", required=True, choices=["leader", "office", "subdistrict", "market", "admin"])
+    au.add_argument("--subdistrict", default=None, help="subdistrict code (role subdistrict)")
+    au.add_argument("--name", default=None, help="display name")
+    au.add_argument("--email", default=None, help="e-mail for single sign-on")
+    au.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    sp = sub.add_parser("set-password", help="set an account's password")
+    sp.add_argument("username")
+    sp.add_argument("--password-stdin", action="store_true")
+    sub.add_parser("list-users", help="list accounts")
+    du = sub.add_parser("disable-user", help="disable an account")
+    du.add_argument("username")
+    return p
+
+
+def _read_password(from_stdin: bool) -> str:
+    """Return a password from stdin or an interactive prompt (asked twice)."""
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("passwords differ")
+    return first
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the exit code (0 success, 1 refused, 2 usage)."""
+    args = _parser().parse_args(argv)
+    url = args.database_url or database_url_from_env()
+    engine = make_engine(url)
+    try:
+        if args.command == "init-db":
+            created = init_db(engine)
+            print(f"schema ready ({len(created)} tables created)")
+            return 0
+        init_db(engine)
+        with session_scope(engine) as session:
+            return _run(args, session)
+    except CivDataError as err:
+        print(f"error: {err.message(args.lang)}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+
+
+def _run(args: argparse.Namespace, session) -> int:  # noqa: ANN001
+    """Run a command that needs a session."""
+    if args.command == "load-sample":
+        if args.if_empty and not sample.database_is_empty(session):
+            print("database already holds data; nothing loaded")
+            return 0
+        as_of = args.as_of or date.today()
+        counts = sample.load_sample(session, as_of=as_of, replace=args.replace)
+        print(f"sample loaded as of {as_of.isoformat()}")
+        _print_counts(counts)
+    elif args.command == "info":
+        _print_counts(sample.table_counts(session))
+    elif args.command == "add-user":
+        password = _read_password(args.password_stdin)
+        auth.create_user(session, CLI_ADMIN, args.username, password, args.role,
+                         args.subdistrict, args.name, args.email)
+        print(f"user {args.username} created")
+    elif args.command == "set-password":
+        auth.set_password(session, CLI_ADMIN, args.username, _read_password(args.password_stdin))
+        print(f"password of {args.username} set")
+    elif args.command == "list-users":
+        print(auth.users_table(session).to_string(index=False))
+    elif args.command == "disable-user":
+        auth.set_user_active(session, CLI_ADMIN, args.username, False)
+        print(f"user {args.username} disabled")
+    return 0
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    """Print 'table: rows' lines."""
+    width = max(len(k) for k in counts)
+    for name, n in counts.items():
+        print(f"{name:<{width}}  {n}")

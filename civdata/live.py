@@ -1,0 +1,35 @@
+"""When data last changed: every write marks its domain; live panels poll the marks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civdata.clock import now_local
+from civdata.models import DataChange
+
+DOMAINS = ("sites", "problems", "renovation", "markets", "volunteers", "meetings", "users",
+           "settings")
+
+
+def mark_changed(session: Session, domain: str) -> None:
+    """Record that domain ('all' for every domain) changed now."""
+    now = now_local()
+    for name in DOMAINS if domain == "all" else (domain,):
+        row = session.get(DataChange, name)
+        if row is None:
+            session.add(DataChange(domain=name, changed_at=now, counter=1))
+        else:
+            row.changed_at = now
+            row.counter = row.counter + 1
+    session.flush()
+
+
+def last_change(session: Session) -> tuple[datetime | None, int]:
+    """Return (latest change time, sum of change counters) over every domain."""
+    row = session.execute(
+        select(func.max(DataChange.changed_at), func.coalesce(func.sum(DataChange.counter), 0))
+    ).one()
+    return row[0], int(row[1])

@@ -1,0 +1,123 @@
+"""Pure functions: progress weights, plans, the subdistrict index (CityScore style), changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+INDEX_CAP = 1.25
+WEIGHT_COLUMN = {
+    "old_compound": "floor_area_m2",
+    "back_street": "length_m",
+    "boutique_street": "length_m",
+    "key_road": "length_m",
+}
+PROGRAMME_ORDER = [("old_compound", 1), ("old_compound", 2), ("back_street", 1),
+                   ("back_street", 2), ("boutique_street", 1), ("key_road", 1)]
+
+
+def planned_percent(start: date | None, end: date | None, day: date) -> float:
+    """Return the planned percent complete on day for a straight-line plan from start to end."""
+    if start is None or end is None:
+        return 0.0
+    if day <= start:
+        return 0.0
+    if day >= end:
+        return 100.0
+    return 100.0 * (day - start).days / max((end - start).days, 1)
+
+
+def project_weights(projects: pd.DataFrame) -> pd.Series:
+    """Return each project's progress weight (floor area for compounds, length for streets)."""
+    if projects.empty:
+        return pd.Series(dtype=float)
+    weights = pd.Series(
+        [float(row[WEIGHT_COLUMN[row["programme"]]]) for _, row in projects.iterrows()],
+        index=projects.index, dtype=float)
+    return weights.where(weights > 0, 1.0)
+
+
+def weighted_progress(projects: pd.DataFrame) -> pd.DataFrame:
+    """Return weighted percent complete, counts and weights per programme and batch."""
+    cols = ["programme", "batch", "percent", "projects", "completed", "weight"]
+    if projects.empty:
+        return pd.DataFrame(columns=cols)
+    frame = projects.assign(weight=project_weights(projects))
+    frame["weighted"] = frame["percent"] * frame["weight"]
+    out = frame.groupby(["programme", "batch"], as_index=False).agg(
+        weighted=("weighted", "sum"), weight=("weight", "sum"), projects=("id", "count"),
+        completed=("stage", lambda s: int((s == "completed").sum())))
+    out["percent"] = out["weighted"] / out["weight"]
+    order = {key: i for i, key in enumerate(PROGRAMME_ORDER)}
+    out["order"] = [order.get((p, b), 99) for p, b in zip(out["programme"], out["batch"],
+                                                          strict=True)]
+    return out.sort_values("order")[cols].reset_index(drop=True)
+
+
+def progress_against_plan(projects: pd.DataFrame, day: date) -> pd.DataFrame:
+    """Return per subdistrict the weighted actual and planned percent and their ratio."""
+    if projects.empty:
+        return pd.DataFrame(columns=["subdistrict_id", "actual", "planned", "ratio"])
+    frame = projects.assign(weight=project_weights(projects))
+    frame["plan"] = [planned_percent(s, e, day) for s, e in
+                     zip(frame["planned_start"], frame["planned_end"], strict=True)]
+    frame["wa"] = frame["percent"] * frame["weight"]
+    frame["wp"] = frame["plan"] * frame["weight"]
+    out = frame.groupby("subdistrict_id", as_index=False).agg(
+        wa=("wa", "sum"), wp=("wp", "sum"), w=("weight", "sum"))
+    out["actual"] = out["wa"] / out["w"]
+    out["planned"] = out["wp"] / out["w"]
+    out["ratio"] = np.where(out["planned"] > 0, out["actual"] / out["planned"].where(
+        out["planned"] > 0, 1.0), np.nan)
+    return out[["subdistrict_id", "actual", "planned", "ratio"]]
+
+
+def metric_values(raw: pd.DataFrame, renovation: pd.DataFrame) -> pd.DataFrame:
+    """Return the index metrics per subdistrict from the raw counts (NaN where undefined)."""
+    out = raw[["id", "code", "name_zh", "name_en"]].copy()
+    out["on_time_rate"] = _ratio(raw["on_time_30d"], raw["closed_30d"])
+    out["clean_site_share"] = 1.0 - _ratio(raw["sites_with_open"], raw["sites"])
+    out["market_score"] = raw["market_score"]
+    out["volunteer_coverage"] = _ratio(raw["communities_covered"], raw["communities"])
+    ren = renovation.rename(columns={"subdistrict_id": "id", "ratio": "renovation_vs_plan"})
+    out = out.merge(ren[["id", "renovation_vs_plan"]], on="id", how="left")
+    out["open"] = raw["open"].to_numpy()
+    out["overdue"] = raw["overdue"].to_numpy()
+    return out
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """Return num / den, NaN where den is zero."""
+    den = den.astype(float)
+    return num.astype(float) / den.where(den > 0)
+
+
+def index_scores(values: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Return values with one capped ratio per metric, the weighted index (0-125) and rank."""
+    out = values.copy()
+    weighted = np.zeros(len(out))
+    weight_sum = np.zeros(len(out))
+    for t in targets.itertuples(index=False):
+        actual = out[t.metric].astype(float).to_numpy()
+        if t.higher_is_better:
+            ratio = actual / t.target
+        else:
+            ratio = np.where(actual > 0, t.target / np.where(actual > 0, actual, 1.0), INDEX_CAP)
+        ratio = np.minimum(ratio, INDEX_CAP)
+        out[f"{t.metric}_ratio"] = ratio
+        present = ~np.isnan(ratio)
+        weighted += np.where(present, ratio * t.weight, 0.0)
+        weight_sum += np.where(present, t.weight, 0.0)
+    out["index"] = np.where(weight_sum > 0, 100.0 * weighted / np.where(weight_sum > 0,
+                                                                        weight_sum, 1.0), np.nan)
+    out["rank"] = out["index"].rank(ascending=False, method="min").astype("Int64")
+    return out.sort_values(["rank", "code"]).reset_index(drop=True)
+
+
+def change(now: float | None, before: float | None) -> float | None:
+    """Return now - before, or None when either is missing."""
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    return float(now) - float(before)

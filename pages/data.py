@@ -1,0 +1,8 @@
+"""Data page: filled in by its own issue."""
+
+import streamlit as st
+
+from ui.i18n import t
+
+st.title(t("data.title"))
+st.info(t("common.coming", what=t("data.what")))

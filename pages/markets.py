@@ -1,0 +1,8 @@
+"""Markets page: filled in by its own issue."""
+
+import streamlit as st
+
+from ui.i18n import t
+
+st.title(t("markets.title"))
+st.info(t("common.coming", what=t("markets.what")))

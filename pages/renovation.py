@@ -1,0 +1,8 @@
+"""Renovation page: filled in by its own issue."""
+
+import streamlit as st
+
+from ui.i18n import t
+
+st.title(t("renovation.title"))
+st.info(t("common.coming", what=t("renovation.what")))

@@ -1,0 +1,92 @@
+"""Shared fixtures: a fresh database per test, the sample database, AppTest helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from civdata.db import make_engine, session_factory
+from civdata.schema import init_db
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_AS_OF = date(2026, 11, 25)
+DEMO_PASSWORDS = {"leader": "demo-leader-2022", "office": "demo-office-2022",
+                  "nanhu": "demo-nanhu-2022", "market": "demo-market-2022",
+                  "admin": "demo-admin-2022"}
+
+
+@pytest.fixture
+def engine(tmp_path: Path):  # noqa: ANN201
+    """Return an engine on a fresh, empty SQLite database with the schema."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    init_db(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:  # noqa: ANN001
+    """Return a session on the fresh database."""
+    with session_factory(engine)() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a SQLite file with the sample loaded as of SAMPLE_AS_OF (built once per run)."""
+    from civdata.db import session_scope
+    from civdata.sample import load_sample
+
+    path = tmp_path_factory.mktemp("sample") / "sample.db"
+    eng = make_engine(f"sqlite:///{path}")
+    init_db(eng)
+    with session_scope(eng) as s:
+        load_sample(s, as_of=SAMPLE_AS_OF)
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
+@pytest.fixture
+def sample_db(sample_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Copy the sample database for this test, point the app at it; return its URL."""
+    target = tmp_path / "sample.db"
+    shutil.copy(sample_template, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("CIVDATA_DATABASE_URL", url)
+    monkeypatch.setenv("CIVDATA_TODAY", SAMPLE_AS_OF.isoformat())
+    monkeypatch.setenv("CIVDATA_SECRET", "test-secret-not-for-production")
+    return url
+
+
+@pytest.fixture
+def sample_session(sample_db: str) -> Iterator[Session]:
+    """Return a session on this test's copy of the sample database."""
+    eng = make_engine(sample_db)
+    with session_factory(eng)() as s:
+        yield s
+    eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches() -> Iterator[None]:
+    """Clear Streamlit's caches around every test (engines and reads are per database)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make sure tests never touch the developer's real database by accident."""
+    os.environ.setdefault("CIVDATA_DATABASE_URL", "sqlite:///:memory:")

@@ -1,0 +1,114 @@
+"""The login gate: the signed session cookie, the login form, logout and single sign-on."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from civdata import auth
+from civdata.auth import Actor
+from civdata.errors import CivDataError
+from ui import data
+from ui.i18n import current_lang, t
+
+COOKIE = "civ_session"
+_COOKIE_JS = """
+export default function(component) {
+  const { data } = component;
+  if (!data || !data.name) { return; }
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  const value = data.value ? encodeURIComponent(data.value) : "";
+  document.cookie = data.name + "=" + value + "; Path=/; Max-Age=" + data.max_age +
+    "; SameSite=Strict" + secure;
+}
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _cookie_writer():  # noqa: ANN202
+    """Return the mount command of the tiny component that writes the session cookie."""
+    return st.components.v2.component("civ_cookie_writer", js=_COOKIE_JS)
+
+
+def _write_cookie(value: str, max_age: int) -> None:
+    """Set (or, with max_age 0, delete) the session cookie in the browser."""
+    _cookie_writer()(key="civ_cookie", data={"name": COOKIE, "value": value, "max_age": max_age})
+
+
+def sso_configured() -> bool:
+    """Return True when .streamlit/secrets.toml has an [auth] section."""
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, KeyError, Exception):  # noqa: BLE001
+        return False
+
+
+def current_actor() -> Actor | None:
+    """Return the signed-in actor from this session, the session cookie or single sign-on."""
+    token = st.session_state.get("civ_token") or st.context.cookies.get(COOKIE)
+    if st.session_state.get("civ_logged_out"):
+        token = st.session_state.get("civ_token")
+    with data.session() as s:
+        actor = auth.actor_from_token(s, token)
+        if actor is None and sso_configured() and getattr(st.user, "is_logged_in", False):
+            actor = auth.actor_for_email(s, st.user.get("email"))
+            if actor is not None:
+                token = auth.issue_token(s, actor.username)
+    if actor is not None and token:
+        st.session_state["civ_token"] = token
+        if st.context.cookies.get(COOKIE) != token:
+            _write_cookie(token, auth.TOKEN_MAX_AGE_S)
+    return actor
+
+
+def login_page() -> None:
+    """Draw the login form; on success store the token and rerun."""
+    st.title(t("auth.title"))
+    st.caption(t("auth.subtitle"))
+    with st.form("login", clear_on_submit=False):
+        username = st.text_input(t("auth.username"), key="login_username")
+        password = st.text_input(t("auth.password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
+    if submitted:
+        with data.session() as s:
+            result = auth.authenticate(s, username or "", password or "")
+            s.commit()
+            if result.delay_s:
+                time.sleep(result.delay_s)
+            if result.error is not None:
+                st.error(result.error.message(current_lang()))
+                return
+            token = auth.issue_token(s, result.actor.username)
+        st.session_state["civ_token"] = token
+        st.session_state.pop("civ_logged_out", None)
+        st.rerun()
+    if sso_configured():
+        st.divider()
+        if st.button(t("auth.sso")):
+            st.login()
+
+
+def logout(actor: Actor) -> None:
+    """End this user's sessions, delete the cookie and return to the login page."""
+    with data.session() as s:
+        auth.end_sessions(s, actor.username)
+        s.commit()
+    st.session_state.pop("civ_token", None)
+    st.session_state["civ_logged_out"] = True
+    _write_cookie("", 0)
+    if sso_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def demo_banner() -> None:
+    """Show a warning while demo accounts exist."""
+    with data.session() as s:
+        demo = auth.demo_accounts_exist(s)
+    if demo:
+        st.sidebar.warning(t("auth.demo_banner"))
+
+
+def error_message(err: CivDataError) -> str:
+    """Return a data-layer error in the user's language."""
+    return err.message(current_lang())

@@ -1,0 +1,48 @@
+"""The pages of the app and which roles are offered each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from civdata.config import PROJECT_ROOT
+
+EVERYONE = frozenset({"leader", "office", "subdistrict", "market", "admin"})
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page: its file, URL path, title key, icon and the roles that see it."""
+
+    file: str
+    url_path: str
+    title_key: str
+    icon: str
+    roles: frozenset[str]
+
+
+PAGES = [
+    PageSpec("pages/overview.py", "overview", "nav.overview", ":material/dashboard:", EVERYONE),
+    PageSpec("pages/map.py", "map", "nav.map", ":material/map:", EVERYONE),
+    PageSpec("pages/problems.py", "problems", "nav.problems", ":material/report:", EVERYONE),
+    PageSpec("pages/renovation.py", "renovation", "nav.renovation", ":material/construction:",
+             EVERYONE),
+    PageSpec("pages/markets.py", "markets", "nav.markets", ":material/storefront:", EVERYONE),
+    PageSpec("pages/volunteers.py", "volunteers", "nav.volunteers",
+             ":material/volunteer_activism:", EVERYONE),
+    PageSpec("pages/weekly.py", "weekly", "nav.weekly", ":material/event_note:", EVERYONE),
+    PageSpec("pages/data.py", "data", "nav.data", ":material/upload_file:",
+             frozenset({"office", "subdistrict", "market"})),
+    PageSpec("pages/audit.py", "audit", "nav.audit", ":material/history:",
+             frozenset({"office", "admin"})),
+    PageSpec("pages/users.py", "users", "nav.users", ":material/group:", frozenset({"admin"})),
+]
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    """Return the pages offered to role, in menu order."""
+    return [p for p in PAGES if role in p.roles]
+
+
+def page_path(spec: PageSpec) -> str:
+    """Return the absolute path of a page file."""
+    return str(PROJECT_ROOT / spec.file)

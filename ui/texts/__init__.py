@@ -1,0 +1,1 @@
+"""Text catalogues, one module per area; each maps a key to its (Chinese, English) text."""
