@@ -1,5 +1,7 @@
 """Entry point: page config, login, navigation offered by role, the shared sidebar."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import auth_gate, data
@@ -7,7 +9,7 @@ from ui.filters import language_switch, subdistrict_filter
 from ui.i18n import t
 from ui.nav import page_path, pages_for
 
-st.set_page_config(page_title="和平区文明城市创建指挥平台", page_icon=":material/location_city:",
+st.set_page_config(page_title="和平区文明城市创建指挥平台", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
                    layout="wide")
 language_switch()
 actor = auth_gate.current_actor()

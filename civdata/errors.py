@@ -5,6 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "activity_future": {
+        "zh": "活动日期 {day} 晚于今天（{today}），不能录入未来的活动。",
+        "en": "The activity date {day} is after today ({today}); future activities cannot be "
+        "recorded.",
+    },
+    "activity_not_positive": {
+        "zh": "{field}必须大于 0（填写的是 {value}）。",
+        "en": "The {field} must be greater than 0 (got {value}).",
+    },
+    "activity_not_whole": {
+        "zh": "{field}必须是整数（填写的是 {value}）。",
+        "en": "The {field} must be a whole number (got {value}).",
+    },
+    "activity_hours_implausible": {
+        "zh": "志愿时长 {hours} 小时超过了 {participants} 人 × 24 小时 = {limit} 小时。",
+        "en": "{hours} volunteer hours exceed {participants} participants × 24 hours = {limit}.",
+    },
     "sample_not_empty": {
         "zh": "数据库中已有数据；如需覆盖，请加 --replace。",
         "en": "The database already holds data; add --replace to overwrite it.",
@@ -38,9 +55,53 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The password needs at least {n} characters.",
     },
     "not_found": {"zh": "未找到记录：{what}。", "en": "Record not found: {what}."},
+    "progress_out_of_range": {
+        "zh": "完成百分比须在 0 到 100 之间（填报值 {percent}）。",
+        "en": "The percent complete must lie between 0 and 100 (got {percent}).",
+    },
+    "progress_backwards": {
+        "zh": "进度不能倒退：上次填报（{on}）为 {last}%，本次为 {percent}%。如属更正，请由区文明办勾选“更正”。",
+        "en": "Progress cannot go backwards: the last report ({on}) says {last}%, this one "
+        "{percent}%. If this is a correction, the civilization office must mark it so.",
+    },
+    "stage_backwards": {
+        "zh": "阶段不能倒退：当前为“{current}”，本次填报为“{stage}”。如属更正，请由区文明办勾选“更正”。",
+        "en": "The stage cannot go back from '{current}' to '{stage}'. If this is a "
+        "correction, the civilization office must mark it so.",
+    },
+    "progress_stage_mismatch": {
+        "zh": "阶段与进度不符：“已完工”须为 100%，100% 须选“已完工”。",
+        "en": "Stage and percent disagree: 'completed' needs 100 %, and 100 % needs 'completed'.",
+    },
+    "progress_date_order": {
+        "zh": "填报日期 {day} 早于该工程最近一次填报（{last}）。",
+        "en": "The report date {day} is before the project's latest report ({last}).",
+    },
+    "progress_date_future": {
+        "zh": "填报日期 {day} 晚于今天。",
+        "en": "The report date {day} lies in the future.",
+    },
     "stale_edit": {
         "zh": "该记录已被 {who} 于 {at} 修改，请刷新后重试。",
         "en": "This record was changed by {who} at {at}; reload and try again.",
+    },
+    "required_field": {"zh": "请填写：{field}。", "en": "Please fill in: {field}."},
+    "submit_needs_evidence": {
+        "zh": "提交整改需填写整改说明或上传整改后照片。",
+        "en": "Submitting needs a note on the rectification or an after-photo.",
+    },
+    "reject_needs_reason": {"zh": "退回整改需写明理由。", "en": "Rejecting needs a reason."},
+    "photo_type": {
+        "zh": "照片格式不支持：只接受 JPEG、PNG、WebP。",
+        "en": "Unsupported photo format: only JPEG, PNG and WebP are accepted.",
+    },
+    "photo_too_large": {
+        "zh": "照片过大（{size_mb} MB），上限为 {limit_mb} MB。",
+        "en": "The photo is too large ({size_mb} MB); the limit is {limit_mb} MB.",
+    },
+    "photo_unreadable": {
+        "zh": "照片文件已损坏或无法识别。",
+        "en": "The photo file is damaged or cannot be read.",
     },
     "bad_transition": {
         "zh": "问题状态为“{state}”，不能执行“{action}”。",
@@ -52,13 +113,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The point ({lat}, {lon}) lies outside Heping District; check its datum "
         "(WGS-84 / GCJ-02 / BD-09).",
     },
+    "bad_week": {"zh": "无效的周次：{week}（格式如 2026-W48）。",
+                 "en": "Invalid week: {week} (use the form 2026-W48)."},
+    "meeting_closed": {"zh": "{week} 周调度会已结束，记录不可更改。",
+                       "en": "The {week} meeting is closed; its record cannot change."},
+    "meeting_not_open": {"zh": "{week} 周调度会尚未开始。",
+                         "en": "The {week} meeting has not been opened."},
+    "bad_item_status": {"zh": "未知的事项状态：{status}。", "en": "Unknown item status: {status}."},
+    "market_score_range": {
+        "zh": "检查项 {item} 的得分 {score} 须在 0 到 {max} 之间。",
+        "en": "The score {score} of item {item} must lie between 0 and {max}.",
+    },
+    "market_scores_missing": {
+        "zh": "以下检查项未打分：{items}。",
+        "en": "These checklist items have no score: {items}.",
+    },
+    "market_unknown_item": {"zh": "未知检查项：{item}。", "en": "Unknown checklist item: {item}."},
+    "market_date_future": {
+        "zh": "检查日期 {day} 晚于今天。",
+        "en": "The inspection date {day} lies in the future.",
+    },
+    "market_inspector_required": {"zh": "请填写检查人。", "en": "Please name the inspector."},
 }
 
 
 class CivDataError(Exception):
     """A refused request: carries a message code and its parameters, shown in either language."""
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, /, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.params = params

@@ -17,7 +17,7 @@ sub_id, _ = selected_subdistrict()
 version = data.data_version()
 fig_now = data.headline_figures(version, now, sub_id)
 fig_before = data.headline_figures(version, now - timedelta(days=7), sub_id)
-st.caption(t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M")))
+st.caption(f'{t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M"))} · {t("overview.deltas")}')
 
 c1, c2, c3, c4, c5 = st.columns(5)
 with c1:
@@ -51,6 +51,7 @@ with right:
         fig_before["volunteer_coverage"], fmt="pct",
         help_text=t("overview.kpi.coverage_help", covered=int(fig_now["communities_covered"]),
                     total=int(fig_now["communities"])))
+    kpi(t("overview.kpi.new_week"), fig_now["new_week"], fig_before["new_week"], inverse=True)
 
 st.subheader(t("overview.ranking"))
 st.caption(t("overview.ranking_help"))
@@ -60,7 +61,8 @@ cols = ["rank", name_col(), "index", "on_time_rate", "clean_site_share", "market
 table = ranking[cols].rename(columns={name_col(): t("overview.col.name"),
                                       **{c: t(f"overview.col.{c}") for c in cols
                                          if c != name_col()}})
-st.dataframe(table, hide_index=True, width="stretch", column_config={
+st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
+             column_config={
     t("overview.col.index"): st.column_config.ProgressColumn(min_value=0, max_value=125,
                                                              format="%.1f"),
     **{t(f"overview.col.{c}"): st.column_config.NumberColumn(format="percent")

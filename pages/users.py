@@ -1,8 +1,21 @@
-"""Users page: filled in by its own issue."""
+"""Users (admin): accounts, roles and subdistricts; create, reset, disable."""
 
 import streamlit as st
 
-from ui.i18n import t
+from ui import data
+from ui.admin import create_user_form, manage_user_form, show_flash, users
+from ui.i18n import name_col, t
 
 st.title(t("users.title"))
-st.info(t("common.coming", what=t("users.what")))
+st.caption(t("users.what"))
+actor = st.session_state["actor"]
+show_flash()
+accounts = users()
+if accounts.empty:
+    st.info(t("common.no_data"))
+else:
+    st.dataframe(accounts.rename(columns={c: t(f"users.col.{c}") for c in accounts.columns}),
+                 hide_index=True, width="stretch")
+subs = data.subdistricts(data.data_version())
+create_user_form(actor, dict(zip(subs["code"], subs[name_col()], strict=True)))
+manage_user_form(actor, list(accounts["username"]))

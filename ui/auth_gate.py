@@ -46,19 +46,23 @@ def sso_configured() -> bool:
 
 def current_actor() -> Actor | None:
     """Return the signed-in actor from this session, the session cookie or single sign-on."""
-    token = st.session_state.get("civ_token") or st.context.cookies.get(COOKIE)
-    if st.session_state.get("civ_logged_out"):
-        token = st.session_state.get("civ_token")
+    logged_out = bool(st.session_state.get("civ_logged_out"))
+    token = st.session_state.get("civ_token")
+    if not logged_out and not token:
+        token = st.context.cookies.get(COOKIE)
     with data.session() as s:
         actor = auth.actor_from_token(s, token)
         if actor is None and sso_configured() and getattr(st.user, "is_logged_in", False):
             actor = auth.actor_for_email(s, st.user.get("email"))
             if actor is not None:
                 token = auth.issue_token(s, actor.username)
+    # The cookie component is mounted at most once per run, here.
     if actor is not None and token:
         st.session_state["civ_token"] = token
         if st.context.cookies.get(COOKIE) != token:
             _write_cookie(token, auth.TOKEN_MAX_AGE_S)
+    elif logged_out and st.context.cookies.get(COOKIE):
+        _write_cookie("", 0)
     return actor
 
 
@@ -95,8 +99,7 @@ def logout(actor: Actor) -> None:
         auth.end_sessions(s, actor.username)
         s.commit()
     st.session_state.pop("civ_token", None)
-    st.session_state["civ_logged_out"] = True
-    _write_cookie("", 0)
+    st.session_state["civ_logged_out"] = True  # the next run deletes the cookie
     if sso_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 

@@ -18,15 +18,21 @@ def _url_bound_selectbox(label: str, options: list[str], key: str, default: str,
                          format_func: Callable[[str], str]) -> str:
     """Draw a sidebar selectbox whose value lives in the URL as ?key=<option>.
 
-    The value is also kept in st.session_state[key] (a plain key, not the widget's), which
-    survives the change of page set at login, when Streamlit resets widgets and the URL.
+    The value's source of truth is st.session_state[key], a plain key: it is seeded from the
+    URL when a session starts, updated by the widget's callback, and survives the change of
+    page set at login, when Streamlit resets widget state and the URL.
     """
-    from_url = st.query_params.get(key)
-    kept = st.session_state.get(key)
-    wanted = from_url if from_url in options else kept if kept in options else default
-    value = st.sidebar.selectbox(label, options, index=options.index(wanted),
-                                 key=f"{key}_select", format_func=format_func)
-    st.session_state[key] = value
+    widget_key = f"{key}_select"
+
+    def remember() -> None:
+        st.session_state[key] = st.session_state[widget_key]
+
+    if st.session_state.get(key) not in options:
+        from_url = st.query_params.get(key)
+        st.session_state[key] = from_url if from_url in options else default
+    st.session_state[widget_key] = st.session_state[key]
+    value = st.sidebar.selectbox(label, options, key=widget_key, format_func=format_func,
+                                 on_change=remember)
     if value == default:
         if key in st.query_params:
             del st.query_params[key]

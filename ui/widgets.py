@@ -40,8 +40,6 @@ def kpi(label: str, now: float | None, before: float | None, fmt: str = "num",
         delta = None if diff is None else f"{diff:+,.0f}"
     st.metric(label, value, delta=delta, delta_color="inverse" if inverse else "normal",
               help=help_text, border=True)
-    if delta is not None:
-        st.caption(t("common.vs_last_week"))
 
 
 def programme_label(programme: str, batch: int, batches: int) -> str:

@@ -13,6 +13,8 @@ TEXTS = {
     "overview.kpi.coverage": ("社区志愿服务覆盖率（30天）", "Volunteer coverage of communities (30 days)"),
     "overview.kpi.coverage_help": ("{covered}/{total} 个社区近30天有志愿活动",
                                    "{covered} of {total} communities had an activity in 30 days"),
+    "overview.deltas": ("箭头为与上周同一时刻相比的变化", "Arrows show the change against the same moment last week"),
+    "overview.kpi.new_week": ("近7天新发现问题", "New problems, last 7 days"),
     "overview.progress": ("改造工程进度（按面积/长度加权）",
                           "Renovation progress (weighted by floor area / length)"),
     "overview.ranking": ("街道综合指数排名", "Subdistrict index ranking"),

@@ -1,0 +1,176 @@
+"""Browser fixtures: a Streamlit server on a free port over a copy of the sample, and Chromium.
+
+Without Chromium the browser tests skip with one line of reason, unless
+REQUIRE_BROWSER_TESTS=1 (CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO_PASSWORDS, ROOT, SAMPLE_AS_OF
+
+SHOTS = ROOT / "test-results"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+
+
+def chromium_executable() -> str | None:
+    """Return Debian's chromium, else Playwright's own download, else None."""
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+        return path if path and Path(path).exists() else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _no_browser(reason: str) -> None:
+    """Skip, or fail when REQUIRE_BROWSER_TESTS=1."""
+    if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+        pytest.fail(f"browser tests required but {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running Streamlit server: its base URL and database URL."""
+
+    url: str
+    database_url: str
+    process: subprocess.Popen = field(repr=False)
+
+
+@pytest.fixture(scope="session")
+def app_server(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Start `streamlit run dashboard.py` on a free port over a copy of the sample."""
+    if chromium_executable() is None:
+        _no_browser("no Chromium found (install the Debian package chromium)")
+    folder = tmp_path_factory.mktemp("server")
+    db = folder / "app.db"
+    shutil.copy(sample_template, db)
+    port = _free_port()
+    env = dict(os.environ, CIVDATA_DATABASE_URL=f"sqlite:///{db}",
+               CIVDATA_TODAY=SAMPLE_AS_OF.isoformat(), CIVDATA_SECRET="browser-test-secret",
+               CIVDATA_PHOTO_DIR=str(folder / "photos"))
+    log = open(folder / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start; log: {(folder / 'server.log').read_text()[-2000:]}")
+    yield Server(url=base, database_url=f"sqlite:///{db}", process=proc)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Return a headless Chromium driven by Playwright."""
+    exe = chromium_executable()
+    if exe is None:
+        _no_browser("no Chromium found (install the Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class BrowserPage:
+    """A Playwright page plus the requests it made that left the machine."""
+
+    page: object
+    outside_requests: list[str]
+    base_url: str
+
+
+@pytest.fixture
+def web(browser, app_server: Server) -> Iterator[BrowserPage]:  # noqa: ANN001
+    """Return a fresh browser context (no cookies) with a tall viewport on the app."""
+    context = browser.new_context(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
+    outside: list[str] = []
+
+    def record(request) -> None:  # noqa: ANN001
+        host = request.url.split("/")[2] if "://" in request.url else ""
+        if request.url.startswith(("http://", "https://", "ws://", "wss://")) and not (
+                host.startswith("127.0.0.1") or host.startswith("localhost")):
+            outside.append(request.url)
+
+    context.on("request", record)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield BrowserPage(page=page, outside_requests=outside, base_url=app_server.url)
+    context.close()
+
+
+def wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:  # noqa: ANN001
+    """Wait for an element of the page, then for the script run to finish."""
+    page.wait_for_selector(selector, timeout=60_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=60_000)
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=60_000)
+
+
+def login(web: BrowserPage, user: str = "office", path: str = "/") -> None:
+    """Open path, sign in as a demo user and wait until the first page has rendered."""
+    page = web.page
+    page.goto(web.base_url + path)
+    wait_ready(page, 'input[type="password"]')
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(DEMO_PASSWORDS[user])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector('[data-testid="stSidebar"] button:has-text("退出登录")', timeout=60_000)
+    wait_ready(page)
+
+
+def screenshot(web: BrowserPage, name: str) -> Path:
+    """Save a full-page screenshot under test-results/ and return its path."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    web.page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,61 @@
+"""AppTest helpers: start the app, sign in as a demo user, open a page."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.io as pio
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import DEMO_PASSWORDS, ROOT
+
+DASHBOARD = str(ROOT / "dashboard.py")
+
+
+def signed_in(user: str = "office", query: dict[str, str] | None = None) -> AppTest:
+    """Return an AppTest of the app signed in as a demo user (query params set first)."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=90)
+    at.query_params.update(query or {})
+    at.run()
+    at.text_input(key="login_username").input(user)
+    at.text_input(key="login_password").input(DEMO_PASSWORDS[user])
+    at.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Switch to pages/<page>.py and run it."""
+    at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def offered_pages(at: AppTest) -> set[str]:
+    """Return the page files st.navigation registered in the last run."""
+    return {info["script_path"].rsplit("/", 1)[-1] for info in at._registered_pages.values()}
+
+
+def plotly_figures(at: AppTest) -> list:
+    """Return the plotly figures drawn, decoded from the element protos (bdata included)."""
+    return [pio.from_json(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def deck_specs(at: AppTest) -> list[dict]:
+    """Return the pydeck specs drawn, decoded from the element protos."""
+    return [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
+
+
+def values(array) -> list:  # noqa: ANN001
+    """Return a plotly data array as a list, decoding plotly 7's base64 'bdata' form."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(array, dict) and "bdata" in array:
+        out = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+        if "shape" in array:
+            out = out.reshape([int(n) for n in str(array["shape"]).split(",")])
+        return out.tolist()
+    return list(array) if array is not None else []

@@ -1,0 +1,86 @@
+"""Login, role navigation, the users page and the audit page through AppTest."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from civdata import models as m
+from tests.pages.apptest import DASHBOARD, offered_pages, open_page, signed_in
+
+DOMAIN_PAGES = {"overview.py", "map.py", "problems.py", "renovation.py", "markets.py",
+                "volunteers.py", "weekly.py"}
+NAVIGATION = {
+    "leader": DOMAIN_PAGES,
+    "office": DOMAIN_PAGES | {"data.py", "audit.py"},
+    "nanhu": DOMAIN_PAGES | {"data.py"},
+    "market": DOMAIN_PAGES | {"data.py"},
+    "admin": DOMAIN_PAGES | {"audit.py", "users.py"},
+}
+
+
+@pytest.mark.parametrize("user", sorted(NAVIGATION))
+def test_each_role_gets_its_navigation(sample_db, user: str) -> None:  # noqa: ANN001
+    at = signed_in(user)
+    assert offered_pages(at) == NAVIGATION[user]
+    assert at.title[0].value.startswith("创城总览")
+    missing = {"data.py", "audit.py", "users.py"} - NAVIGATION[user]
+    for page in missing:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{page}")
+
+
+def test_login_page_comes_first_and_wrong_password_is_refused(sample_db) -> None:  # noqa: ANN001
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    assert at.title[0].value == "登录"
+    assert len(at._registered_pages) == 1  # nothing but the login form
+    at.text_input(key="login_username").input("office")
+    at.text_input(key="login_password").input("not-the-password")
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] == ["用户名或密码错误。"]
+    assert at.title[0].value == "登录"
+    at.text_input(key="login_username").input("nobody")
+    at.text_input(key="login_password").input("whatever")
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] == ["用户名或密码错误。"]
+
+
+def test_demo_banner_is_visible(sample_db) -> None:  # noqa: ANN001
+    at = signed_in("leader")
+    assert any("演示账号" in w.value for w in at.sidebar.warning)
+
+
+def test_admin_creates_a_user_and_the_audit_page_lists_it(sample_db, sample_session) -> None:  # noqa: ANN001
+    at = open_page(signed_in("admin"), "users")
+    assert "nanhu" in list(at.dataframe[0].value["用户名"])
+    at.text_input(key="new_username").input("xita-staff")
+    at.text_input(key="new_password").input("s3cret-pass")
+    at.selectbox(key="new_role").select("subdistrict")
+    at.selectbox(key="new_sub").select("xita")
+    at.button[0].click()  # the create form's submit button comes first
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    user = sample_session.scalar(select(m.User).where(m.User.username == "xita-staff"))
+    assert user is not None and user.role == "subdistrict"
+    assert "s3cret-pass" not in user.password_hash
+    assert "xita-staff" in list(at.dataframe[0].value["用户名"])
+    open_page(at, "audit")
+    rows = at.dataframe[0].value
+    assert "xita-staff" in " ".join(rows["新值"].astype(str))
+    assert set(rows["操作人"]) >= {"admin"}
+
+
+def test_weak_password_shows_message_and_writes_nothing(sample_db, sample_session) -> None:  # noqa: ANN001
+    at = open_page(signed_in("admin"), "users")
+    before = len(sample_session.scalars(select(m.User)).all())
+    at.text_input(key="new_username").input("weak")
+    at.text_input(key="new_password").input("123")
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] == ["密码至少需要 8 个字符。"]
+    sample_session.expire_all()
+    assert len(sample_session.scalars(select(m.User)).all()) == before

@@ -1,0 +1,92 @@
+"""Users and audit: reads and forms for the admin and audit pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from civdata import auth
+from civdata.auth import Actor
+from civdata.errors import CivDataError
+from civdata.live import mark_changed
+from ui import data
+from ui.i18n import current_lang, t
+
+ROLES = ["leader", "office", "subdistrict", "market", "admin"]
+
+
+def users() -> pd.DataFrame:
+    """Return every account (no password hashes)."""
+    with data.session() as s:
+        return auth.users_table(s)
+
+
+def audit_rows(actor: Actor, username: str | None, table: str | None, since: date | None,
+               until: date | None) -> pd.DataFrame:
+    """Return audit rows for the filters (the data layer checks the permission)."""
+    with data.session() as s:
+        return auth.audit_log(s, actor, username or None, table or None, since, until)
+
+
+def _write(fn, *args, **kwargs) -> bool:  # noqa: ANN001
+    """Run one user-admin write in its own transaction; show the outcome; return success."""
+    try:
+        with data.session() as s:
+            fn(s, *args, **kwargs)
+            mark_changed(s, "users")
+            s.commit()
+    except CivDataError as err:
+        st.error(err.message(current_lang()))
+        return False
+    st.session_state["users_flash"] = t("users.saved")
+    st.rerun()
+    return True
+
+
+def show_flash() -> None:
+    """Show the message a write left before its rerun."""
+    message = st.session_state.pop("users_flash", None)
+    if message:
+        st.success(message)
+
+
+def create_user_form(actor: Actor, subdistrict_codes: dict[str, str]) -> None:
+    """Draw the form that creates an account."""
+    with st.form("create_user", clear_on_submit=True):
+        st.subheader(t("users.create"))
+        c1, c2, c3 = st.columns(3)
+        username = c1.text_input(t("auth.username"), key="new_username")
+        display = c2.text_input(t("users.display_name"), key="new_display")
+        email = c3.text_input(t("users.email"), key="new_email")
+        c4, c5, c6 = st.columns(3)
+        role = c4.selectbox(t("users.role"), ROLES, key="new_role",
+                            format_func=lambda r: t(f"role.{r}"))
+        sub = c5.selectbox(t("common.subdistrict"), ["", *subdistrict_codes], key="new_sub",
+                           format_func=lambda c: subdistrict_codes.get(c, "—"))
+        password = c6.text_input(t("auth.password"), type="password", key="new_password")
+        if st.form_submit_button(t("users.create"), type="primary"):
+            _write(auth.create_user, actor, username, password, role, sub or None,
+                   display or None, email or None)
+
+
+def manage_user_form(actor: Actor, usernames: list[str]) -> None:
+    """Draw the form that resets a password or enables/disables an account."""
+    with st.form("manage_user", clear_on_submit=True):
+        st.subheader(t("users.manage"))
+        c1, c2, c3 = st.columns(3)
+        username = c1.selectbox(t("auth.username"), usernames, key="manage_username")
+        password = c2.text_input(t("users.new_password"), type="password", key="manage_password")
+        active = c3.selectbox(t("users.active"), ["keep", "enable", "disable"], key="manage_active",
+                              format_func=lambda v: t(f"users.active.{v}"))
+        if st.form_submit_button(t("users.apply")):
+            _write(_apply_changes, actor, username, password, active)
+
+
+def _apply_changes(session, actor: Actor, username: str, password: str, active: str) -> None:  # noqa: ANN001
+    """Set a new password and/or the active flag in one transaction."""
+    if password:
+        auth.set_password(session, actor, username, password)
+    if active != "keep":
+        auth.set_user_active(session, actor, username, active == "enable")
