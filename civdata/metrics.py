@@ -74,6 +74,83 @@ def progress_against_plan(projects: pd.DataFrame, day: date) -> pd.DataFrame:
     return out[["subdistrict_id", "actual", "planned", "ratio"]]
 
 
+# --- renovation page: stage counts, slippage, bid-section timeline (issue 6) ---
+SLIP_POINTS = 10.0  # a project slips when its actual percent trails the plan by more than this
+STAGE_ORDER = ("planned", "bidding", "under_construction", "completed")
+
+
+def programme_summary(projects: pd.DataFrame) -> pd.DataFrame:
+    """Return per programme and batch the weighted percent, weight basis, stage counts,
+    households and investment planned and spent."""
+    stage_cols = [f"n_{s}" for s in STAGE_ORDER]
+    cols = ["programme", "batch", "percent", "weight_basis", "projects", "completed",
+            *stage_cols, "households", "investment_planned", "investment_spent"]
+    if projects.empty:
+        return pd.DataFrame(columns=cols)
+    base = weighted_progress(projects)
+    frame = projects.assign(**{f"n_{s}": (projects["stage"] == s).astype(int)
+                               for s in STAGE_ORDER})
+    extra = frame.groupby(["programme", "batch"], as_index=False).agg(
+        households=("households", "sum"),
+        investment_planned=("investment_planned_yuan", "sum"),
+        investment_spent=("investment_spent_yuan", "sum"),
+        **{c: (c, "sum") for c in stage_cols})
+    out = base.merge(extra, on=["programme", "batch"], how="left")
+    out["weight_basis"] = [WEIGHT_COLUMN[p] for p in out["programme"]]
+    return out[cols]
+
+
+def project_slippage(projects: pd.DataFrame, day: date,
+                     threshold: float = SLIP_POINTS) -> pd.DataFrame:
+    """Return projects with planned percent on day, points behind plan and a slip flag/reason.
+
+    A project slips when it is not completed and either trails the straight-line plan by more
+    than threshold points ('behind') or its planned end has passed ('overdue').
+    """
+    out = projects.copy()
+    if out.empty:
+        for col in ("planned_percent", "behind", "slipping", "slip_reason"):
+            out[col] = pd.Series(dtype=object)
+        return out
+    out["planned_percent"] = [planned_percent(s, e, day) for s, e in
+                              zip(out["planned_start"], out["planned_end"], strict=True)]
+    out["behind"] = out["planned_percent"] - out["percent"].astype(float)
+    open_ = out["stage"] != "completed"
+    overdue = open_ & pd.Series([e is not None and not pd.isna(e) and e < day
+                                 for e in out["planned_end"]], index=out.index)
+    behind = open_ & (out["behind"] > threshold)
+    out["slipping"] = overdue | behind
+    out["slip_reason"] = pd.Series(["overdue" if o else "behind" if b else None
+                                    for o, b in zip(overdue, behind, strict=True)],
+                                   index=out.index, dtype=object)
+    return out
+
+
+def bid_section_timeline(projects: pd.DataFrame) -> pd.DataFrame:
+    """Return per programme, batch and bid section the planned and actual span and percent
+    (actual end only once every project of the section is complete)."""
+    cols = ["programme", "batch", "bid_section", "planned_start", "planned_end",
+            "actual_start", "actual_end", "percent", "projects"]
+    if projects.empty:
+        return pd.DataFrame(columns=cols)
+    frame = projects.assign(weight=project_weights(projects),
+                            bid_section=projects["bid_section"].fillna("—"))
+    frame["weighted"] = frame["percent"] * frame["weight"]
+    rows = []
+    for (prog, batch, section), g in frame.groupby(["programme", "batch", "bid_section"],
+                                                    sort=True):
+        done = bool((g["stage"] == "completed").all())
+        starts = g["actual_start"].dropna()
+        rows.append({"programme": prog, "batch": int(batch), "bid_section": section,
+                     "planned_start": g["planned_start"].min(),
+                     "planned_end": g["planned_end"].max(),
+                     "actual_start": starts.min() if len(starts) else None,
+                     "actual_end": g["actual_end"].max() if done else None,
+                     "percent": float(g["weighted"].sum() / g["weight"].sum()),
+                     "projects": len(g)})
+    return pd.DataFrame(rows, columns=cols)
+
+
 def metric_values(raw: pd.DataFrame, renovation: pd.DataFrame) -> pd.DataFrame:
     """Return the index metrics per subdistrict from the raw counts (NaN where undefined)."""
     out = raw[["id", "code", "name_zh", "name_en"]].copy()
