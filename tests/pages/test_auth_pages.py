@@ -84,3 +84,33 @@ def test_weak_password_shows_message_and_writes_nothing(sample_db, sample_sessio
     assert [e.value for e in at.error] == ["密码至少需要 8 个字符。"]
     sample_session.expire_all()
     assert len(sample_session.scalars(select(m.User)).all()) == before
+
+
+SSO_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
+                        "cookie_secret": "x" * 32, "client_id": "dashboard",
+                        "client_secret": "y" * 16,
+                        "server_metadata_url": "https://sso.example.org/.well-known/openid-configuration"}}
+
+
+def test_single_sign_on_maps_the_email_to_a_role(sample_db, sample_session) -> None:  # noqa: ANN001
+    from civdata import auth
+
+    auth.create_user(sample_session, auth.Actor("t", "admin"), "sso-market", "password123",
+                     "market", email="inspector@heping.example")
+    sample_session.commit()
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.secrets.update(SSO_SECRETS)
+    at.user = {"is_logged_in": True, "email": "inspector@heping.example"}
+    at.run()
+    assert not at.exception
+    assert at.title[0].value.startswith("创城总览")
+    assert "data.py" in offered_pages(at) and "users.py" not in offered_pages(at)
+
+
+def test_single_sign_on_button_and_unknown_email(sample_db) -> None:  # noqa: ANN001
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.secrets.update(SSO_SECRETS)
+    at.user = {"is_logged_in": True, "email": "stranger@example.org"}
+    at.run()
+    assert at.title[0].value == "登录"
+    assert "使用单点登录" in [b.proto.label for b in at.button]
