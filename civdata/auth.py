@@ -34,7 +34,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "meeting.follow_up": frozenset({"leader", "office"}),
     "meeting.manage": frozenset({"leader", "office"}),
     "problem.report": frozenset({"office", "subdistrict", "market"}),
-    "problem.assign": frozenset({"office"}),
+    "problem.assign": frozenset({"office", "market"}),  # market: its inspections' problems
     "problem.rectify": frozenset({"office", "subdistrict", "market"}),
     "problem.review": frozenset({"office", "market"}),
     "project.progress": frozenset({"office", "subdistrict"}),

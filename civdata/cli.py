@@ -8,6 +8,7 @@ import sys
 from datetime import date
 
 from civdata import auth, sample
+from civdata.clock import today_local
 from civdata.config import database_url_from_env
 from civdata.db import make_engine, session_scope
 from civdata.errors import CivDataError
@@ -42,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list-users", help="list accounts")
     du = sub.add_parser("disable-user", help="disable an account")
     du.add_argument("username")
+    im = sub.add_parser("import", help="validate and import a CSV or XLSX file")
+    im.add_argument("kind", choices=["sites", "problems", "progress", "inspections", "activities"])
+    im.add_argument("file", help="a .csv or .xlsx file")
+    im.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    im.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
+                    help="datum of the file's coordinates (a 'datum' column wins)")
+    im.add_argument("--only-valid", action="store_true", help="write the valid rows, skip the rest")
+    im.add_argument("--user", default=None, help="act as this account (default: office role 'cli')")
+    rp = sub.add_parser("report", help="export a report (weekly meeting: .pptx or .xlsx)")
+    rp.add_argument("kind", choices=["weekly"])
+    rp.add_argument("--week", default=None, help="ISO week such as 2026-W48 (default: this week)")
+    rp.add_argument("--out", required=True, help="output file ending in .pptx or .xlsx")
     return p
 
 
@@ -81,7 +94,7 @@ def _run(args: argparse.Namespace, session) -> int:  # noqa: ANN001
         if args.if_empty and not sample.database_is_empty(session):
             print("database already holds data; nothing loaded")
             return 0
-        as_of = args.as_of or date.today()
+        as_of = args.as_of or today_local()
         counts = sample.load_sample(session, as_of=as_of, replace=args.replace)
         print(f"sample loaded as of {as_of.isoformat()}")
         _print_counts(counts)
@@ -100,6 +113,19 @@ def _run(args: argparse.Namespace, session) -> int:  # noqa: ANN001
     elif args.command == "disable-user":
         auth.set_user_active(session, CLI_ADMIN, args.username, False)
         print(f"user {args.username} disabled")
+    elif args.command == "import":
+        from civdata.importers import run_cli_import
+
+        return run_cli_import(session, args)
+    elif args.command == "report":
+        from civdata import meetings, reports
+        from civdata.clock import iso_week_label
+
+        week = args.week or iso_week_label(today_local())
+        snapshot = meetings.meeting_snapshot(session, week)
+        size = reports.write_report(snapshot, args.out, args.lang)
+        print(f"{args.out}: weekly meeting {snapshot['week']} "
+              f"({'record' if snapshot.get('record') else 'live'}), {size} bytes")
     return 0
 
 

@@ -134,6 +134,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The inspection date {day} lies in the future.",
     },
     "market_inspector_required": {"zh": "请填写检查人。", "en": "Please name the inspector."},
+    # --- imports (civdata/importers.py) ---
+    "import_file_type": {
+        "zh": "文件类型不支持：{name}。只接受 CSV（.csv）或 Excel（.xlsx）文件。",
+        "en": "Unsupported file type: {name}. Only CSV (.csv) or Excel (.xlsx) files are accepted.",
+    },
+    "import_file_empty": {"zh": "文件 {name} 是空的，没有数据行。",
+                          "en": "The file {name} is empty: it has no data rows."},
+    "import_file_too_large": {
+        "zh": "文件过大（{size_mb} MB），上限为 {limit_mb} MB，请拆分后分批导入。",
+        "en": "The file is too large ({size_mb} MB); the limit is {limit_mb} MB. Split it.",
+    },
+    "import_sheet_missing": {
+        "zh": "工作簿中没有“{expected}”工作表（现有：{found}）。请使用模板。",
+        "en": "The workbook has no sheet named '{expected}' (found: {found}). Use the template.",
+    },
+    "import_no_header": {
+        "zh": "找不到表头行：前 {rows} 行中没有可识别的列名（应有：{expected}）。",
+        "en": "No header row found in the first {rows} rows (expected columns: {expected}).",
+    },
+    "import_unknown_columns": {
+        "zh": "未知的列：{columns}。请使用模板中的列名。",
+        "en": "Unknown columns: {columns}. Use the template's column names.",
+    },
+    "import_missing_columns": {"zh": "缺少必填列：{columns}。",
+                               "en": "Required columns are missing: {columns}."},
+    "import_duplicate_column": {"zh": "列“{column}”出现了两次。",
+                                "en": "The column '{column}' appears twice."},
+    "import_bad_date": {
+        "zh": "无法识别的日期：{value}（可用 2022-08-05、2022/8/5、2022年8月5日或 Excel 日期）。",
+        "en": "Unreadable date: {value} (use 2022-08-05, 2022/8/5, 2022年8月5日 or an Excel date).",
+    },
+    "import_bad_number": {"zh": "不是有效的数字：{value}。", "en": "Not a valid number: {value}."},
+    "import_bad_whole": {"zh": "须为整数：{value}。", "en": "Must be a whole number: {value}."},
+    "import_bad_choice": {"zh": "无效的取值：{value}（可选：{choices}）。",
+                          "en": "Invalid value: {value} (choose from: {choices})."},
+    "import_unknown_code": {"zh": "未知的{what}代码：{value}。",
+                            "en": "Unknown {what} code: {value}."},
+    "import_duplicate_row": {"zh": "与第 {first} 行重复。",
+                             "en": "Duplicates row {first}."},
+    "import_refused": {
+        "zh": "文件有 {issues} 处问题（涉及 {bad_rows} 行，共 {rows} 行），未写入任何数据。",
+        "en": "The file has {issues} problems in {bad_rows} of {rows} rows; nothing was written.",
+    },
 }
 
 

@@ -77,14 +77,16 @@ def pairs_within(
         return empty
     site_xy = project_xy(site_lon, site_lat)
     point_xy = project_xy(lon, lat)
-    tree = cKDTree(site_xy)
+    # Index the points and ask once per site: a few hundred queries instead of one per point.
     # A hair of slack so that points exactly on the edge are found, then filter exactly.
-    hits = tree.query_ball_point(point_xy, r=radius_m + 1e-6)
-    counts = np.fromiter((len(h) for h in hits), dtype=int, count=len(hits))
+    tree = cKDTree(point_xy)
+    hits = [np.asarray(h, dtype=np.int64) for h in
+            tree.query_ball_point(site_xy, r=radius_m + 1e-6, return_sorted=False)]
+    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
     if counts.sum() == 0:
         return empty
-    points = np.repeat(np.arange(len(hits)), counts)
-    sites = np.fromiter((s for h in hits for s in h), dtype=int, count=int(counts.sum()))
+    sites = np.repeat(np.arange(len(hits)), counts)
+    points = np.concatenate(hits)
     dist = np.hypot(*(point_xy[points] - site_xy[sites]).T)
     keep = dist <= radius_m
     return pd.DataFrame({"point": points[keep], "site": sites[keep], "distance_m": dist[keep]})
@@ -138,3 +140,88 @@ def points_inside(geometry: BaseGeometry, lon: np.ndarray, lat: np.ndarray) -> n
         dtype=bool,
         count=len(lon),
     )
+
+
+DISTRICT_FILE = "district.geojson"
+TILE_SIZE_PX = 512
+# Typical width and height of the map in the browser, in pixels, for fitting a view.
+VIEW_WIDTH_PX = 900
+VIEW_HEIGHT_PX = 600
+
+
+@lru_cache(maxsize=4)
+def district_outline_geojson(folder: str | None = None) -> str:
+    """Return the district outline (WGS-84 GeoJSON text) shipped in sample_data/."""
+    from civdata.config import SAMPLE_DIR
+
+    base = SAMPLE_DIR if folder is None else folder
+    with open(f"{base}/{DISTRICT_FILE}", encoding="utf-8") as fh:
+        return fh.read()
+
+
+def district_outline(folder: str | None = None) -> BaseGeometry:
+    """Return the district outline as a shapely geometry."""
+    return geometry_from_geojson(district_outline_geojson(folder))
+
+
+def points_outside(geometry: BaseGeometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Return a boolean array: which points lie outside the geometry (to flag on import)."""
+    import shapely
+
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if len(lon) == 0:
+        return np.zeros(0, dtype=bool)
+    shapely.prepare(geometry)
+    inside = shapely.covers(geometry, shapely.points(lon, lat))
+    return ~np.asarray(inside, dtype=bool)
+
+
+def checked_wgs84(lat: float, lon: float, datum: str, outline: BaseGeometry) -> tuple[float, float]:
+    """Return (lat, lon) in WGS-84; raise CivDataError('outside_district') if outside outline."""
+    from civdata.errors import CivDataError
+
+    wlat, wlon = to_wgs84(lat, lon, datum)
+    if points_outside(outline, [wlon], [wlat])[0]:
+        raise CivDataError("outside_district", lat=round(lat, 6), lon=round(lon, 6))
+    return wlat, wlon
+
+
+def pairs_within_brute(
+    site_lon: np.ndarray,
+    site_lat: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    radius_m: float = CHECK_RADIUS_M,
+) -> pd.DataFrame:
+    """Return the same pairs as pairs_within by comparing every point with every site."""
+    site_xy = project_xy(site_lon, site_lat)
+    point_xy = project_xy(lon, lat)
+    d = np.hypot(point_xy[:, None, 0] - site_xy[None, :, 0],
+                 point_xy[:, None, 1] - site_xy[None, :, 1])
+    points, sites = np.nonzero(d <= radius_m)
+    return pd.DataFrame({"point": points, "site": sites, "distance_m": d[points, sites]})
+
+
+def view_for_bounds(min_lon: float, min_lat: float, max_lon: float, max_lat: float,
+                    width_px: int = VIEW_WIDTH_PX, height_px: int = VIEW_HEIGHT_PX,
+                    padding: float = 1.15) -> dict[str, float]:
+    """Return a web-Mercator view (latitude, longitude, zoom) that shows the whole box."""
+    lat_c = (min_lat + max_lat) / 2
+    lon_c = (min_lon + max_lon) / 2
+    span_lon = max(max_lon - min_lon, 1e-4) * padding
+    y0 = np.log(np.tan(np.pi / 4 + np.radians(min_lat) / 2))
+    y1 = np.log(np.tan(np.pi / 4 + np.radians(max_lat) / 2))
+    span_y = max(abs(y1 - y0), 1e-6) * padding
+    zoom_x = np.log2(width_px * 360.0 / (span_lon * TILE_SIZE_PX))
+    zoom_y = np.log2(height_px * 2 * np.pi / (span_y * TILE_SIZE_PX))
+    return {"latitude": float(lat_c), "longitude": float(lon_c),
+            "zoom": float(round(min(zoom_x, zoom_y, 18.0), 2))}
+
+
+def cells_to_parent(cells: pd.Series, resolution: int) -> pd.Series:
+    """Return each H3 cell's parent at a coarser resolution (same cell if already coarser)."""
+    def parent(cell: str) -> str:
+        return cell if h3.get_resolution(cell) <= resolution else h3.cell_to_parent(cell, resolution)
+
+    return cells.map(parent)

@@ -7,14 +7,17 @@ import streamlit as st
 
 from civdata.clock import now_local
 from ui import data
+from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import name_col, t
+from ui.live import live_status
 from ui.widgets import fmt_pct, kpi, progress_rows
 
 st.title(f"{t('overview.title')} · {subdistrict_label()}")
 now = now_local()
 sub_id, _ = selected_subdistrict()
 version = data.data_version()
+live_status(version, "overview")
 fig_now = data.headline_figures(version, now, sub_id)
 fig_before = data.headline_figures(version, now - timedelta(days=7), sub_id)
 st.caption(f'{t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M"))} · {t("overview.deltas")}')
@@ -69,6 +72,7 @@ st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 
        for c in ("on_time_rate", "clean_site_share", "volunteer_coverage", "renovation_vs_plan")},
     t("overview.col.market_score"): st.column_config.NumberColumn(format="%.1f"),
 })
+download_table(table, t("overview.ranking"), key="overview_ranking")
 
 st.subheader(t("overview.trend"))
 flow = data.weekly_problem_flow(version, now, 12, sub_id)

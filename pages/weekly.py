@@ -1,8 +1,40 @@
-"""Weekly page: filled in by its own issue."""
+"""Weekly meeting: one week beside the last, red/black lists, overdue, follow-ups, exports."""
 
 import streamlit as st
 
+from civdata.clock import today_local
+from ui import data
+from ui import weekly as wk
+from ui.filters import selected_subdistrict
 from ui.i18n import t
 
-st.title(t("weekly.title"))
-st.info(t("common.coming", what=t("weekly.what")))
+actor = st.session_state.get("actor")
+version = data.data_version()
+present = wk.presenting()
+if present:
+    week = wk.normalised_week(st.query_params.get("week"))
+else:
+    st.title(t("weekly.title"))
+    week = wk.week_choice(today_local())
+snap = wk.snapshot(version, week)
+info = wk.meeting(version, week)
+
+if present:
+    st.title(f"{t('weekly.title')} · {week}")
+    wk.presentation(snap, actor)
+    st.stop()
+
+st.caption(t("weekly.span", monday=snap["monday"], sunday=snap["sunday"],
+             previous=snap["previous_week"]))
+if snap.get("record"):
+    st.info(wk.status_caption(snap), icon=":material/lock:")
+else:
+    st.success(wk.status_caption(snap), icon=":material/sensors:")
+wk.subdistrict_note(snap, selected_subdistrict()[1])
+wk.meeting_controls(actor, week, info, snap)
+if not snap["index"]:
+    st.info(t("common.no_data"))
+    st.stop()
+for name in wk.SECTIONS:
+    wk.draw_section(name, snap, actor)
+wk.targets_form(actor, wk.targets(version))

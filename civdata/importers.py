@@ -1,0 +1,915 @@
+"""CSV/Excel import: read messy files, validate every row first, then write all or nothing.
+
+Five kinds of record: sites, problems, project progress, market inspections and volunteer
+activities. A file is read into a grid of text cells (NFKC-normalised, trimmed), the header row
+is found below any title rows, columns are matched by their Chinese or English names, and every
+row is checked. Problems are written in bulk with the same checks, audit rows and change mark
+as workflow.report_problem; the other kinds go through their domain write functions row by
+row, so each imported row passes the same permission check and validation as a form. The
+import owns its transaction: it commits when the file is clean (or, on request, writes only
+the valid rows) and rolls back otherwise or on a dry run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import PurePath
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from civdata import geo
+from civdata import models as m
+from civdata.auth import Actor, _jsonable, audit, require
+from civdata.clock import now_local, today_local
+from civdata.errors import CivDataError
+from civdata.live import mark_changed
+
+MAX_BYTES = 20 * 1024 * 1024
+HEADER_SEARCH_ROWS = 30
+EXCEL_EPOCH = date(1899, 12, 30)
+DATUMS = ("wgs84", "gcj02", "bd09")
+KINDS = ("sites", "problems", "progress", "inspections", "activities")
+KIND_NAMES = {"sites": ("点位", "sites"), "problems": ("问题", "problems"),
+              "progress": ("工程进度", "progress"), "inspections": ("市场检查", "inspections"),
+              "activities": ("志愿活动", "activities")}
+HELP_SHEET = "说明 columns"
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import file: its key, names, type, and whether it must be filled."""
+
+    key: str
+    zh: str
+    en: str
+    kind: str  # text, code:<table>, number, whole, percent, date, bool, choice, datum
+    required: bool
+    example: str
+    help_zh: str
+    help_en: str
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem found in one row (0 for the whole file) and column of a file."""
+
+    row: int
+    column: str
+    error: CivDataError
+
+
+@dataclass
+class Table:
+    """A file read into text cells: column keys, rows of values and each row's number."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    row_numbers: list[int]
+    sheet: str | None = None
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did."""
+
+    kind: str
+    rows: int
+    issues: list[Issue] = field(default_factory=list)
+    written: int = 0
+    created: int = 0
+    updated: int = 0
+    dry_run: bool = False
+    committed: bool = False
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def bad_rows(self) -> int:
+        """Return how many rows have at least one issue."""
+        return len({i.row for i in self.issues if i.row})
+
+    @property
+    def valid_rows(self) -> int:
+        """Return how many rows have no issue."""
+        return self.rows - self.bad_rows
+
+    def refusal(self) -> CivDataError:
+        """Return the summary error of a refused file."""
+        return CivDataError("import_refused", issues=len(self.issues), bad_rows=self.bad_rows,
+                            rows=self.rows)
+
+
+# ---------------------------------------------------------------- column specs
+
+_LAT = Column("lat", "纬度", "Latitude", "number", True, "41.7615",
+              "十进制度；坐标系见“坐标系”列或导入时的设置", "Decimal degrees; datum per the "
+              "'datum' column or the import setting", ("latitude", "y", "lat"))
+_LON = Column("lon", "经度", "Longitude", "number", True, "123.4268",
+              "十进制度", "Decimal degrees", ("longitude", "lng", "long", "x"))
+_DATUM = Column("datum", "坐标系", "Datum", "datum", False, "wgs84",
+                "wgs84、gcj02（高德/腾讯）或 bd09（百度）；空则用导入设置",
+                "wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu); blank: the import setting",
+                ("坐标类型", "crs", "coordinate system"))
+_SUB = Column("subdistrict", "街道", "Subdistrict", "code:subdistrict", True, "nanhu",
+              "街道代码或名称，如 nanhu 或 南湖", "Subdistrict code or name, e.g. nanhu",
+              ("街道代码", "subdistrict code"))
+
+SPECS: dict[str, list[Column]] = {
+    "sites": [
+        Column("code", "点位编号", "Site code", "text", True, "S901", "唯一编号；已有编号则更新该点位",
+               "Unique code; an existing code updates that site", ("编号", "code")),
+        Column("name_zh", "点位名称", "Name (Chinese)", "text", True, "南湖公园东门",
+               "中文名称", "Name in Chinese", ("名称", "中文名称")),
+        Column("name_en", "英文名称", "Name (English)", "text", False, "Nanhu Park east gate",
+               "英文名称，空则同中文", "English name; blank: the Chinese name", ("name",)),
+        Column("category", "点位类别", "Category", "code:site_category", True, "park_square",
+               "类别代码或名称，如 park_square", "Category code or name", ("类别",)),
+        _SUB,
+        Column("community", "社区", "Community", "code:community", False, "C079",
+               "社区代码，如 C079", "Community code, e.g. C079", ("社区代码",)),
+        _LAT, _LON, _DATUM,
+        Column("leader", "包保领导", "Leader", "text", False, "张三", "“1+3+N”中的 1",
+               "The '1' of 1+3+N", ("领导",)),
+        Column("unit_1", "责任单位1", "Unit 1", "text", False, "南湖派出所", "责任单位", "Unit"),
+        Column("unit_2", "责任单位2", "Unit 2", "text", False, "南湖环卫所", "责任单位", "Unit"),
+        Column("unit_3", "责任单位3", "Unit 3", "text", False, "南湖社区居委会", "责任单位", "Unit"),
+        Column("grid_staff", "网格员人数", "Grid staff", "whole", False, "4", "“N”的人数",
+               "How many make the 'N'", ("网格员",)),
+    ],
+    "problems": [
+        _SUB,
+        Column("problem_class", "问题类别", "Problem class", "code:problem_class", True,
+               "sanitation", "类别代码或名称，如 sanitation 或 环境卫生",
+               "Class code or name, e.g. sanitation", ("类别", "class")),
+        _LAT, _LON, _DATUM,
+        Column("description", "问题描述", "Description", "text", True, "人行道垃圾堆放",
+               "发现的问题", "What was found", ("描述",)),
+        Column("source", "来源", "Source", "choice", True, "daily_inspection",
+               "daily_inspection、spot_check、third_party、public_report、market_inspection",
+               "One of the sources listed", ("问题来源",), m.PROBLEM_SOURCES),
+        Column("site", "点位编号", "Site code", "code:site", False, "S033",
+               "所属测评点位编号（可空）", "Evaluation site code (optional)", ("点位",)),
+        Column("responsible_unit", "责任单位", "Responsible unit", "text", False, "南湖环卫所",
+               "可空", "Optional", ()),
+    ],
+    "progress": [
+        Column("project", "工程编号", "Project code", "code:project", True, "OC2-13",
+               "工程编号，如 OC2-13", "Project code, e.g. OC2-13", ("工程", "project")),
+        Column("reported_on", "填报日期", "Report date", "date", True, "2026-11-25",
+               "2022-08-05、2022/8/5、2022年8月5日或 Excel 日期", "A date in any usual form",
+               ("日期", "date")),
+        Column("percent", "完成百分比", "Percent complete", "percent", True, "65",
+               "0–100，可带 %", "0 to 100, a % sign is allowed", ("进度", "完成率", "percent")),
+        Column("stage", "阶段", "Stage", "choice", True, "under_construction",
+               "planned、bidding、under_construction、completed（或 计划、招标、在建、已完工）",
+               "planned, bidding, under_construction or completed", ("工程阶段",),
+               ("planned", "bidding", "under_construction", "completed")),
+        Column("note", "说明", "Note", "text", False, "外立面完成", "可空", "Optional", ("备注",)),
+    ],
+    "inspections": [
+        Column("market", "市场编号", "Market code", "code:market", True, "M18",
+               "农贸市场编号，如 M18", "Market code, e.g. M18", ("市场", "market")),
+        Column("inspected_on", "检查日期", "Inspection date", "date", True, "2026-11-25",
+               "任意常见日期格式", "A date in any usual form", ("日期", "date")),
+        Column("inspector", "检查人", "Inspector", "text", True, "曾文杰", "检查人姓名",
+               "Inspector's name", ()),
+        Column("vehicle", "检查车辆", "Vehicle", "text", False, "辽A·44718", "可空", "Optional",
+               ("车辆",)),
+        Column("is_reinspection", "是否复检", "Re-inspection", "bool", False, "否",
+               "是/否", "yes/no", ("复检",)),
+        Column("notes", "备注", "Notes", "text", False, "", "可空", "Optional", ("说明",)),
+    ],
+    "activities": [
+        Column("team", "志愿服务队编号", "Team code", "code:volunteer_team", True, "T01",
+               "服务队编号，如 T01", "Team code, e.g. T01", ("服务队", "team")),
+        Column("community", "社区", "Community", "code:community", True, "C079",
+               "社区代码，如 C079", "Community code, e.g. C079", ("社区代码",)),
+        Column("held_on", "活动日期", "Date", "date", True, "2026-11-25", "任意常见日期格式",
+               "A date in any usual form", ("日期", "date")),
+        Column("title", "活动名称", "Title", "text", True, "垃圾分类宣传", "活动名称", "Title",
+               ("名称",)),
+        Column("participants", "参与人数", "Participants", "whole", True, "20", "整数",
+               "Whole number", ("人数",)),
+        Column("volunteer_hours", "志愿时长（小时）", "Volunteer hours", "number", True, "40",
+               "合计小时数", "Total hours", ("志愿时长", "时长", "hours")),
+        Column("place", "活动地点", "Place", "text", False, "南湖公园", "空则为社区名",
+               "Blank: the community's name", ("地点",)),
+        Column("service_type", "服务类型", "Service type", "text", False, "environment",
+               "空则为服务队的类型", "Blank: the team's type", ("类型",)),
+        Column("partner_org", "共建单位编号", "Partner code", "code:partner_org", False, "",
+               "可空，如 PO01", "Optional, e.g. PO01", ("共建单位",)),
+    ],
+}
+STAGE_ALIASES = {"计划": "planned", "招标": "bidding", "在建": "under_construction",
+                 "施工": "under_construction", "已完工": "completed", "完工": "completed"}
+DATUM_ALIASES = {"wgs84": "wgs84", "gps": "wgs84", "gcj02": "gcj02", "高德": "gcj02",
+                 "火星": "gcj02", "腾讯": "gcj02", "bd09": "bd09", "百度": "bd09", "bd09ll": "bd09"}
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "复检"}
+FALSE_WORDS = {"否", "n", "no", "false", "0", "", "×"}
+CODE_TABLES = {"subdistrict": m.Subdistrict, "site_category": m.SiteCategory,
+               "community": m.Community, "problem_class": m.ProblemClass, "site": m.Site,
+               "project": m.Project, "market": m.Market, "volunteer_team": m.VolunteerTeam,
+               "partner_org": m.PartnerOrg}
+CODE_WHAT = {"subdistrict": ("街道", "subdistrict"), "site_category": ("点位类别", "site category"),
+             "community": ("社区", "community"), "problem_class": ("问题类别", "problem class"),
+             "site": ("点位", "site"), "project": ("工程", "project"),
+             "market": ("市场", "market"), "volunteer_team": ("志愿服务队", "volunteer team"),
+             "partner_org": ("共建单位", "partner organisation")}
+
+
+def checklist_columns(session: Session) -> list[Column]:
+    """Return one score column per market checklist item, in checklist order."""
+    rows = session.execute(select(m.ChecklistItem.code, m.ChecklistItem.name_zh,
+                                  m.ChecklistItem.name_en, m.ChecklistItem.max_points)
+                           .order_by(m.ChecklistItem.sort_order, m.ChecklistItem.id)).all()
+    return [Column(code, f"{zh}得分", f"{en} score", "number", True, f"{mx * 0.9:g}",
+                   f"0–{mx:g} 分", f"0 to {mx:g} points", (code, zh, en))
+            for code, zh, en, mx in rows]
+
+
+def columns_for(session: Session, kind: str) -> list[Column]:
+    """Return the columns of an import file of kind (checklist items read for inspections)."""
+    if kind not in SPECS:
+        raise CivDataError("import_bad_choice", value=kind, choices=", ".join(KINDS))
+    cols = list(SPECS[kind])
+    if kind == "inspections":
+        cols += checklist_columns(session)
+    return cols
+
+
+def header_label(col: Column) -> str:
+    """Return a column's template header: 'Chinese / English' (a star marks required)."""
+    return f"{col.zh}{'*' if col.required else ''} / {col.en}"
+
+
+# ---------------------------------------------------------------- cell normalisation
+
+def clean_cell(value: object) -> str:
+    """Return a cell as trimmed NFKC text (full-width digits, letters and spaces made plain)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() \
+            else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip()
+
+
+def _header_key(text: str) -> str:
+    """Return a header cell folded for matching: lower case, no spaces, stars or underscores."""
+    return re.sub(r"[\s_*\-:：]", "", clean_cell(text).lower())
+
+
+def _alias_map(columns: list[Column]) -> dict[str, str]:
+    """Return {folded alias: column key} over every name of every column."""
+    out: dict[str, str] = {}
+    for col in columns:
+        for name in (col.key, col.zh, col.en, header_label(col), *col.aliases):
+            out.setdefault(_header_key(name), col.key)
+    return out
+
+
+def _match_header(text: str, aliases: dict[str, str]) -> str | None:
+    """Return the column key a header cell names, trying each part of 'zh / en' forms."""
+    folded = _header_key(text)
+    if not folded:
+        return None
+    if folded in aliases:
+        return aliases[folded]
+    for part in re.split(r"[/|\n()（）]", clean_cell(text)):
+        key = aliases.get(_header_key(part))
+        if key:
+            return key
+    return None
+
+
+# ---------------------------------------------------------------- reading files
+
+def _decode(data: bytes) -> str:
+    """Return CSV bytes as text: UTF-8 (with or without BOM), else GB18030 (Chinese Excel)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def _csv_grid(data: bytes) -> list[list[str]]:
+    """Return the cells of a CSV file (comma, tab or semicolon separated)."""
+    text = _decode(data)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = max((",", "\t", ";"), key=first.count)
+    return [[clean_cell(c) for c in row] for row in csv.reader(io.StringIO(text),
+                                                              delimiter=delimiter)]
+
+
+def _xlsx_grid(data: bytes, kind: str, name: str) -> tuple[list[list[str]], str]:
+    """Return the cells of the kind's sheet of a workbook and the sheet's name."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise CivDataError("import_file_type", name=name) from exc
+    try:
+        wanted = {_header_key(n) for n in (kind, *KIND_NAMES[kind])}
+        names = list(book.sheetnames)
+        sheet = next((n for n in names if _header_key(n) in wanted), None)
+        data_sheets = [n for n in names if n != HELP_SHEET]
+        if sheet is None and len(data_sheets) == 1:
+            sheet = data_sheets[0]
+        if sheet is None:
+            zh, en = KIND_NAMES[kind]
+            raise CivDataError("import_sheet_missing", expected=f"{en} / {zh}",
+                               found=", ".join(names))
+        grid = [[clean_cell(c) for c in row] for row in book[sheet].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return grid, sheet
+
+
+def _find_header(grid: list[list[str]], aliases: dict[str, str], columns: list[Column]) -> int:
+    """Return the index of the header row: the row among the first ones naming most columns."""
+    best, best_hits = -1, 1
+    for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        hits = sum(1 for c in row if _match_header(c, aliases))
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best < 0:
+        raise CivDataError("import_no_header", rows=min(len(grid), HEADER_SEARCH_ROWS),
+                           expected=", ".join(c.key for c in columns if c.required))
+    return best
+
+
+def read_table(session: Session, kind: str, name: str, data: bytes) -> Table:
+    """Return a CSV or XLSX file's rows under its matched column keys; raise for a bad file."""
+    columns = columns_for(session, kind)
+    suffix = PurePath(name or "").suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise CivDataError("import_file_type", name=name)
+    if len(data) > MAX_BYTES:
+        raise CivDataError("import_file_too_large", size_mb=f"{len(data) / 2**20:.1f}",
+                           limit_mb=MAX_BYTES // 2**20)
+    if not data.strip():
+        raise CivDataError("import_file_empty", name=name)
+    sheet = None
+    if suffix == ".xlsx":
+        if not data.startswith(b"PK"):
+            raise CivDataError("import_file_type", name=name)
+        grid, sheet = _xlsx_grid(data, kind, name)
+    else:
+        if b"\x00" in data[:4096] or data.startswith(b"PK\x03\x04"):
+            raise CivDataError("import_file_type", name=name)
+        grid = _csv_grid(data)
+    numbered = [(i + 1, row) for i, row in enumerate(grid) if any(row)]
+    if not numbered:
+        raise CivDataError("import_file_empty", name=name)
+    aliases = _alias_map(columns)
+    h = _find_header([row for _, row in numbered], aliases, columns)
+    header = numbered[h][1]
+    keys: list[str | None] = []
+    unknown: list[str] = []
+    for cell in header:
+        key = _match_header(cell, aliases) if cell else None
+        if cell and key is None:
+            unknown.append(cell)
+        if key is not None and key in keys:
+            raise CivDataError("import_duplicate_column", column=cell)
+        keys.append(key)
+    if unknown:
+        raise CivDataError("import_unknown_columns", columns=", ".join(unknown))
+    missing = [header_label(c) for c in columns if c.required and c.key not in keys]
+    if missing:
+        raise CivDataError("import_missing_columns", columns=", ".join(missing))
+    positions = [(i, k) for i, k in enumerate(keys) if k is not None]
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    for number, row in numbered[h + 1:]:
+        values = [row[i] if i < len(row) else "" for i, _ in positions]
+        if any(values):
+            rows.append(values)
+            numbers.append(number)
+    if not rows:
+        raise CivDataError("import_file_empty", name=name)
+    return Table(columns=[k for _, k in positions], rows=rows, row_numbers=numbers, sheet=sheet)
+
+
+# ---------------------------------------------------------------- value parsing
+
+def parse_date(text: str) -> date:
+    """Return the date in text: ISO, 2022/8/5, 2022年8月5日, 20220805 or an Excel serial number."""
+    s = clean_cell(text)
+    if re.fullmatch(r"\d{8}", s):
+        return date(int(s[:4]), int(s[4:6]), int(s[6:]))
+    if re.fullmatch(r"\d+(\.\d+)?", s):
+        serial = float(s)
+        if 1 <= serial < 2958466:
+            return EXCEL_EPOCH + timedelta(days=int(serial))
+    found = re.fullmatch(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?"
+                         r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", s)
+    if not found:
+        raise CivDataError("import_bad_date", value=s)
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError as exc:
+        raise CivDataError("import_bad_date", value=s) from exc
+
+
+def parse_number(text: str) -> float:
+    """Return the number in text (thousands separators and a trailing % allowed)."""
+    s = clean_cell(text).replace(",", "").rstrip("%").strip()
+    try:
+        value = float(s)
+    except ValueError:
+        raise CivDataError("import_bad_number", value=clean_cell(text)) from None
+    if not np.isfinite(value):
+        raise CivDataError("import_bad_number", value=clean_cell(text))
+    return value
+
+
+def parse_datum(text: str) -> str:
+    """Return wgs84, gcj02 or bd09 for a datum name ('GCJ-02', '百度', ...)."""
+    key = re.sub(r"[\s\-_]", "", clean_cell(text).lower())
+    if key in DATUM_ALIASES:
+        return DATUM_ALIASES[key]
+    raise CivDataError("import_bad_choice", value=text, choices=", ".join(DATUMS))
+
+
+def code_lookup(session: Session, table: str) -> dict[str, int]:
+    """Return {folded code or name: id} of a table of coded records."""
+    model = CODE_TABLES[table]
+    cols = [model.id, model.code]
+    if hasattr(model, "name_zh"):
+        cols += [model.name_zh, model.name_en]
+    out: dict[str, int] = {}
+    for row in session.execute(select(*cols)).all():
+        for name in row[1:]:
+            if name:
+                out.setdefault(_code_key(name), int(row[0]))
+    return out
+
+
+def _code_key(text: str) -> str:
+    """Return a code folded for lookup: upper case, no spaces at all."""
+    return re.sub(r"\s+", "", clean_cell(text)).upper()
+
+
+# ---------------------------------------------------------------- validation
+
+@dataclass
+class Checked:
+    """A validated table: clean records (with their row numbers) and the issues found."""
+
+    kind: str
+    records: list[dict]
+    issues: list[Issue]
+    rows: int
+    preview: pd.DataFrame
+
+
+def _what(table: str) -> dict[str, str]:
+    """Return the what/what_zh parameters naming a code table."""
+    zh, en = CODE_WHAT[table]
+    return {"what": en, "what_zh": zh}
+
+
+def validate(session: Session, actor: Actor, kind: str, table: Table,
+             datum: str = "wgs84") -> Checked:
+    """Return the table's rows parsed and checked; nothing is written."""
+    columns = {c.key: c for c in columns_for(session, kind)}
+    datum = parse_datum(datum)
+    lookups = {c.kind[5:]: code_lookup(session, c.kind[5:]) for c in columns.values()
+               if c.kind.startswith("code:") and c.key in table.columns}
+    issues: list[Issue] = []
+    records: list[dict] = []
+    seen: dict[tuple, int] = {}
+    for number, values in zip(table.row_numbers, table.rows, strict=True):
+        fingerprint = tuple(_code_key(v) for v in values)
+        if fingerprint in seen:
+            issues.append(Issue(number, "", CivDataError("import_duplicate_row",
+                                                         first=seen[fingerprint])))
+            continue
+        seen[fingerprint] = number
+        record: dict = {"_row": number}
+        bad = False
+        for key, raw in zip(table.columns, values, strict=True):
+            col = columns[key]
+            try:
+                record[key] = _parse_value(col, raw, lookups)
+            except CivDataError as err:
+                issues.append(Issue(number, key, err))
+                bad = True
+        for col in columns.values():
+            if col.required and record.get(col.key) in (None, "") and col.key in table.columns \
+                    and not any(i.row == number and i.column == col.key for i in issues):
+                issues.append(Issue(number, col.key, CivDataError(
+                    "required_field", field=col.en, field_zh=col.zh)))
+                bad = True
+        if not bad:
+            records.append(record)
+    if "lat" in columns:
+        records = _check_points(records, datum, issues)
+    if kind == "problems":
+        records = _check_problem_rules(session, actor, records, issues)
+    issues.sort(key=lambda i: (i.row, i.column))
+    preview = pd.DataFrame(table.rows[:20], columns=table.columns)
+    preview.insert(0, "row", table.row_numbers[:20])
+    return Checked(kind=kind, records=records, issues=issues, rows=len(table.rows),
+                   preview=preview)
+
+
+def _parse_value(col: Column, raw: str, lookups: dict[str, dict[str, int]]) -> object:
+    """Return one cell parsed for its column (None when blank); raise CivDataError if bad."""
+    if raw == "":
+        return None
+    if col.kind == "text":
+        if len(raw) > MAX_TEXT:
+            raise CivDataError("invalid_value", field=col.en, detail=f"> {MAX_TEXT}")
+        return raw
+    if col.kind.startswith("code:"):
+        table = col.kind[5:]
+        found = lookups[table].get(_code_key(raw))
+        if found is None:
+            raise CivDataError("import_unknown_code", value=raw, **_what(table))
+        return found
+    if col.kind in ("number", "percent"):
+        return parse_number(raw)
+    if col.kind == "whole":
+        value = parse_number(raw)
+        if not value.is_integer():
+            raise CivDataError("import_bad_whole", value=raw)
+        return int(value)
+    if col.kind == "date":
+        return parse_date(raw)
+    if col.kind == "datum":
+        return parse_datum(raw)
+    if col.kind == "bool":
+        low = raw.lower()
+        if low in TRUE_WORDS:
+            return True
+        if low in FALSE_WORDS:
+            return False
+        raise CivDataError("import_bad_choice", value=raw, choices="是/否, yes/no")
+    if col.kind == "choice":
+        value = STAGE_ALIASES.get(raw, re.sub(r"\s+", "_", raw.strip().lower()))
+        if value not in col.choices:
+            raise CivDataError("import_bad_choice", value=raw, choices=", ".join(col.choices))
+        return value
+    raise ValueError(f"unknown column kind {col.kind}")
+
+
+def _check_points(records: list[dict], datum: str, issues: list[Issue]) -> list[dict]:
+    """Convert each record's point to WGS-84; flag points outside the district; return the rest."""
+    for rec in records:
+        row_datum = rec.get("datum") or datum
+        if row_datum != "wgs84":
+            rec["lat"], rec["lon"] = geo.to_wgs84(rec["lat"], rec["lon"], row_datum)
+    if not records:
+        return records
+    outside = geo.points_outside(geo.district_outline(), np.array([r["lon"] for r in records]),
+                                 np.array([r["lat"] for r in records]))
+    kept = []
+    for rec, out in zip(records, outside, strict=True):
+        if out:
+            issues.append(Issue(rec["_row"], "lat", CivDataError(
+                "outside_district", lat=round(rec["lat"], 6), lon=round(rec["lon"], 6))))
+        else:
+            kept.append(rec)
+    return kept
+
+
+def _check_problem_rules(session: Session, actor: Actor, records: list[dict],
+                         issues: list[Issue]) -> list[dict]:
+    """Apply report_problem's permission check to each problem row; return the allowed rows."""
+    kept = []
+    for rec in records:
+        try:
+            require(actor, "problem.report", rec["subdistrict"], problem_source=rec["source"])
+        except CivDataError as err:
+            issues.append(Issue(rec["_row"], "subdistrict", err))
+            continue
+        kept.append(rec)
+    return kept
+
+
+# ---------------------------------------------------------------- writing
+
+def _write_problems(session: Session, actor: Actor, records: list[dict]) -> tuple[int, int,
+                                                                                  list[Issue]]:
+    """Insert problems in bulk as report_problem would (event, audit row, spatial links, change
+    mark for each); return (created, 0, [])."""
+    from civdata.sites import site_points, spatial_links
+
+    if not records:
+        return 0, 0, []
+    now = now_local()
+    classes = dict(session.execute(select(m.ProblemClass.id, m.ProblemClass.code)).all())
+    prefix = f"P{now:%y%m%d}-"
+    taken = set(session.scalars(select(m.Problem.code).where(m.Problem.code.like(f"{prefix}%"))))
+    codes: list[str] = []
+    n = len(taken) + 1
+    while len(codes) < len(records):
+        code = f"{prefix}{n:03d}"
+        if code not in taken:
+            codes.append(code)
+        n += 1
+    lat = np.array([float(r["lat"]) for r in records])
+    lon = np.array([float(r["lon"]) for r in records])
+    sites = site_points(session)
+    if len(sites):
+        nearest, links = spatial_links(sites, pd.DataFrame({"id": np.arange(len(records)),
+                                                            "lat": lat, "lon": lon}))
+        near_id = [int(v) if v >= 0 else None for v in nearest["nearest_site_id"]]
+        near_m = nearest["nearest_site_m"].astype(float).tolist()
+        cells = nearest["h3_cell"].tolist()
+    else:
+        links = pd.DataFrame(columns=["problem_id", "site_id", "distance_m"])
+        near_id = near_m = [None] * len(records)
+        cells = [geo.h3_cell(a, b) for a, b in zip(lat, lon, strict=True)]
+    rows = [{"code": code, "site_id": r.get("site"), "subdistrict_id": r["subdistrict"],
+             "class_id": r["problem_class"], "lat": float(la), "lon": float(lo),
+             "description": r["description"], "source": r["source"], "status": "discovered",
+             "discovered_at": now, "responsible_unit": r.get("responsible_unit"),
+             "created_by": actor.username, "version": 1, "nearest_site_id": ni,
+             "nearest_site_m": nm, "h3_cell": cell}
+            for code, r, la, lo, ni, nm, cell in zip(codes, records, lat, lon, near_id, near_m,
+                                                     cells, strict=True)]
+    conn = session.connection()
+    conn.execute(insert(m.Problem.__table__), rows)
+    by_code = dict(session.execute(select(m.Problem.code, m.Problem.id)
+                                   .where(m.Problem.code.like(f"{prefix}%"))).all())
+    ids = [int(by_code[code]) for code in codes]
+    conn.execute(insert(m.ProblemEvent.__table__), [
+        {"problem_id": pid, "at": now, "actor": actor.username, "from_status": None,
+         "to_status": "discovered", "note": None} for pid in ids])
+    conn.execute(insert(m.AuditLog.__table__), [
+        {"at": now, "username": actor.username, "action": "problem.report",
+         "table_name": "problem", "record_id": str(pid), "old_values": None,
+         "new_values": _jsonable({"code": row["code"], "class": classes[row["class_id"]],
+                                  "subdistrict_id": row["subdistrict_id"],
+                                  "source": row["source"], "status": "discovered"})}
+        for pid, row in zip(ids, rows, strict=True)])
+    if len(links):
+        conn.execute(insert(m.ProblemSite.__table__), [
+            {"problem_id": ids[int(p)], "site_id": int(sid), "distance_m": float(d)}
+            for p, sid, d in zip(links["problem_id"], links["site_id"], links["distance_m"],
+                                 strict=True)])
+    mark_changed(session, "problems")
+    return len(ids), 0, []
+
+
+SITE_FIELDS = ("name_zh", "name_en", "category_id", "subdistrict_id", "community_id", "lat",
+               "lon", "leader", "unit_1", "unit_2", "unit_3", "grid_staff")
+
+
+def _write_sites(session: Session, actor: Actor, records: list[dict]) -> tuple[int, int,
+                                                                               list[Issue]]:
+    """Add new sites and update existing ones (by code); return (created, updated, issues)."""
+    existing = {s.code.upper(): s for s in session.scalars(
+        select(m.Site).where(m.Site.code.in_([r["code"] for r in records])))}
+    created = updated = 0
+    issues: list[Issue] = []
+    for rec in records:
+        values = {"name_zh": rec["name_zh"], "name_en": rec.get("name_en") or rec["name_zh"],
+                  "category_id": rec["category"], "subdistrict_id": rec["subdistrict"],
+                  "community_id": rec.get("community"), "lat": float(rec["lat"]),
+                  "lon": float(rec["lon"]), "leader": rec.get("leader") or "",
+                  "unit_1": rec.get("unit_1") or "", "unit_2": rec.get("unit_2") or "",
+                  "unit_3": rec.get("unit_3") or "", "grid_staff": rec.get("grid_staff") or 0}
+        site = existing.get(rec["code"].upper())
+        try:
+            require(actor, "site.edit", rec["subdistrict"])
+            if site is not None:
+                require(actor, "site.edit", site.subdistrict_id)
+        except CivDataError as err:
+            issues.append(Issue(rec["_row"], "subdistrict", err))
+            continue
+        if site is None:
+            site = m.Site(code=rec["code"], version=1, **values)
+            session.add(site)
+            session.flush()
+            existing[site.code.upper()] = site
+            audit(session, actor, "site.edit", "site", site.id, None, {"code": site.code,
+                                                                       **values})
+            created += 1
+        else:
+            old = {k: getattr(site, k) for k in (*SITE_FIELDS, "version")}
+            for k, v in values.items():
+                setattr(site, k, v)
+            site.version = site.version + 1
+            session.flush()
+            audit(session, actor, "site.edit", "site", site.id, old,
+                  {**values, "version": site.version})
+            updated += 1
+    if created or updated:
+        from civdata.sites import recompute_problem_sites
+
+        recompute_problem_sites(session)
+        mark_changed(session, "sites")
+        mark_changed(session, "problems")
+    return created, updated, issues
+
+
+def _write_rows(records: list[dict], write_one: Callable[[dict], object]) -> tuple[int, int,
+                                                                                   list[Issue]]:
+    """Call write_one per record; return (written, 0, one issue per refused row)."""
+    written = 0
+    issues: list[Issue] = []
+    for rec in records:
+        try:
+            write_one(rec)
+        except CivDataError as err:
+            issues.append(Issue(rec["_row"], "", err))
+            continue
+        written += 1
+    return written, 0, issues
+
+
+def _write_progress(session: Session, actor: Actor, records: list[dict]) -> tuple[int, int,
+                                                                                  list[Issue]]:
+    """Record each progress report through renovation.add_progress_report."""
+    from civdata.renovation import add_progress_report
+
+    return _write_rows(records, lambda r: add_progress_report(
+        session, actor, r["project"], r["reported_on"], r["percent"], r["stage"],
+        note=r.get("note")))
+
+
+def _write_inspections(session: Session, actor: Actor,
+                       records: list[dict]) -> tuple[int, int, list[Issue]]:
+    """Record each inspection through markets.record_inspection."""
+    from civdata.markets import record_inspection
+
+    items = [c.key for c in checklist_columns(session)]
+    return _write_rows(records, lambda r: record_inspection(
+        session, actor, r["market"], r["inspected_on"], r["inspector"],
+        {k: r[k] for k in items if r.get(k) is not None}, notes=r.get("notes"),
+        vehicle=r.get("vehicle"), is_reinspection=bool(r.get("is_reinspection"))))
+
+
+def _write_activities(session: Session, actor: Actor,
+                      records: list[dict]) -> tuple[int, int, list[Issue]]:
+    """Record each activity through volunteers.record_activity."""
+    from civdata.volunteers import record_activity
+
+    return _write_rows(records, lambda r: record_activity(
+        session, actor, team_id=r["team"], community_id=r["community"], held_on=r["held_on"],
+        title=r["title"], participants=r["participants"],
+        volunteer_hours=r["volunteer_hours"], place=r.get("place"),
+        service_type=r.get("service_type"), partner_org_id=r.get("partner_org")))
+
+
+WRITERS = {"problems": _write_problems, "sites": _write_sites, "progress": _write_progress,
+           "inspections": _write_inspections, "activities": _write_activities}
+
+
+def import_checked(session: Session, actor: Actor, checked: Checked, *, only_valid: bool = False,
+                   dry_run: bool = False, file_name: str = "") -> ImportResult:
+    """Write a validated table in one transaction (commit, or roll back when refused or dry)."""
+    require(actor, "data.import")
+    result = ImportResult(kind=checked.kind, rows=checked.rows, issues=list(checked.issues),
+                          dry_run=dry_run, preview=checked.preview)
+    if result.issues and not only_valid:
+        session.rollback()
+        return result
+    if dry_run and checked.kind == "problems":  # every rule was checked in validate()
+        result.written = result.created = len(checked.records)
+        return result
+    try:
+        created, updated, row_issues = WRITERS[checked.kind](session, actor, checked.records)
+        result.issues = sorted(result.issues + row_issues, key=lambda i: (i.row, i.column))
+        result.created, result.updated, result.written = created, updated, created + updated
+        if dry_run or (row_issues and not only_valid) or result.written == 0:
+            session.rollback()
+            if row_issues and not only_valid:
+                result.written = result.created = result.updated = 0
+            return result
+        audit(session, actor, "data.import", checked.kind, None, None,
+              {"file": file_name, "rows": checked.rows, "created": created, "updated": updated,
+               "skipped_rows": result.bad_rows})
+        session.commit()
+        result.committed = True
+        return result
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def import_file(session: Session, actor: Actor, kind: str, name: str, data: bytes, *,
+                datum: str = "wgs84", only_valid: bool = False,
+                dry_run: bool = False) -> ImportResult:
+    """Read, validate and import a file; raise CivDataError for a bad file (nothing written)."""
+    require(actor, "data.import")
+    table = read_table(session, kind, name, data)
+    checked = validate(session, actor, kind, table, datum)
+    return import_checked(session, actor, checked, only_valid=only_valid, dry_run=dry_run,
+                          file_name=name)
+
+
+def issues_frame(issues: list[Issue], columns: list[Column], lang: str) -> pd.DataFrame:
+    """Return the issues as rows of (row, column, message) in lang."""
+    names = {c.key: (c.zh if lang == "zh" else c.en) for c in columns}
+    return pd.DataFrame([(i.row or None, names.get(i.column, i.column), i.error.message(lang))
+                         for i in issues], columns=["row", "column", "message"])
+
+
+# ---------------------------------------------------------------- templates
+
+def template_xlsx(session: Session, kind: str) -> bytes:
+    """Return an .xlsx template: a data sheet (zh/en headers, an example row) and a help sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    columns = columns_for(session, kind)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = kind
+    sheet.append([header_label(c) for c in columns])
+    example = [c.example for c in columns]
+    for i, c in enumerate(columns):
+        if c.kind == "date":
+            example[i] = today_local().isoformat()
+    sheet.append(example)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for i, c in enumerate(columns, start=1):
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(14, len(c.en) + 6)
+    sheet.freeze_panes = "A2"
+    help_sheet = book.create_sheet(HELP_SHEET)
+    help_sheet.append(["列 column", "必填 required", "说明", "Explanation", "示例 example"])
+    for c in columns:
+        help_sheet.append([header_label(c), "是 yes" if c.required else "否 no", c.help_zh,
+                           c.help_en, c.example])
+    help_sheet.append([])
+    help_sheet.append(["第 2 行为示例，导入前请删除或替换。", "Row 2 is an example: delete or "
+                       "replace it before importing."])
+    for cell in help_sheet[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDE", (28, 12, 50, 50, 20), strict=True):
+        help_sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- command line
+
+def cli_actor(session: Session, username: str | None) -> Actor:
+    """Return the actor of the command line: an active account, or the office-role 'cli'."""
+    if not username:
+        return Actor(username="cli", role="office", display_name="command line")
+    user = session.scalar(select(m.User).where(m.User.username == username,
+                                               m.User.is_active.is_(True)))
+    if user is None:
+        raise CivDataError("user_unknown", username=username)
+    return Actor(username=user.username, role=user.role, subdistrict_id=user.subdistrict_id,
+                 display_name=user.display_name)
+
+
+def run_cli_import(session: Session, args) -> int:  # noqa: ANN001
+    """Run `python -m civdata import`; print what happened; return 0 imported, 1 refused."""
+    import sys
+
+    lang = getattr(args, "lang", "en")
+    path = PurePath(args.file)
+    try:
+        data = open(path, "rb").read()  # noqa: SIM115
+    except OSError as exc:
+        raise CivDataError("not_found", what=str(path)) from exc
+    actor = cli_actor(session, args.user)
+    result = import_file(session, actor, args.kind, path.name, data, datum=args.datum,
+                         only_valid=args.only_valid, dry_run=args.dry_run)
+    columns = {c.key: (c.zh if lang == "zh" else c.en) for c in columns_for(session, args.kind)}
+    for issue in result.issues:
+        where = f"row {issue.row}" + (f", {columns.get(issue.column, issue.column)}"
+                                      if issue.column else "")
+        print(f"{where}: {issue.error.message(lang)}", file=sys.stderr)
+    if result.issues and not args.only_valid:
+        print(f"error: {result.refusal().message(lang)}", file=sys.stderr)
+        return 1
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{args.kind}: {verb} {result.written} of {result.rows} rows "
+          f"({result.created} new, {result.updated} updated, {result.bad_rows} skipped)")
+    return 0 if result.written or not result.rows else 1

@@ -1,0 +1,73 @@
+"""The map in a real browser: boundaries, sites, buffers, problems drawn offline; click a site."""
+
+from __future__ import annotations
+
+import math
+
+from civdata import geo
+from civdata import sites as site_reads
+from civdata.clock import now_local
+from civdata.db import make_engine, session_factory
+from tests.browser.conftest import login, screenshot, wait_ready
+
+DECK = '[data-testid="stDeckGlJsonChart"]'
+
+
+def _pixel(view: dict, lon: float, lat: float) -> tuple[float, float]:
+    """Return the offset in CSS pixels of (lon, lat) from the map's centre (web Mercator)."""
+    scale = 512 * 2 ** view["zoom"]
+
+    def merc(lat_deg: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat_deg) / 2))
+
+    return ((lon - view["longitude"]) / 360 * scale,
+            (merc(view["latitude"]) - merc(lat)) / (2 * math.pi) * scale)
+
+
+def _loneliest_nanhu_site(database_url: str) -> tuple[dict, dict]:
+    """Return (the Nanhu site farthest from any other site, the view the page fits to Nanhu)."""
+    eng = make_engine(database_url)
+    with session_factory(eng)() as s:
+        subs = site_reads.subdistrict_boundaries(s)
+        frame = site_reads.sites_with_problem_counts(s, now_local())
+    eng.dispose()
+    nanhu = subs[subs["code"] == "nanhu"].iloc[0]
+    view = geo.view_for_bounds(*geo.geometry_from_geojson(nanhu["boundary_geojson"]).bounds)
+    mine = frame[frame["subdistrict_code"] == "nanhu"].reset_index(drop=True)
+    xy = geo.project_xy(mine["lon"], mine["lat"])
+    gaps = [min(math.dist(xy[i], xy[j]) for j in range(len(xy)) if j != i)
+            for i in range(len(xy))]
+    return mine.iloc[max(range(len(gaps)), key=gaps.__getitem__)].to_dict(), view
+
+
+def test_map_draws_offline_and_a_click_opens_the_site_card(web, app_server) -> None:  # noqa: ANN001
+    login(web, "office")
+    page = web.page
+    page.goto(web.base_url + "/map?subdistrict=nanhu")
+    wait_ready(page, DECK)
+    canvas = page.locator(f"{DECK} canvas").first
+    canvas.wait_for()
+    page.wait_for_timeout(3000)  # let deck.gl draw its layers
+    box = canvas.bounding_box()
+    assert box["width"] > 600 and box["height"] > 400
+    shot = screenshot(web, "map")
+    assert shot.stat().st_size > 40_000
+    assert web.outside_requests == []
+
+    target, view = _loneliest_nanhu_site(app_server.database_url)
+    box = canvas.bounding_box()  # again: the full-page screenshot may have moved things
+    dx, dy = _pixel(view, target["lon"], target["lat"])
+    x, y = box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy
+    page.mouse.move(x, y)
+    tooltip = page.locator(".deck-tooltip")
+    tooltip.wait_for(timeout=10_000)
+    # the template's markup is rendered, the site's text is shown as text (escaped)
+    assert tooltip.locator("b").inner_text().startswith(target["code"])
+    assert "<b>" not in tooltip.inner_text()
+    page.mouse.click(x, y)
+    heading = page.locator("h3").filter(has_text=target["code"])
+    heading.first.wait_for(timeout=30_000)
+    wait_ready(page, DECK)
+    assert target["name_zh"] in heading.first.inner_text()
+    screenshot(web, "map_site_card")
+    assert web.outside_requests == []

@@ -1,0 +1,365 @@
+"""The problem state machine: every allowed and refused transition, deadlines, escalation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from civdata import models as m
+from civdata import workflow
+from civdata.auth import Actor
+from civdata.db import session_factory
+from civdata.errors import CivDataError, PermissionDenied, StaleEdit
+from tests.factories import make_problem, make_problem_class, make_site, make_subdistrict
+
+T0 = datetime(2026, 11, 20, 9, 0)
+
+
+class Clock:
+    """A settable clock patched into the workflow."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Patch the workflow's (and the change marks') clock to a settable moment."""
+    c = Clock(T0)
+    monkeypatch.setattr(workflow, "now_local", c)
+    monkeypatch.setattr("civdata.live.now_local", c)
+    monkeypatch.setattr("civdata.auth.now_local", c)
+    return c
+
+
+@pytest.fixture
+def world(session, clock):  # noqa: ANN001, ANN201
+    """Return two subdistricts, a 3-day class, the escalation ladder and one actor per role."""
+    a = make_subdistrict(session, code="nanhu")
+    b = make_subdistrict(session, code="xita")
+    cls = make_problem_class(session, code="sanitation", time_limit_days=3)
+    make_site(session, a, lat=41.7851, lon=123.4001)
+    for days, code in ((1, "subdistrict_head"), (3, "district"), (7, "accountability")):
+        session.add(m.EscalationRung(days_overdue=days, code=code, name_zh=code, name_en=code))
+    session.flush()
+    actors = {
+        "office": Actor("office", "office"),
+        "own": Actor("nanhu", "subdistrict", a.id),
+        "other": Actor("xita", "subdistrict", b.id),
+        "market": Actor("market", "market"),
+        "leader": Actor("leader", "leader"),
+        "admin": Actor("admin", "admin"),
+    }
+    return {"a": a, "b": b, "cls": cls, "actors": actors}
+
+
+def _report(session, world, source: str = "daily_inspection", actor: str = "office"):  # noqa: ANN001, ANN202
+    """Report a problem in subdistrict A."""
+    return workflow.report_problem(
+        session, world["actors"][actor], subdistrict_id=world["a"].id, class_code="sanitation",
+        lat=41.785, lon=123.40, description="垃圾堆放", source=source)
+
+
+def _code(call) -> str:  # noqa: ANN001
+    """Return the code of the CivDataError that call raises."""
+    with pytest.raises(CivDataError) as err:
+        call()
+    return err.value.code
+
+
+def _events(session, problem_id: int) -> list[tuple[str | None, str]]:  # noqa: ANN001
+    """Return (from, to) of every event of a problem, in order."""
+    return [(r.from_status, r.to_status) for r in session.execute(
+        select(m.ProblemEvent).where(m.ProblemEvent.problem_id == problem_id)
+        .order_by(m.ProblemEvent.id)).scalars()]
+
+
+def test_report_creates_a_discovered_problem_with_event_audit_and_change_mark(session, world):  # noqa: ANN001
+    p = _report(session, world)
+    assert p.status == "discovered" and p.version == 1 and p.code.startswith("P")
+    assert p.discovered_at == T0 and p.created_by == "office" and p.h3_cell
+    assert p.nearest_site_id is not None and p.nearest_site_m < 20
+    assert _events(session, p.id) == [(None, "discovered")]
+    assert session.scalar(select(func.count()).select_from(m.AuditLog)
+                          .where(m.AuditLog.action == "problem.report")) == 1
+    assert session.get(m.DataChange, "problems").counter == 1
+    second = _report(session, world)
+    assert second.code != p.code
+
+
+@pytest.mark.parametrize(("actor", "source", "error"), [
+    ("leader", "daily_inspection", "permission_denied"),
+    ("admin", "daily_inspection", "permission_denied"),
+    ("other", "daily_inspection", "wrong_subdistrict"),
+    ("market", "public_report", "permission_denied"),
+])
+def test_report_refused(session, world, actor: str, source: str, error: str):  # noqa: ANN001
+    with pytest.raises(PermissionDenied) as err:
+        _report(session, world, source=source, actor=actor)
+    assert err.value.code == error
+    assert workflow.problem_count(session) == 0
+
+
+@pytest.mark.parametrize(("actor", "source"), [("office", "spot_check"),
+                                               ("own", "daily_inspection"),
+                                               ("market", "market_inspection")])
+def test_report_allowed(session, world, actor: str, source: str):  # noqa: ANN001
+    assert _report(session, world, source=source, actor=actor).status == "discovered"
+
+
+def test_report_checks_its_fields(session, world):  # noqa: ANN001
+    with pytest.raises(CivDataError) as err:
+        workflow.report_problem(session, world["actors"]["office"], subdistrict_id=world["a"].id,
+                                class_code="sanitation", lat=41.78, lon=123.4, description="  ",
+                                source="spot_check")
+    assert err.value.code == "required_field"
+    assert "问题描述" in err.value.message("zh")
+    for kw in ({"class_code": "nope"}, {"source": "rumour"}):
+        args = {"class_code": "sanitation", "source": "spot_check", **kw}
+        with pytest.raises(CivDataError):
+            workflow.report_problem(session, world["actors"]["office"],
+                                    subdistrict_id=world["a"].id, lat=41.78, lon=123.4,
+                                    description="x", **args)
+    assert workflow.problem_count(session) == 0
+
+
+def test_full_loop_with_deadline_and_time_to_close(session, world, clock):  # noqa: ANN001
+    office, own = world["actors"]["office"], world["actors"]["own"]
+    p = _report(session, world)
+    clock.at = T0 + timedelta(hours=2)
+    p = workflow.transition(session, office, p.id, "assign", expected_version=1,
+                            responsible_unit="南湖街道城管科")
+    assert (p.status, p.version, p.deadline) == ("assigned", 2, T0 + timedelta(days=3, hours=2))
+    assert p.assigned_at == T0 + timedelta(hours=2) and p.responsible_unit == "南湖街道城管科"
+    p = workflow.transition(session, own, p.id, "start", expected_version=2)
+    p = workflow.transition(session, own, p.id, "submit", expected_version=3, note="已清理",
+                            photo_after="ab/abc.jpg")
+    assert (p.status, p.photo_after) == ("submitted", "ab/abc.jpg")
+    clock.at = T0 + timedelta(days=1)
+    p = workflow.transition(session, office, p.id, "reject", expected_version=4, note="未清理干净")
+    assert p.status == "rectifying" and p.closed_at is None
+    p = workflow.transition(session, own, p.id, "submit", expected_version=5, note="再次清理")
+    clock.at = T0 + timedelta(days=2, seconds=5)
+    p = workflow.transition(session, office, p.id, "accept", expected_version=6)
+    assert (p.status, p.version) == ("closed", 7)
+    assert p.closed_at == clock.at and p.seconds_to_close == 2 * 86400 + 5
+    assert p.closed_on_time is True
+    assert _events(session, p.id) == [
+        (None, "discovered"), ("discovered", "assigned"), ("assigned", "rectifying"),
+        ("rectifying", "submitted"), ("submitted", "rectifying"), ("rectifying", "submitted"),
+        ("submitted", "closed")]
+    notes = session.scalars(select(m.ProblemEvent.note).where(
+        m.ProblemEvent.problem_id == p.id, m.ProblemEvent.to_status == "rectifying",
+        m.ProblemEvent.from_status == "submitted")).all()
+    assert notes == ["未清理干净"]
+
+
+def test_late_close_is_not_on_time(session, world, clock):  # noqa: ANN001
+    office = world["actors"]["office"]
+    p = _report(session, world)
+    p = workflow.transition(session, office, p.id, "assign", expected_version=1,
+                            responsible_unit="城管")
+    p = workflow.transition(session, office, p.id, "start", expected_version=2)
+    p = workflow.transition(session, office, p.id, "submit", expected_version=3, note="done")
+    clock.at = T0 + timedelta(days=3, seconds=1)
+    p = workflow.transition(session, office, p.id, "accept", expected_version=4)
+    assert p.closed_on_time is False
+
+
+ROLE_RULES = {  # action -> actors allowed (for a daily-inspection problem / a market one)
+    "assign": ({"office"}, {"office", "market"}),
+    "start": ({"office", "own"}, {"office", "own", "market"}),
+    "submit": ({"office", "own"}, {"office", "own", "market"}),
+    "accept": ({"office"}, {"office", "market"}),
+    "reject": ({"office"}, {"office", "market"}),
+}
+CASES = [(status, action, actor, source)
+         for status in m.PROBLEM_STATUSES for action in workflow.ACTIONS
+         for actor in ("office", "own", "other", "market", "leader", "admin")
+         for source in ("daily_inspection", "market_inspection")]
+
+
+@pytest.mark.parametrize(("status", "action", "actor", "source"), CASES)
+def test_every_transition_by_state_and_role(session, world, status: str, action: str,  # noqa: ANN001
+                                            actor: str, source: str):
+    cls, sub = world["cls"], world["a"]
+    p = make_problem(session, sub, cls, status=status, source=source, version=3,
+                     responsible_unit="单位")
+    before = (p.status, p.version)
+    allowed_role = actor in ROLE_RULES[action][source == "market_inspection"]
+    allowed_state = workflow.TRANSITIONS[action].from_status == status
+    kwargs = {"note": "说明", "responsible_unit": "单位"}
+    if allowed_role and allowed_state:
+        after = workflow.transition(session, world["actors"][actor], p.id, action,
+                                    expected_version=3, **kwargs)
+        assert after.status == workflow.TRANSITIONS[action].to_status
+        assert after.version == 4
+        assert _events(session, p.id) == [(status, after.status)]
+        return
+    with pytest.raises(CivDataError) as err:
+        workflow.transition(session, world["actors"][actor], p.id, action, expected_version=3,
+                            **kwargs)
+    if not allowed_role:
+        assert isinstance(err.value, PermissionDenied)
+        own_scope = actor == "other" and action in ("start", "submit")
+        assert err.value.code == ("wrong_subdistrict" if own_scope else "permission_denied")
+    else:
+        assert err.value.code == "bad_transition"
+        assert err.value.message("en")  # formats without a KeyError
+    session.expire_all()
+    fresh = session.get(m.Problem, p.id)
+    assert (fresh.status, fresh.version) == before
+    assert _events(session, p.id) == []
+
+
+def test_transition_needs_its_inputs(session, world):  # noqa: ANN001
+    office, cls, sub = world["actors"]["office"], world["cls"], world["a"]
+    found = make_problem(session, sub, cls, status="discovered")
+    assert _code(lambda: workflow.transition(session, office, found.id, "assign",
+                                             expected_version=1)) == "required_field"
+    fixing = make_problem(session, sub, cls, status="rectifying")
+    assert _code(lambda: workflow.transition(session, office, fixing.id, "submit",
+                                             expected_version=1, note=" ")) \
+        == "submit_needs_evidence"
+    assert workflow.transition(session, office, fixing.id, "submit", expected_version=1,
+                               photo_after="x.jpg").status == "submitted"
+    review = make_problem(session, sub, cls, status="submitted")
+    assert _code(lambda: workflow.transition(session, office, review.id, "reject",
+                                             expected_version=1)) == "reject_needs_reason"
+    assert _code(lambda: workflow.transition(session, office, review.id, "destroy",
+                                             expected_version=1)) == "invalid_value"
+    assert _code(lambda: workflow.transition(session, office, 999999, "accept",
+                                             expected_version=1)) == "not_found"
+
+
+def test_stale_edit_refused_and_nothing_lost(engine, session, world, clock):  # noqa: ANN001
+    office, own = world["actors"]["office"], world["actors"]["own"]
+    p = _report(session, world)
+    workflow.transition(session, office, p.id, "assign", expected_version=1,
+                        responsible_unit="城管")
+    session.commit()
+    # Two people opened the problem at version 2; the nanhu user saves first.
+    with session_factory(engine)() as other:
+        clock.at = T0 + timedelta(hours=1)
+        workflow.transition(other, own, p.id, "start", expected_version=2)
+        other.commit()
+    clock.at = T0 + timedelta(hours=2)
+    with pytest.raises(StaleEdit) as err:
+        workflow.transition(session, office, p.id, "start", expected_version=2)
+    assert err.value.code == "stale_edit"
+    assert "nanhu" in err.value.message("en") and "2026-11-20 10:00" in err.value.message("zh")
+    session.rollback()
+    fresh = session.get(m.Problem, p.id)
+    assert (fresh.status, fresh.version) == ("rectifying", 3)
+    assert _events(session, p.id)[-1] == ("assigned", "rectifying")
+
+
+def test_reopen_links_a_new_record(session, world):  # noqa: ANN001
+    office = world["actors"]["office"]
+    closed = make_problem(session, world["a"], world["cls"], status="closed",
+                          closed_at=T0, source="daily_inspection")
+    new = workflow.reopen_problem(session, office, closed.id, description="再次发现")
+    assert new.id != closed.id and new.reopened_from_id == closed.id
+    assert (new.status, new.source, new.description) == ("discovered", "spot_check", "再次发现")
+    assert session.get(m.Problem, closed.id).status == "closed"
+    still_open = make_problem(session, world["a"], world["cls"], status="rectifying")
+    assert _code(lambda: workflow.reopen_problem(session, office, still_open.id)) \
+        == "bad_transition"
+    with pytest.raises(PermissionDenied):
+        workflow.reopen_problem(session, world["actors"]["other"], closed.id)
+
+
+def test_market_bureau_runs_the_loop_of_its_findings(session, world, clock):  # noqa: ANN001
+    market = world["actors"]["market"]
+    p = _report(session, world, source="market_inspection", actor="market")
+    for action, kw in (("assign", {"responsible_unit": "市场方"}), ("start", {}),
+                       ("submit", {"note": "整改"}), ("accept", {"note": "复查合格"})):
+        p = workflow.transition(session, market, p.id, action, expected_version=p.version, **kw)
+    assert p.status == "closed"
+
+
+# --- deadlines and overdue arithmetic in Asia/Shanghai --------------------------------------
+
+@pytest.mark.parametrize(("assigned", "days", "deadline"), [
+    (datetime(2026, 11, 25, 23, 59), 1, datetime(2026, 11, 26, 23, 59)),     # across midnight
+    (datetime(2026, 1, 31, 23, 30), 1, datetime(2026, 2, 1, 23, 30)),        # month end
+    (datetime(2026, 2, 27, 12, 0), 3, datetime(2026, 3, 2, 12, 0)),          # February, 2026
+    (datetime(2028, 2, 27, 12, 0), 3, datetime(2028, 3, 1, 12, 0)),          # leap year
+    (datetime(2026, 12, 30, 18, 0), 5, datetime(2027, 1, 4, 18, 0)),         # year end
+    # 2026-11-30 16:30 UTC is 2026-12-01 00:30 in Shanghai
+    (datetime(2026, 11, 30, 16, 30, tzinfo=UTC), 3, datetime(2026, 12, 4, 0, 30)),
+])
+def test_deadline_for(assigned: datetime, days: int, deadline: datetime):
+    assert workflow.deadline_for(assigned, days) == deadline
+
+
+@pytest.mark.parametrize(("deadline", "now", "overdue", "days"), [
+    (datetime(2026, 11, 30, 23, 0), datetime(2026, 11, 30, 23, 0), False, 0),   # at the limit
+    (datetime(2026, 11, 30, 23, 0), datetime(2026, 11, 30, 23, 0, 1), True, 0),
+    (datetime(2026, 11, 30, 23, 0), datetime(2026, 12, 1, 0, 30), True, 0),     # next month
+    (datetime(2026, 11, 30, 23, 0), datetime(2026, 12, 1, 23, 0), True, 1),
+    (datetime(2026, 2, 27, 23, 30), datetime(2026, 3, 1, 0, 10), True, 1),
+    (datetime(2026, 2, 27, 23, 30), datetime(2026, 3, 2, 23, 31), True, 3),
+    (datetime(2026, 12, 31, 12, 0), datetime(2027, 1, 7, 12, 0), True, 7),
+    # an aware 'now' is converted: 2026-12-01 15:00 UTC = 2026-12-01 23:00 Shanghai
+    (datetime(2026, 11, 30, 23, 0), datetime(2026, 12, 1, 15, 0, tzinfo=UTC), True, 1),
+    (datetime(2026, 11, 30, 23, 0), datetime(2026, 12, 1, 14, 59, tzinfo=UTC), True, 0),
+])
+def test_overdue_arithmetic(deadline: datetime, now: datetime, overdue: bool, days: int):
+    assert workflow.is_overdue(deadline, "rectifying", now) is overdue
+    assert workflow.days_overdue(deadline, now) == days
+    assert workflow.is_overdue(deadline, "closed", now) is False
+
+
+def test_assign_across_month_end_uses_the_class_limit(session, world, clock):  # noqa: ANN001
+    clock.at = datetime(2026, 11, 29, 22, 15)
+    p = _report(session, world)
+    p = workflow.transition(session, world["actors"]["office"], p.id, "assign",
+                            expected_version=1, responsible_unit="城管")
+    assert p.deadline == datetime(2026, 12, 2, 22, 15)
+
+
+@pytest.mark.parametrize(("days", "rung"), [(0, None), (1, "subdistrict_head"),
+                                            (2, "subdistrict_head"), (3, "district"),
+                                            (6, "district"), (7, "accountability"),
+                                            (40, "accountability")])
+def test_escalation_rung(session, world, days: int, rung: str | None):  # noqa: ANN001
+    assert workflow.rung_for(days, workflow.escalation_rungs(session)) == rung
+
+
+def test_rung_for_empty_ladder():
+    assert workflow.rung_for(5, pd.DataFrame(columns=["days_overdue", "code"])) is None
+
+
+def test_office_changes_time_limits_and_ladder(session, world, clock):  # noqa: ANN001
+    office, own = world["actors"]["office"], world["actors"]["own"]
+    with pytest.raises(PermissionDenied):
+        workflow.set_time_limit(session, own, "sanitation", 10)
+    assert _code(lambda: workflow.set_time_limit(session, office, "sanitation", 0)) \
+        == "invalid_value"
+    workflow.set_time_limit(session, office, "sanitation", 10)
+    p = _report(session, world)
+    p = workflow.transition(session, office, p.id, "assign", expected_version=1,
+                            responsible_unit="城管")
+    assert p.deadline == T0 + timedelta(days=10)
+    with pytest.raises(PermissionDenied):
+        workflow.set_escalation_rungs(session, own, [{"days_overdue": 2, "code": "x"}])
+    with pytest.raises(CivDataError):
+        workflow.set_escalation_rungs(session, office, [{"days_overdue": 2, "code": "x"},
+                                                        {"days_overdue": 2, "code": "y"}])
+    workflow.set_escalation_rungs(session, office, [{"days_overdue": 2, "code": "head"},
+                                                    {"days_overdue": 5, "code": "list"}])
+    rungs = workflow.escalation_rungs(session)
+    assert list(rungs["code"]) == ["head", "list"]
+    assert workflow.rung_for(1, rungs) is None and workflow.rung_for(5, rungs) == "list"
+
+
+def test_actions_from():
+    assert workflow.actions_from("submitted") == ["accept", "reject"]
+    assert workflow.actions_from("closed") == []

@@ -1,0 +1,34 @@
+"""Offer any table on a page as CSV and XLSX downloads (formula injection neutralised)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from civdata import exports
+from ui.i18n import t
+
+
+def _safe_name(name: str) -> str:
+    """Return name usable as a file name (letters, digits, CJK, dash and underscore)."""
+    return re.sub(r"[^\w\-]+", "_", name, flags=re.UNICODE).strip("_") or "table"
+
+
+def download_table(df: pd.DataFrame, name: str, key: str | None = None) -> None:
+    """Draw 'Download CSV' and 'Download Excel' buttons for df; the files are built on click."""
+    base = _safe_name(name)
+    key = key or base
+    frame = df.copy()
+    left, right, _ = st.columns([1, 1, 6])
+    with left:
+        st.download_button(t("downloads.csv"), data=lambda: exports.csv_bytes(frame),
+                           file_name=f"{base}.csv", mime="text/csv", key=f"dl_csv_{key}",
+                           on_click="ignore", icon=":material/download:")
+    with right:
+        st.download_button(
+            t("downloads.xlsx"), data=lambda: exports.xlsx_bytes(frame, base),
+            file_name=f"{base}.xlsx", key=f"dl_xlsx_{key}", on_click="ignore",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:")

@@ -1,0 +1,527 @@
+"""The problems page's cached readers, chart builders, tables, card and forms."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from civdata import geo, photos, workflow
+from civdata import models as m
+from civdata import problems as P
+from civdata.auth import Actor, can
+from civdata.errors import CivDataError
+from ui import data
+from ui.i18n import current_lang, name_col, t
+
+MIN_PROBLEMS = 10  # problems a subdistrict needs in the period before it is ranked
+LIST_SIZE = 3
+FLASH = "problems_flash"
+TARGET = "problems_form_target"
+TTL = data.READ_TTL_S
+LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}
+
+
+def _actor(role: str, username: str, subdistrict_id: int | None) -> Actor:
+    """Rebuild an actor from hashable parts (cache keys)."""
+    return Actor(username=username, role=role, subdistrict_id=subdistrict_id)
+
+
+# --- cached readers --------------------------------------------------------------------------
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def classes(version: tuple[str, int]) -> pd.DataFrame:
+    """Return the problem classes (cached)."""
+    with data.session() as s:
+        return P.problem_classes(s)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def rungs(version: tuple[str, int]) -> pd.DataFrame:
+    """Return the escalation ladder (cached)."""
+    with data.session() as s:
+        return workflow.escalation_rungs(s)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sites(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
+    """Return the sites a problem can be reported at (cached)."""
+    with data.session() as s:
+        return P.site_choices(s, subdistrict_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def status_counts(version: tuple[str, int], since: datetime,
+                  subdistrict_id: int | None) -> pd.DataFrame:
+    """Return problems found since a moment per state (cached)."""
+    with data.session() as s:
+        return P.status_counts(s, since, subdistrict_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def overdue(version: tuple[str, int], now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
+    """Return the overdue list with escalation rungs (cached)."""
+    with data.session() as s:
+        return P.with_rungs(P.overdue_problems(s, now, subdistrict_id),
+                            workflow.escalation_rungs(s))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def ages(version: tuple[str, int], now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
+    """Return open problems per age bucket and state (cached)."""
+    with data.session() as s:
+        return P.open_problem_ages(s, now, subdistrict_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def matrix(version: tuple[str, int], since: datetime) -> pd.DataFrame:
+    """Return problems per subdistrict and class found since a moment (cached)."""
+    with data.session() as s:
+        return P.class_subdistrict_counts(s, since)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def close_stats(version: tuple[str, int], since: datetime, until: datetime,
+                subdistrict_id: int | None, by: str) -> pd.DataFrame:
+    """Return on-time rate and median hours per subdistrict or class (cached)."""
+    with data.session() as s:
+        if by == "class":
+            return P.close_stats_by_class(s, since, until, subdistrict_id)
+        if by == "all":
+            return P.close_stats_overall(s, since, until, subdistrict_id)
+        return P.close_stats_by_subdistrict(s, since, until, subdistrict_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def close_rates(version: tuple[str, int], end: datetime, days: int) -> pd.DataFrame:
+    """Return closed, on-time, open and overdue counts per subdistrict (cached)."""
+    with data.session() as s:
+        return P.subdistrict_close_rates(s, end, days)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def queue(version: tuple[str, int], subdistrict_id: int, now: datetime) -> pd.DataFrame:
+    """Return a subdistrict's open problems, most urgent first (cached)."""
+    with data.session() as s:
+        return P.work_queue(s, subdistrict_id, now)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def actionable(version: tuple[str, int], role: str, username: str, own_id: int | None,
+               action: str, subdistrict_id: int | None) -> pd.DataFrame:
+    """Return the problems the actor may take action on now (cached)."""
+    with data.session() as s:
+        return P.actionable_problems(s, _actor(role, username, own_id), action, subdistrict_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def card(version: tuple[str, int], problem_id: int) -> tuple[dict | None, pd.DataFrame]:
+    """Return one problem's card and its history (cached)."""
+    with data.session() as s:
+        return P.problem_card(s, problem_id), P.problem_events(s, problem_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def closed(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
+    """Return recently closed problems (cached)."""
+    with data.session() as s:
+        return P.closed_problems(s, subdistrict_id)
+
+
+# --- figures and tables ----------------------------------------------------------------------
+
+def kpis(rates: pd.DataFrame, stats: pd.DataFrame, subdistrict_id: int | None) -> dict:
+    """Return open, overdue, on-time rate, closures and median hours for the KPI cards."""
+    scope = rates if subdistrict_id is None else rates[rates["id"] == subdistrict_id]
+    closed_n = int(stats["closed"].sum())
+    return {"open": int(scope["open"].sum()), "overdue": int(scope["overdue"].sum()),
+            "on_time_rate": stats["on_time"].sum() / closed_n if closed_n else None,
+            "closed": closed_n,
+            "median_hours": float(stats["median_hours"].iloc[0]) if closed_n else None}
+
+
+def funnel_chart(counts: pd.DataFrame) -> go.Figure:
+    """Return the funnel: problems reaching each stage."""
+    stages = P.funnel_stages(counts)
+    fig = go.Figure(go.Funnel(y=[t(f"problems.status.{s}") for s in stages["stage"]],
+                              x=stages["reached"].tolist(), textinfo="value+percent initial"))
+    fig.update_layout(**LAYOUT)
+    return fig
+
+
+def ageing_chart(frame: pd.DataFrame) -> go.Figure:
+    """Return open problems per age bucket, stacked by state."""
+    labels = [P.age_label(i) for i in range(len(P.AGE_BUCKETS))]
+    fig = go.Figure()
+    for status in m.OPEN_STATUSES:
+        part = frame[frame["status"] == status].set_index("label")["count"]
+        fig.add_bar(x=labels, y=[int(part.get(lb, 0)) for lb in labels],
+                    name=t(f"problems.status.{status}"))
+    fig.update_layout(barmode="stack", xaxis_title=t("problems.age_axis"),
+                      yaxis_title=t("problems.count"),
+                      legend={"orientation": "h", "y": 1.12, "x": 0}, **LAYOUT)
+    return fig
+
+
+def matrix_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return found problems as a subdistrict × class table."""
+    lang = current_lang()
+    if frame.empty:
+        return pd.DataFrame()
+    return frame.pivot_table(index=f"subdistrict_{lang}", columns=f"class_{lang}",
+                             values="found", aggfunc="sum", fill_value=0)
+
+
+def matrix_chart(table: pd.DataFrame) -> go.Figure:
+    """Return the class × subdistrict heatmap of found problems."""
+    fig = go.Figure(go.Heatmap(z=table.to_numpy().tolist(), x=list(table.columns),
+                               y=list(table.index), colorscale="Reds",
+                               text=table.to_numpy().tolist(), texttemplate="%{text}"))
+    fig.update_layout(height=420, margin=LAYOUT["margin"])
+    return fig
+
+
+def named(stats: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """Return close statistics joined to names (id, name_zh, name_en)."""
+    out = names[["id", "name_zh", "name_en"]].merge(stats, on="id", how="inner")
+    return out.sort_values("on_time_rate", ascending=False)
+
+
+def rate_chart(stats: pd.DataFrame) -> go.Figure:
+    """Return on-time rate bars with median hours as a line, per named group."""
+    fig = go.Figure([
+        go.Bar(x=stats[name_col()].tolist(), y=(100 * stats["on_time_rate"]).round(1).tolist(),
+               name=t("problems.col.on_time_rate")),
+        go.Scatter(x=stats[name_col()].tolist(), y=stats["median_hours"].round(1).tolist(),
+                   name=t("problems.col.median_hours"), yaxis="y2", mode="lines+markers"),
+    ])
+    fig.update_layout(yaxis={"ticksuffix": "%", "range": [0, 100]},
+                      yaxis2={"overlaying": "y", "side": "right"}, legend={"orientation": "h"},
+                      **LAYOUT)
+    return fig
+
+
+def stats_table(stats: pd.DataFrame, label_key: str = "problems.col.subdistrict") -> None:
+    """Draw close statistics as a table (first column: the group's name)."""
+    cols = [name_col(), "closed", "on_time", "on_time_rate", "median_hours"]
+    st.dataframe(stats[cols].rename(columns={name_col(): t(label_key), **{
+        c: t(f"problems.col.{c}") for c in cols[1:]}}), hide_index=True, width="stretch",
+        column_config={t("problems.col.on_time_rate"): st.column_config.NumberColumn(
+            format="percent"), t("problems.col.median_hours"): st.column_config.NumberColumn(
+            format="%.1f")})
+
+
+def overdue_table(frame: pd.DataFrame) -> None:
+    """Draw the overdue list, most days overdue first."""
+    lang = current_lang()
+    table = pd.DataFrame({
+        t("problems.col.code"): frame["code"],
+        t("problems.col.subdistrict"): frame[f"subdistrict_{lang}"],
+        t("problems.col.class"): frame[f"class_{lang}"],
+        t("problems.col.status"): [t(f"problems.status.{s}") for s in frame["status"]],
+        t("problems.col.unit"): frame["responsible_unit"],
+        t("problems.col.deadline"): frame["deadline"],
+        t("problems.col.days_overdue"): frame["days_overdue"],
+        t("problems.col.rung"): frame[f"rung_{lang}"],
+        t("problems.col.description"): frame["description"],
+    })
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def ladder_caption(ladder: pd.DataFrame) -> str:
+    """Return the escalation ladder as one line."""
+    name = f"name_{current_lang()}"
+    return t("problems.ladder_help", rungs="；".join(
+        t("problems.ladder_rung", days=int(r.days_overdue), name=getattr(r, name))
+        for r in ladder.itertuples()))
+
+
+def rung_table(frame: pd.DataFrame, ladder: pd.DataFrame) -> pd.DataFrame:
+    """Return overdue problems per subdistrict (rows) and rung (columns)."""
+    lang = current_lang()
+    counts = P.rung_counts(frame, ladder)
+    if counts.empty:
+        return pd.DataFrame()
+    names = dict(zip(ladder["code"], ladder[f"name_{lang}"], strict=True))
+    table = counts.pivot_table(index=f"subdistrict_{lang}", columns="rung", values="count",
+                               aggfunc="sum", fill_value=0)
+    table = table[[c for c in ladder["code"] if c in table.columns]]
+    return table.rename(columns=names)
+
+
+def lists(version: tuple[str, int], now: datetime, days: int) -> pd.DataFrame:
+    """Return the ranking with red and black lists and the change against a week before."""
+    return P.red_black_lists(close_rates(version, now, days),
+                             close_rates(version, now - timedelta(days=7), days),
+                             MIN_PROBLEMS, LIST_SIZE)
+
+
+def list_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ranking rows ready to show."""
+    cols = ["rank", name_col(), "on_time_rate", "rate_change", "rank_change", "closed", "open",
+            "overdue"]
+    out = frame[cols].rename(columns={name_col(): t("problems.col.subdistrict"), **{
+        c: t(f"problems.col.{c}") for c in cols if c != name_col()}})
+    return out
+
+
+def show_list(frame: pd.DataFrame, which: str | None = None) -> None:
+    """Draw ranking rows (only the 'red' or 'black' list when which is given)."""
+    if which is not None:
+        frame = frame[frame["list"] == which]
+    st.dataframe(list_table(frame), hide_index=True, width="stretch", column_config={
+        t("problems.col.on_time_rate"): st.column_config.NumberColumn(format="percent"),
+        t("problems.col.rate_change"): st.column_config.NumberColumn(format="percent"),
+        t("problems.col.rank"): st.column_config.NumberColumn(format="%d")})
+
+
+def queue_table(frame: pd.DataFrame) -> None:
+    """Draw a work queue."""
+    lang = current_lang()
+    st.dataframe(pd.DataFrame({
+        t("problems.col.code"): frame["code"],
+        t("problems.col.class"): frame[f"class_{lang}"],
+        t("problems.col.status"): [t(f"problems.status.{s}") for s in frame["status"]],
+        t("problems.col.deadline"): frame["deadline"],
+        t("problems.col.hours_left"): frame["hours_left"],
+        t("problems.col.description"): frame["description"],
+    }), hide_index=True, width="stretch")
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+def show_flash() -> None:
+    """Show the message left by the last successful write."""
+    box = st.container()  # always drawn, so the elements below keep their places (and tabs)
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        box.success(message)
+
+
+def _write(work) -> object | None:  # noqa: ANN001
+    """Run work(session) and commit; show a refused write in the user's language."""
+    with data.session() as s:
+        try:
+            result = work(s)
+            s.commit()
+            return result
+        except CivDataError as err:
+            s.rollback()
+            st.error(err.message(current_lang()))
+            return None
+
+
+def _photo(upload) -> tuple[bytes, str] | None:  # noqa: ANN001
+    """Return (bytes, stored name) of an uploaded photo; raise CivDataError when bad."""
+    if upload is None:
+        return None
+    raw = upload.getvalue()
+    return raw, photos.photo_name(raw, photos.validate_photo(raw))
+
+
+def _store(photo: tuple[bytes, str] | None) -> None:
+    """Write a checked photo and its thumbnail to the photo folder."""
+    if photo is not None:
+        photos.store_photo(photo[0])
+
+
+def _label(row: pd.Series) -> str:
+    """Return a problem's label in a picker."""
+    return f"{row['code']} · {row[f'subdistrict_{current_lang()}']} · {row['description'][:30]}"
+
+
+def report_form(actor: Actor) -> None:
+    """Draw the form to report a problem (site or typed coordinates, class, photo)."""
+    version = data.data_version()
+    own = actor.subdistrict_id if actor.role == "subdistrict" else None
+    subs = data.subdistricts(version)
+    if own is not None:
+        subs = subs[subs["id"] == own]
+    site_rows, cls = sites(version, own), classes(version)
+    sources = ["market_inspection"] if actor.role == "market" else [
+        s for s in m.PROBLEM_SOURCES if s != "market_inspection"]
+    mode = st.radio(t("problems.location"), ["site", "coords"], horizontal=True,
+                    format_func=lambda v: t(f"problems.loc.{v}"), key="report_mode")
+    with st.form("report_form", clear_on_submit=True):
+        if mode == "site":
+            site_id = st.selectbox(t("problems.site"), site_rows["id"].tolist(), key="report_site",
+                                   format_func=lambda i: " · ".join(site_rows.loc[
+                                       site_rows["id"] == i, ["code", name_col()]].iloc[0]))
+        else:
+            sub_id = st.selectbox(t("problems.col.subdistrict"), subs["id"].tolist(),
+                                  key="report_sub", format_func=lambda i: subs.loc[
+                                      subs["id"] == i, name_col()].iloc[0])
+            c1, c2, c3 = st.columns(3)
+            lat = c1.number_input(t("problems.lat"), value=41.7850, format="%.6f", key="report_lat")
+            lon = c2.number_input(t("problems.lon"), value=123.4000, format="%.6f",
+                                  key="report_lon")
+            datum = c3.selectbox(t("problems.datum"), list(geo.DATUMS), key="report_datum")
+        class_code = st.selectbox(t("problems.class"), cls["code"].tolist(), key="report_class",
+                                  format_func=lambda c: cls.loc[cls["code"] == c,
+                                                                name_col()].iloc[0])
+        source = st.selectbox(t("problems.source"), sources, key="report_source",
+                              format_func=lambda s: t(f"problems.source.{s}"))
+        text = st.text_area(t("problems.description"), key="report_text", max_chars=500)
+        upload = st.file_uploader(t("problems.photo_before"), type=["jpg", "jpeg", "png", "webp"],
+                                  key="report_photo")
+        submitted = st.form_submit_button(t("problems.submit_report"), type="primary")
+    if not submitted:
+        return
+    try:
+        photo = _photo(upload)
+        if mode == "site":
+            row = site_rows[site_rows["id"] == site_id].iloc[0]
+            where = {"subdistrict_id": int(row["subdistrict_id"]), "site_id": int(site_id),
+                     "lat": float(row["lat"]), "lon": float(row["lon"])}
+        else:
+            wlat, wlon = geo.checked_wgs84(float(lat), float(lon), datum, geo.district_outline())
+            where = {"subdistrict_id": int(sub_id), "lat": wlat, "lon": wlon}
+    except CivDataError as err:
+        st.error(err.message(current_lang()))
+        return
+    problem = _write(lambda s: workflow.report_problem(
+        s, actor, class_code=class_code, description=text, source=source,
+        photo_before=photo[1] if photo else None, **where))
+    if problem is not None:
+        _store(photo)
+        st.session_state[FLASH] = t("problems.reported", code=problem.code)
+        st.rerun()
+
+
+def problem_card(info: dict, events: pd.DataFrame) -> None:
+    """Draw a problem's card: facts, before/after thumbnails, history."""
+    lang = current_lang()
+    st.markdown(f"**{info['code']}** · {t('problems.status.' + info['status'])} · "
+                f"{info['class_' + lang]} · {info['subdistrict_' + lang]}")
+    st.text(info["description"])
+    if info["deadline"] is not None:
+        st.caption(f"{t('problems.col.deadline')}: {info['deadline']:%Y-%m-%d %H:%M} · "
+                   f"{t('problems.col.unit')}: {info['responsible_unit'] or '—'}")
+    cols = st.columns(2)
+    for col, key, label in ((cols[0], "photo_before", "problems.before"),
+                            (cols[1], "photo_after", "problems.after")):
+        thumb = photos.thumbnail_path(info[key]) if info[key] else None
+        if thumb is not None and thumb.exists():
+            col.image(str(thumb), caption=t(label), width=200)
+        else:
+            col.caption(f"{t(label)}: {t('problems.no_photo')}")
+    with st.expander(t("problems.history")):
+        st.dataframe(events.assign(from_status=[t(f"problems.status.{s}") if s else ""
+                                                for s in events["from_status"]],
+                                   to_status=[t(f"problems.status.{s}")
+                                              for s in events["to_status"]]),
+                     hide_index=True, width="stretch")
+
+
+def action_form(actor: Actor, subdistrict_id: int | None) -> None:
+    """Draw the form to assign, start, submit or review a problem (optimistic versions)."""
+    allowed = [a for a, tr in workflow.TRANSITIONS.items() if can(actor, tr.permission)]
+    if not allowed:
+        return
+    version = data.data_version()
+    action = st.selectbox(t("problems.action"), allowed, key="action_pick",
+                          format_func=lambda a: t(f"problems.action.{a}"))
+    rows = actionable(version, actor.role, actor.username, actor.subdistrict_id, action,
+                      subdistrict_id)
+    if rows.empty:
+        st.info(t("problems.none_actionable"))
+        return
+    labels = {int(r["id"]): _label(r) for _, r in rows.iterrows()}
+    pid = st.selectbox(t("problems.problem"), list(labels), key="action_problem",
+                       format_func=labels.get)
+    info, events = card(version, pid)
+    if info is None:
+        return
+    problem_card(info, events)
+    with st.form("action_form", clear_on_submit=True):
+        unit = st.text_input(t("problems.unit"), key="action_unit") if action == "assign" else None
+        note = st.text_area(t("problems.note"), key="action_note", max_chars=500)
+        upload = st.file_uploader(t("problems.photo_after"), type=["jpg", "jpeg", "png", "webp"],
+                                  key="action_photo") if action == "submit" else None
+        submitted = st.form_submit_button(t("problems.do"), type="primary")
+    # The form acts on the problem and version the user was looking at when it was drawn,
+    # even if the list has changed since (another user moved the problem on).
+    shown = (action, pid, int(info["version"]))
+    target = st.session_state.get(TARGET, shown) if submitted else shown
+    st.session_state[TARGET] = shown
+    if not submitted or target[0] != action:
+        return
+    try:
+        photo = _photo(upload)
+    except CivDataError as err:
+        st.error(err.message(current_lang()))
+        return
+    done = _write(lambda s: workflow.transition(
+        s, actor, target[1], action, expected_version=target[2], note=note,
+        responsible_unit=unit, photo_after=photo[1] if photo else None))
+    if done is not None:
+        _store(photo)
+        st.session_state.pop(TARGET, None)
+        st.session_state[FLASH] = t("problems.done", code=done.code,
+                                    action=t(f"problems.action.{action}"),
+                                    status=t(f"problems.status.{done.status}"))
+        st.rerun()
+
+
+def reopen_form(actor: Actor, subdistrict_id: int | None) -> None:
+    """Draw the form to reopen a closed problem found again."""
+    if actor.role not in ("office", "market") or not can(actor, "problem.report"):
+        return
+    rows = closed(data.data_version(), subdistrict_id)
+    if rows.empty:
+        return
+    labels = {int(r.id): f"{r.code} · {r.description[:30]}" for r in rows.itertuples()}
+    with st.form("reopen_form", clear_on_submit=True):
+        pid = st.selectbox(t("problems.problem"), list(labels), key="reopen_problem",
+                           format_func=labels.get)
+        text = st.text_area(t("problems.description"), key="reopen_text", max_chars=500)
+        submitted = st.form_submit_button(t("problems.do"))
+    if submitted:
+        new = _write(lambda s: workflow.reopen_problem(s, actor, pid, description=text))
+        if new is not None:
+            st.session_state[FLASH] = t("problems.reopened", code=new.code, old=labels[pid][:7])
+            st.rerun()
+
+
+def settings_form(actor: Actor) -> None:
+    """Draw the office's editor of class time limits and the escalation ladder."""
+    if not can(actor, "settings.edit"):
+        return
+    version = data.data_version()
+    cls, ladder = classes(version), rungs(version)
+    with st.form("problem_settings"):
+        limits = st.data_editor(cls[["code", name_col(), "time_limit_days"]], hide_index=True,
+                                disabled=["code", name_col()], key="settings_limits",
+                                column_config={"time_limit_days": st.column_config.NumberColumn(
+                                    t("problems.col.time_limit"), min_value=1, max_value=365,
+                                    step=1)})
+        new_ladder = st.data_editor(ladder, hide_index=True, num_rows="dynamic",
+                                    key="settings_ladder", column_config={
+                                        "days_overdue": st.column_config.NumberColumn(
+                                            t("problems.col.days"), min_value=0, step=1),
+                                        "code": t("problems.col.rung_code"),
+                                        "name_zh": t("problems.col.name_zh"),
+                                        "name_en": t("problems.col.name_en")})
+        submitted = st.form_submit_button(t("problems.save"))
+    if not submitted:
+        return
+
+    def save(s):  # noqa: ANN001, ANN202
+        for row, old in zip(limits.itertuples(), cls.itertuples(), strict=True):
+            if int(row.time_limit_days) != int(old.time_limit_days):
+                workflow.set_time_limit(s, actor, row.code, int(row.time_limit_days))
+        rows = new_ladder.dropna(subset=["days_overdue", "code"]).to_dict("records")
+        if rows != ladder.to_dict("records"):
+            workflow.set_escalation_rungs(s, actor, rows)
+        return True
+
+    if _write(save):
+        st.session_state[FLASH] = t("problems.saved")
+        st.rerun()
+
+
+def period_start(now: datetime, days: int) -> datetime:
+    """Return the start of the period of days ending at now."""
+    return now - timedelta(days=days)
