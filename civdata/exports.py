@@ -126,3 +126,11 @@ def open311_json(requests: pd.DataFrame) -> bytes:
 def open311_csv(requests: pd.DataFrame) -> bytes:
     """Return service requests as CSV with the GeoReport v2 field names (neutralised)."""
     return csv_bytes(requests)
+
+
+def problem_request_count(session: Session, subdistrict_id: int | None = None) -> int:
+    """Return how many problems an Open311 export (of one subdistrict or all) holds."""
+    query = select(func.count(m.Problem.id))
+    if subdistrict_id is not None:
+        query = query.where(m.Problem.subdistrict_id == subdistrict_id)
+    return int(session.scalar(query) or 0)

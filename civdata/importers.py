@@ -12,6 +12,7 @@ the valid rows) and rolls back otherwise or on a dry run.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import re
@@ -617,8 +618,7 @@ def _check_problem_rules(session: Session, actor: Actor, records: list[dict],
 
 def _write_problems(session: Session, actor: Actor, records: list[dict]) -> tuple[int, int,
                                                                                   list[Issue]]:
-    """Insert problems in bulk as report_problem would (event, audit row, spatial links, change
-    mark for each); return (created, 0, [])."""
+    """Insert problems in bulk as report_problem would; return (created, 0, no issues)."""
     from civdata.sites import site_points, spatial_links
 
     if not records:
@@ -888,7 +888,7 @@ def cli_actor(session: Session, username: str | None) -> Actor:
                  display_name=user.display_name)
 
 
-def run_cli_import(session: Session, args) -> int:  # noqa: ANN001
+def run_cli_import(session: Session, args: argparse.Namespace) -> int:
     """Run `python -m civdata import`; print what happened; return 0 imported, 1 refused."""
     import sys
 

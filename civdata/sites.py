@@ -34,8 +34,9 @@ def spatial_links(sites: pd.DataFrame, problems: pd.DataFrame) -> tuple[pd.DataF
     site_ids = sites["id"].to_numpy()
     nearest = pd.DataFrame({
         "id": problems["id"].to_numpy(),
-        "nearest_site_id": np.where(idx >= 0, site_ids[np.clip(idx, 0, None)], -1),
-        "nearest_site_m": np.round(dist, 2),
+        "nearest_site_id": (np.where(idx >= 0, site_ids[np.clip(idx, 0, None)], -1)
+                            if len(site_ids) else np.full(len(problems), -1)),
+        "nearest_site_m": np.round(dist, 2),  # NaN when there is no site
         "h3_cell": [geo.h3_cell(a, b) for a, b in zip(problems["lat"], problems["lon"],
                                                       strict=True)],
     })
@@ -66,7 +67,8 @@ def write_spatial(session: Session, problems: pd.DataFrame) -> None:
     session.execute(
         update(m.Problem),
         [{"id": int(r.id), "nearest_site_id": int(r.nearest_site_id) if r.nearest_site_id >= 0
-          else None, "nearest_site_m": float(r.nearest_site_m), "h3_cell": r.h3_cell}
+          else None, "nearest_site_m": None if np.isnan(r.nearest_site_m) else float(r.nearest_site_m),
+          "h3_cell": r.h3_cell}
          for r in nearest.itertuples(index=False)],
     )
     if len(links):

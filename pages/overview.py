@@ -17,10 +17,10 @@ st.title(f"{t('overview.title')} · {subdistrict_label()}")
 now = now_local()
 sub_id, _ = selected_subdistrict()
 version = data.data_version()
-live_status(version, "overview")
 fig_now = data.headline_figures(version, now, sub_id)
 fig_before = data.headline_figures(version, now - timedelta(days=7), sub_id)
 st.caption(f'{t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M"))} · {t("overview.deltas")}')
+live_status(version, "overview")
 
 c1, c2, c3, c4, c5 = st.columns(5)
 with c1:

@@ -7,6 +7,7 @@ from ui import data
 from ui import weekly as wk
 from ui.filters import selected_subdistrict
 from ui.i18n import t
+from ui.live import live_status
 
 actor = st.session_state.get("actor")
 version = data.data_version()
@@ -30,6 +31,7 @@ if snap.get("record"):
     st.info(wk.status_caption(snap), icon=":material/lock:")
 else:
     st.success(wk.status_caption(snap), icon=":material/sensors:")
+    live_status(version, "weekly")  # a live week refreshes itself; a record never changes
 wk.subdistrict_note(snap, selected_subdistrict()[1])
 wk.meeting_controls(actor, week, info, snap)
 if not snap["index"]:

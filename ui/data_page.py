@@ -27,11 +27,17 @@ def template_bytes(version: tuple[str, int], kind: str) -> bytes:
 
 
 @st.cache_data(ttl=data.READ_TTL_S, show_spinner=False)
-def open311_requests(version: tuple[str, int], subdistrict_id: int | None,
-                     lang: str) -> pd.DataFrame:
-    """Return the problems as Open311 service requests (cached)."""
+def open311_count(version: tuple[str, int], subdistrict_id: int | None) -> int:
+    """Return how many problems the Open311 export holds (cached)."""
     with data.session() as s:
-        return exports.open311_problems(s, subdistrict_id, lang)
+        return exports.problem_request_count(s, subdistrict_id)
+
+
+def open311_file(subdistrict_id: int | None, lang: str, fmt: str) -> bytes:
+    """Return the Open311 export as JSON or CSV bytes (built only when downloaded)."""
+    with data.session() as s:
+        requests = exports.open311_problems(s, subdistrict_id, lang)
+    return exports.open311_json(requests) if fmt == "json" else exports.open311_csv(requests)
 
 
 def column_names(kind: str) -> list[importers.Column]:
@@ -83,17 +89,21 @@ def issues_table(result: importers.ImportResult, kind: str) -> pd.DataFrame:
                                  "message": t("data.col.message")})
 
 
-def _preview(actor: Actor, kind: str, upload, datum: str,  # noqa: ANN001
-             only_valid: bool, version: tuple[str, int]) -> tuple[str, object]:
-    """Return (fingerprint, dry run) of the upload, computed once per file and settings."""
-    payload = upload.getvalue()
-    digest = hashlib.sha256(payload).hexdigest()[:16]
-    fp = f"{digest}|{upload.name}|{kind}|{datum}|{only_valid}|{version}"
+def _file_key(upload, kind: str) -> str:  # noqa: ANN001
+    """Return a key naming this file's content and name for this kind of record."""
+    return f"{hashlib.sha256(upload.getvalue()).hexdigest()[:16]}|{upload.name}|{kind}"
+
+
+def _preview(actor: Actor, kind: str, upload, file_key: str, datum: str,  # noqa: ANN001
+             only_valid: bool, version: tuple[str, int]) -> object:
+    """Return the dry run of the upload, computed once per file, settings and data version."""
+    fp = f"{file_key}|{datum}|{only_valid}|{version}"
     cached = st.session_state.get(PREVIEW_KEY)
     if not cached or cached[0] != fp:
-        cached = (fp, check_upload(actor, kind, upload.name, payload, datum, only_valid))
+        cached = (fp, check_upload(actor, kind, upload.name, upload.getvalue(), datum,
+                                   only_valid))
         st.session_state[PREVIEW_KEY] = cached
-    return f"{digest}|{upload.name}|{kind}", cached[1]
+    return cached[1]
 
 
 def upload_section(actor: Actor, version: tuple[str, int]) -> None:
@@ -111,14 +121,15 @@ def upload_section(actor: Actor, version: tuple[str, int]) -> None:
     only_valid = st.checkbox(t("data.only_valid"), key="import_only_valid")
     if upload is None:
         return
-    file_key, result = _preview(actor, kind, upload, datum, only_valid, version)
-    if isinstance(result, CivDataError):
-        st.error(result.message(current_lang()))
-        return
+    file_key = _file_key(upload, kind)
     done = st.session_state.get(IMPORTED_KEY)
     if done and done[0] == file_key:
         draw_outcome(done[1])
         st.info(t("data.already"))
+        return
+    result = _preview(actor, kind, upload, file_key, datum, only_valid, version)
+    if isinstance(result, CivDataError):
+        st.error(result.message(current_lang()))
         return
     c1, c2, c3 = st.columns(3)
     c1.metric(t("data.rows"), result.rows)
@@ -158,14 +169,16 @@ def draw_outcome(outcome: importers.ImportResult | CivDataError) -> None:
 def exports_section(version: tuple[str, int], subdistrict_id: int | None) -> None:
     """Draw the Open311 GeoReport v2 downloads of the problems (JSON and CSV)."""
     st.subheader(t("data.exports"))
-    requests = open311_requests(version, subdistrict_id, current_lang())
-    st.caption(t("data.exports_help", n=len(requests)))
+    lang = current_lang()
+    st.caption(t("data.exports_help", n=open311_count(version, subdistrict_id)))
     left, right, _ = st.columns([1, 1, 6])
     with left:
-        st.download_button(t("data.open311_json"), data=lambda: exports.open311_json(requests),
+        st.download_button(t("data.open311_json"),
+                           data=lambda: open311_file(subdistrict_id, lang, "json"),
                            file_name="problems_open311.json", mime="application/json",
                            key="open311_json", on_click="ignore", icon=":material/download:")
     with right:
-        st.download_button(t("data.open311_csv"), data=lambda: exports.open311_csv(requests),
+        st.download_button(t("data.open311_csv"),
+                           data=lambda: open311_file(subdistrict_id, lang, "csv"),
                            file_name="problems_open311.csv", mime="text/csv",
                            key="open311_csv", on_click="ignore", icon=":material/download:")

@@ -25,13 +25,13 @@ def caption_text(version: tuple[str, int], seconds: int) -> str:
 
 
 def live_status(version: tuple[str, int], key: str = "page") -> None:
-    """Show when the data last changed and rerun the page when it changes (checked every
-    refresh interval by a fragment)."""
+    """Show when the data last changed; a fragment polls and reruns the page on a change."""
     st.session_state[f"{DRAWN_KEY}_{key}"] = version
     seconds = refresh_seconds()
 
     @st.fragment(run_every=seconds)
     def _poll() -> None:
+        """Rerun the page if the data changed since it was drawn, else show the caption."""
         current = data.data_version()
         if current != st.session_state.get(f"{DRAWN_KEY}_{key}"):
             st.session_state[f"{DRAWN_KEY}_{key}"] = current

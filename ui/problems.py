@@ -313,6 +313,12 @@ def _write(work) -> object | None:  # noqa: ANN001
             return None
 
 
+def _clear(*keys: str) -> None:
+    """Forget the values of these widgets (after a successful write)."""
+    for key in keys:
+        st.session_state.pop(key, None)
+
+
 def _photo(upload) -> tuple[bytes, str] | None:  # noqa: ANN001
     """Return (bytes, stored name) of an uploaded photo; raise CivDataError when bad."""
     if upload is None:
@@ -344,7 +350,7 @@ def report_form(actor: Actor) -> None:
         s for s in m.PROBLEM_SOURCES if s != "market_inspection"]
     mode = st.radio(t("problems.location"), ["site", "coords"], horizontal=True,
                     format_func=lambda v: t(f"problems.loc.{v}"), key="report_mode")
-    with st.form("report_form", clear_on_submit=True):
+    with st.form("report_form"):  # kept after a refusal, cleared after success
         if mode == "site":
             site_id = st.selectbox(t("problems.site"), site_rows["id"].tolist(), key="report_site",
                                    format_func=lambda i: " · ".join(site_rows.loc[
@@ -386,8 +392,20 @@ def report_form(actor: Actor) -> None:
         photo_before=photo[1] if photo else None, **where))
     if problem is not None:
         _store(photo)
+        _clear("report_text", "report_photo")
         st.session_state[FLASH] = t("problems.reported", code=problem.code)
         st.rerun()
+
+
+def _thumbnail(name: str | None) -> str | None:
+    """Return the thumbnail file of a stored photo if it exists, else None."""
+    if not name:
+        return None
+    try:
+        path = photos.thumbnail_path(name)
+    except CivDataError:  # a name from elsewhere that leaves the photo folder
+        return None
+    return str(path) if path.exists() else None
 
 
 def problem_card(info: dict, events: pd.DataFrame) -> None:
@@ -402,9 +420,9 @@ def problem_card(info: dict, events: pd.DataFrame) -> None:
     cols = st.columns(2)
     for col, key, label in ((cols[0], "photo_before", "problems.before"),
                             (cols[1], "photo_after", "problems.after")):
-        thumb = photos.thumbnail_path(info[key]) if info[key] else None
-        if thumb is not None and thumb.exists():
-            col.image(str(thumb), caption=t(label), width=200)
+        thumb = _thumbnail(info[key])
+        if thumb is not None:
+            col.image(thumb, caption=t(label), width=200)
         else:
             col.caption(f"{t(label)}: {t('problems.no_photo')}")
     with st.expander(t("problems.history")):
@@ -435,7 +453,7 @@ def action_form(actor: Actor, subdistrict_id: int | None) -> None:
     if info is None:
         return
     problem_card(info, events)
-    with st.form("action_form", clear_on_submit=True):
+    with st.form("action_form"):  # kept after a refusal (stale edit), cleared after success
         unit = st.text_input(t("problems.unit"), key="action_unit") if action == "assign" else None
         note = st.text_area(t("problems.note"), key="action_note", max_chars=500)
         upload = st.file_uploader(t("problems.photo_after"), type=["jpg", "jpeg", "png", "webp"],
@@ -458,7 +476,7 @@ def action_form(actor: Actor, subdistrict_id: int | None) -> None:
         responsible_unit=unit, photo_after=photo[1] if photo else None))
     if done is not None:
         _store(photo)
-        st.session_state.pop(TARGET, None)
+        _clear(TARGET, "action_note", "action_unit", "action_photo")
         st.session_state[FLASH] = t("problems.done", code=done.code,
                                     action=t(f"problems.action.{action}"),
                                     status=t(f"problems.status.{done.status}"))

@@ -3,6 +3,8 @@ overview within the refresh interval, without anyone reloading."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.browser.conftest import (
     BrowserPage,
@@ -102,7 +105,19 @@ def test_a_change_in_one_browser_appears_in_the_other(browser, live_server) -> N
         page.get_by_role("button", name="导入 3 行").click()
         page.get_by_text("已导入 3 行（新增 3，更新 0，跳过 0）").wait_for()
         imported_at = time.time()
+        wait_ready(page)
         screenshot(importer, "data_import")
+        with page.expect_download() as info:
+            page.get_by_role("button", name="下载 JSON").click()
+        requests = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+        mine = [r for r in requests if r["description"].startswith("浏览器导入")]
+        assert len(mine) == 3 and {r["status"] for r in mine} == {"open"}
+        assert all(r["requested_datetime"].endswith("+08:00") and r["lat"] for r in mine)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="问题模板").click()
+        assert info.value.suggested_filename == "template_problems.xlsx"
+        book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+        assert book.sheetnames == ["problems", "说明 columns"]
 
         deadline = imported_at + REFRESH_S + 20
         seen = before
@@ -121,6 +136,10 @@ def test_a_change_in_one_browser_appears_in_the_other(browser, live_server) -> N
         # sample's load (real date) may be later than the import, so only its presence is checked.
         assert "数据最近更新于" in watcher.page.get_by_text("数据最近更新于").first.inner_text()
         screenshot(watcher, "overview_live")
+        with watcher.page.expect_download() as info:
+            watcher.page.get_by_role("button", name="下载 CSV").click()
+        lines = Path(info.value.path()).read_text(encoding="utf-8-sig").strip().splitlines()
+        assert len(lines) == 13 and lines[0].startswith("名次,街道,综合指数")
     finally:
         for c in contexts:
             c.close()

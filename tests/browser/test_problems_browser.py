@@ -72,3 +72,7 @@ def test_report_assign_submit_close(web, app_server) -> None:  # noqa: ANN001
     path = screenshot(web, "problems")
     assert path.stat().st_size > 20_000
     assert web.outside_requests == []
+    page.goto(web.base_url + "/problems?lang=en")
+    wait_ready(page, "h1")
+    assert "The problem closed loop" in page.locator("h1").first.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0

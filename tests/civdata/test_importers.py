@@ -344,6 +344,8 @@ def test_cli_exit_codes(sample_db, tmp_path, capsys) -> None:  # noqa: ANN001
     assert "row 2, Subdistrict: Unknown subdistrict code: nowhere." in err
     assert "nothing was written" in err
     assert main(["--lang", "zh", "import", "problems", str(tmp_path / "x.txt")]) == 1
+    assert main(["import", "problems", str(good), "--user", "leader"]) == 1
+    assert "leader role may not import data" in capsys.readouterr().err
     assert main(["import", "problems", str(good)]) == 0
     assert main(["import", "problems", str(gcj), "--datum", "gcj02"]) == 0
     from civdata.db import make_engine, session_factory

@@ -77,3 +77,13 @@ def test_weighted_progress_uses_area_for_compounds_and_length_for_streets() -> N
     assert out.loc["back_street", "percent"] == 40.0
     assert metrics.planned_percent(date(2026, 1, 1), date(2026, 1, 11), date(2026, 1, 6)) == 50.0
     assert metrics.planned_percent(None, None, date(2026, 1, 6)) == 0.0
+
+
+def test_spatial_attributes_without_any_site(session) -> None:  # noqa: ANN001
+    from civdata.sites import write_spatial
+
+    problem = make_problem(session)
+    write_spatial(session, pd.DataFrame({"id": [problem.id], "lat": [41.78], "lon": [123.40]}))
+    session.refresh(problem)
+    assert problem.nearest_site_id is None
+    assert problem.h3_cell is not None

@@ -5,6 +5,7 @@ and ranking downloads."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
+
 from civdata import models as m
 from civdata.db import make_engine, session_factory
 from tests.pages.apptest import open_page, signed_in
@@ -135,3 +136,13 @@ def test_texts_have_both_languages() -> None:
 
     for key, pair in TEXTS.items():
         assert len(pair) == 2 and all(p.strip() for p in pair), key
+
+
+def test_refresh_interval_comes_from_the_environment(sample_db, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("CIVDATA_REFRESH_SECONDS", "5")
+    at = open_page(signed_in("office"), "overview")
+    assert "每 5 秒自动刷新" in _texts(at)
+    from ui.live import caption_text
+
+    assert caption_text(("", 0), 5) == "尚无数据更新记录 · 每 5 秒自动刷新"
+    assert caption_text(("2026-11-25T09:30:00", 3), 60) == "数据最近更新于 2026-11-25 09:30:00 · 每 60 秒自动刷新"

@@ -122,6 +122,7 @@ def test_assign_form_changes_the_record_and_the_page(sample_db, sample_session) 
     funnel_after = values(plotly_figures(at)[0].data[0].x)
     assert funnel_after[1] == funnel_before[1] + 1  # one more problem reached 'assigned'
     assert pid not in at.selectbox(key="action_problem").options
+    assert at.text_area(key="action_note").value == ""  # cleared after success
 
 
 def test_refusal_shown_in_the_users_language(sample_db, sample_session) -> None:  # noqa: ANN001
@@ -147,7 +148,9 @@ def test_stale_edit_shows_who_changed_it(sample_db, sample_session) -> None:  # 
     workflow.transition(sample_session, owner, pid, "start",
                         expected_version=problem.version)
     sample_session.commit()
+    at.text_area(key="action_note").input("我来整改")
     _button(at, "确认").click().run()
+    assert at.text_area(key="action_note").value == "我来整改"  # the typed note is kept
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "已被 nanhu 于" in errors[0] and "请刷新后重试" in errors[0]
     sample_session.expire_all()
@@ -244,3 +247,15 @@ def test_submit_with_after_photo_shows_thumbnails(sample_db, sample_session, tmp
     at.selectbox(key="action_problem").select(pid).run()
     assert len(at.get("image")) == 1  # the after-photo's thumbnail on the card
     assert "整改前: 无照片" in [c.value for c in at.caption]
+
+
+def test_market_bureau_handles_only_its_inspections_problems(sample_db, sample_session) -> None:  # noqa: ANN001
+    at = open_page(signed_in("market"), "problems")
+    assert at.selectbox(key="action_pick").options == [
+        "交办", "开始整改", "提交整改", "复核通过（销号）", "退回整改"]
+    assert at.selectbox(key="report_source").options == ["市场检查"]
+    at.selectbox(key="action_pick").select("start").run()
+    ids = at.selectbox(key="action_problem").options
+    sources = set(sample_session.scalars(select(m.Problem.source).where(
+        m.Problem.code.in_([label.split(" · ")[0] for label in ids]))).all())
+    assert ids and sources == {"market_inspection"}
