@@ -6,6 +6,7 @@ import streamlit as st
 
 from civdata.clock import today_local
 from ui.admin import audit_rows
+from ui.downloads import download_table
 from ui.i18n import t
 
 st.title(t("audit.title"))
@@ -25,3 +26,4 @@ if rows.empty:
 else:
     st.dataframe(rows.rename(columns={c: t(f"audit.col.{c}") for c in rows.columns}),
                  hide_index=True, width="stretch")
+    download_table(rows, "audit_log", key="audit")

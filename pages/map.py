@@ -7,6 +7,7 @@ from civdata.clock import now_local
 from civdata.sites import PROBLEM_STATES, SITE_STATES, filter_sites
 from ui import data
 from ui import map as mp
+from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import current_lang, name_col, t
 
@@ -74,6 +75,7 @@ with risk_tab:
     st.caption(t("map.risk.top", n=len(ranking)))
     st.dataframe(mp.ranking_table(ranking, lang), hide_index=True, width="stretch",
                  on_select="rerun", selection_mode="single-row", key="risk_table")
+    download_table(mp.ranking_table(ranking, lang), "site_risk", key="risk")
 with mock_tab:
     st.caption(t("map.mock.help", points=int(riskmodel.DEDUCTION_POINTS),
                  rounds=riskmodel.BOOTSTRAP_ROUNDS))

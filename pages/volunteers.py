@@ -7,6 +7,7 @@ from civdata.clock import today_local
 from civdata.volunteers import COVERAGE_WINDOW_DAYS, activity_totals, coverage_share, window_bounds
 from ui import data
 from ui import volunteers as vui
+from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import name_col, t
 from ui.widgets import fmt_num, fmt_pct
@@ -66,6 +67,7 @@ if cov["gaps"].empty:
     st.success(t("volunteers.no_gaps"))
 else:
     st.dataframe(vui.gap_table(cov["gaps"]), hide_index=True, width="stretch", height=320)
+    download_table(vui.gap_table(cov["gaps"]), "volunteer_gaps", key="gaps")
 if sub_id is None:
     st.subheader(t("volunteers.by_subdistrict"))
     st.dataframe(vui.subdistrict_table(cov["by_subdistrict"]), hide_index=True, width="stretch",
@@ -92,6 +94,7 @@ if acts.empty:
     st.info(t("common.no_data"))
 else:
     st.dataframe(vui.activity_table(acts), hide_index=True, width="stretch", height=320)
+    download_table(vui.activity_table(acts), "volunteer_activities", key="activities")
 
 if auth.can(actor, "activity.record"):
     choices = vui.form_choices(version, actor.subdistrict_id)

@@ -15,6 +15,7 @@ from civdata import markets, photos, sites
 from civdata.auth import Actor
 from civdata.errors import CivDataError
 from ui import data
+from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import fmt_num, fmt_pct
 
@@ -224,6 +225,7 @@ def ranking_table(ranked: pd.DataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch", height=ROW_PX * (len(table) + 1) + 3,
                  column_config={t("markets.col.score_change"):
                                 st.column_config.NumberColumn(format="%+.1f")})
+    download_table(table, "market_ranking", key="market_ranking")
 
 
 def trend_figure(per_market: pd.DataFrame, scope_mean: pd.DataFrame, scope: str) -> go.Figure:

@@ -14,6 +14,7 @@ from civdata import problems as P
 from civdata.auth import Actor, can
 from civdata.errors import CivDataError
 from ui import data
+from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 
 MIN_PROBLEMS = 10  # problems a subdistrict needs in the period before it is ranked
@@ -275,6 +276,8 @@ def show_list(frame: pd.DataFrame, which: str | None = None) -> None:
         t("problems.col.on_time_rate"): st.column_config.NumberColumn(format="percent"),
         t("problems.col.rate_change"): st.column_config.NumberColumn(format="percent"),
         t("problems.col.rank"): st.column_config.NumberColumn(format="%d")})
+    download_table(list_table(frame), f"problem_ranking_{which or 'all'}",
+                   key=f"problem_ranking_{which or 'all'}")
 
 
 def queue_table(frame: pd.DataFrame) -> None:

@@ -14,6 +14,7 @@ from civdata import renovation as ren
 from civdata.auth import Actor, can
 from civdata.errors import CivDataError
 from ui import data
+from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import fmt_num, fmt_pct, programme_label
 
@@ -183,6 +184,7 @@ def draw_table(frame: pd.DataFrame, key: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config={
         t("renovation.col.percent"): bar,
         t("renovation.col.planned_percent"): st.column_config.NumberColumn(format="%.1f")})
+    download_table(frame, f"renovation_{key}", key=f"renovation_{key}")
 
 
 def subdistrict_chart(by_sub: pd.DataFrame) -> go.Figure:

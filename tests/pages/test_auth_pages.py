@@ -114,3 +114,12 @@ def test_single_sign_on_button_and_unknown_email(sample_db) -> None:  # noqa: AN
     at.run()
     assert at.title[0].value == "登录"
     assert "使用单点登录" in [b.proto.label for b in at.button]
+
+
+def test_tables_offer_csv_and_excel_downloads(sample_db) -> None:  # noqa: ANN001
+    at = signed_in("office")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("下载 CSV") >= 1 and labels.count("下载 Excel") >= 1
+    for page in ("markets", "renovation", "problems"):
+        open_page(at, page)
+        assert len(at.get("download_button")) >= 2, page
