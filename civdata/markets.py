@@ -32,6 +32,7 @@ from civdata.auth import Actor, audit, can, require
 from civdata.clock import today_local
 from civdata.errors import CivDataError
 from civdata.live import mark_changed
+from civdata.query import in_subdistrict as _in_subdistrict
 
 SANITATION_ITEMS = frozenset({"environment_hygiene", "waste_sorting"})
 RANK_DECIMALS = 1
@@ -46,11 +47,6 @@ CLOSING_PATHS = {
     "submitted": ("accept",),
 }
 MAX_NOTES = 2000
-
-
-def _in_subdistrict(column, subdistrict_id: int | None):  # noqa: ANN001, ANN202
-    """Return a condition restricting column to one subdistrict (or true for the district)."""
-    return column == subdistrict_id if subdistrict_id is not None else column.is_not(None)
 
 
 def _in_market(column, market_id: int | None):  # noqa: ANN001, ANN202

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from civdata import models as m
 from civdata.clock import day_start
+from civdata.query import in_subdistrict as _in_subdistrict
 
 COVERAGE_WINDOW_DAYS = 30
 
@@ -18,11 +19,6 @@ def _open_at(t: datetime):  # noqa: ANN202
     """Return the condition 'the problem was open at t'."""
     return and_(m.Problem.discovered_at <= t,
                 or_(m.Problem.closed_at.is_(None), m.Problem.closed_at > t))
-
-
-def _in_subdistrict(column, subdistrict_id: int | None):  # noqa: ANN001, ANN202
-    """Return a condition restricting column to one subdistrict (or true for the district)."""
-    return column == subdistrict_id if subdistrict_id is not None else column.is_not(None)
 
 
 def subdistricts(session: Session) -> pd.DataFrame:

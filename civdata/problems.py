@@ -6,20 +6,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal_column, or_, select, true
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from civdata import models as m
 from civdata import workflow
 from civdata.auth import Actor
+from civdata.query import in_subdistrict as _in_subdistrict
 
 AGE_BUCKETS = ((0, 1), (1, 3), (3, 7), (7, 15), (15, 30), (30, None))  # days since discovery
 FUNNEL = ("discovered", "assigned", "rectifying", "submitted", "closed")
-
-
-def _in_subdistrict(column, subdistrict_id: int | None):  # noqa: ANN001, ANN202
-    """Return a condition restricting column to one subdistrict (or true for the district)."""
-    return column == subdistrict_id if subdistrict_id is not None else true()
 
 
 def _open():  # noqa: ANN202
@@ -28,11 +24,12 @@ def _open():  # noqa: ANN202
 
 
 def problem_classes(session: Session) -> pd.DataFrame:
-    """Return every problem class with its names and time limit."""
+    """Return every problem class: id, code, names, time limit, risk weight."""
     rows = session.execute(select(m.ProblemClass.id, m.ProblemClass.code, m.ProblemClass.name_zh,
-                                  m.ProblemClass.name_en, m.ProblemClass.time_limit_days)
-                           .order_by(m.ProblemClass.id)).all()
-    return pd.DataFrame(rows, columns=["id", "code", "name_zh", "name_en", "time_limit_days"])
+                                  m.ProblemClass.name_en, m.ProblemClass.time_limit_days,
+                                  m.ProblemClass.risk_weight).order_by(m.ProblemClass.id)).all()
+    return pd.DataFrame(rows, columns=["id", "code", "name_zh", "name_en", "time_limit_days",
+                                       "risk_weight"])
 
 
 def site_choices(session: Session, subdistrict_id: int | None) -> pd.DataFrame:

@@ -122,15 +122,6 @@ def site_categories(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "code", "name_zh", "name_en", "radius_m"])
 
 
-def problem_classes(session: Session) -> pd.DataFrame:
-    """Return the six problem classes: id, code, names, time limit, risk weight."""
-    rows = session.execute(select(m.ProblemClass.id, m.ProblemClass.code, m.ProblemClass.name_zh,
-                                  m.ProblemClass.name_en, m.ProblemClass.time_limit_days,
-                                  m.ProblemClass.risk_weight).order_by(m.ProblemClass.id)).all()
-    return pd.DataFrame(rows, columns=["id", "code", "name_zh", "name_en", "time_limit_days",
-                                       "risk_weight"])
-
-
 def subdistrict_boundaries(session: Session) -> pd.DataFrame:
     """Return every subdistrict's id, code, names, centre and boundary (GeoJSON text)."""
     rows = session.execute(select(m.Subdistrict.id, m.Subdistrict.code, m.Subdistrict.name_zh,

@@ -25,6 +25,7 @@ from civdata.clock import today_local
 from civdata.errors import CivDataError
 from civdata.live import mark_changed
 from civdata.overview import COVERAGE_WINDOW_DAYS
+from civdata.query import in_subdistrict as _in_subdistrict
 
 LOOKBACK_DAYS = 365  # how far back 'days since the last activity nearby' looks
 SERVICE_TYPES = ("theory", "education", "culture", "science", "fitness", "environment",
@@ -34,11 +35,6 @@ FIELD_NAMES = {"participants": ("参与人数", "participants"),
                "volunteer_hours": ("志愿时长", "volunteer hours"),
                "title": ("活动名称", "title"), "place": ("活动地点", "place"),
                "held_on": ("活动日期", "date")}
-
-
-def _in_subdistrict(column, subdistrict_id: int | None):  # noqa: ANN001, ANN202
-    """Return a condition restricting column to one subdistrict (or true for the district)."""
-    return column == subdistrict_id if subdistrict_id is not None else column.is_not(None)
 
 
 def window_bounds(day: date, window_days: int = COVERAGE_WINDOW_DAYS) -> tuple[date, date]:

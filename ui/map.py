@@ -10,7 +10,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from civdata import auth, geo, riskmodel, sites
+from civdata import auth, geo, problems, riskmodel, sites
 from civdata.config import load_settings
 from civdata.errors import CivDataError
 from ui import data
@@ -62,7 +62,7 @@ def categories(version: tuple[str, int]) -> pd.DataFrame:
 def classes(version: tuple[str, int]) -> pd.DataFrame:
     """Return the problem classes (cached)."""
     with data.session() as s:
-        return sites.problem_classes(s)
+        return problems.problem_classes(s)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)

@@ -10,7 +10,7 @@ import pytest
 from pyproj import Geod
 
 from civdata import models as m
-from civdata import overview, riskmodel, sites
+from civdata import overview, problems, riskmodel, sites
 from tests import factories as f
 
 NOW = datetime(2026, 11, 25, 12, 0)
@@ -124,7 +124,7 @@ def test_filter_sites(session, world) -> None:  # noqa: ANN001
 
 def test_lookups(session, world) -> None:  # noqa: ANN001
     assert len(sites.site_categories(session)) == 2
-    assert sorted(sites.problem_classes(session)["risk_weight"]) == [0.5, 1.2]
+    assert sorted(problems.problem_classes(session)["risk_weight"]) == [0.5, 1.2]
     bounds = sites.subdistrict_boundaries(session)
     assert set(bounds["code"]) == {"nanhu", "xita"} and bounds["boundary_geojson"].str.len().min()
 
