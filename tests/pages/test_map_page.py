@@ -13,8 +13,9 @@ from civdata import geo, riskmodel, sites
 from civdata import models as m
 from civdata.clock import now_local
 from tests.conftest import DEMO_PASSWORDS
+from tests.pages.apptest import DASHBOARD
 
-APP = "/work/main/dashboard.py"
+APP = DASHBOARD
 LAYER_IDS = ["district-outline", "subdistricts", "site-buffers", "problems", "sites",
              "subdistrict-labels"]
 

@@ -17,8 +17,9 @@ from civdata import markets as mk
 from civdata import models as m
 from civdata.db import make_engine, session_factory
 from tests.conftest import DEMO_PASSWORDS, SAMPLE_AS_OF
+from tests.pages.apptest import DASHBOARD
 
-APP = "/work/main/dashboard.py"
+APP = DASHBOARD
 PAGE = "pages/markets.py"
 
 

@@ -16,8 +16,9 @@ from civdata import models as m
 from civdata import volunteers as vol
 from civdata.db import make_engine, session_factory
 from tests.conftest import DEMO_PASSWORDS, SAMPLE_AS_OF
+from tests.pages.apptest import DASHBOARD
 
-APP = "/work/main/dashboard.py"
+APP = DASHBOARD
 PAGE = "pages/volunteers.py"
 
 

@@ -12,8 +12,9 @@ from civdata.auth import Actor
 from civdata.db import make_engine, session_factory
 from civdata.overview import metric_targets
 from tests.conftest import DEMO_PASSWORDS
+from tests.pages.apptest import DASHBOARD
 
-APP = "/work/main/dashboard.py"
+APP = DASHBOARD
 WEEK = "2026-W48"
 
 
