@@ -257,10 +257,12 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None) -
     rungs = escalation_rungs(session)
     max_days = int(rungs["days_overdue"].max()) if not rungs.empty else 0
     weeks: dict[str, dict[str, Any]] = {}
-    for key, wk in (("now", label), ("before", before_label)):
+    # An unfinished week is compared with the same span of the week before (Monday to the same
+    # weekday and time), never with a whole week.
+    for key, wk, moment in (("now", label, now), ("before", before_label, now - timedelta(days=7))):
         monday, _ = week_bounds(wk)
         start = datetime.combine(monday, time.min)
-        end = week_end(wk, now)
+        end = week_end(wk, moment)
         end_excl = end + timedelta(seconds=1)
         last_day = end.date()
         ranking = subdistrict_ranking(session, last_day) if end >= start else pd.DataFrame()

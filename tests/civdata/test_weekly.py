@@ -128,7 +128,7 @@ def test_snapshot_on_the_sample(sample_session) -> None:  # noqa: ANN001
     ranking = subdistrict_ranking(sample_session, NOW.date())
     assert [r["code"] for r in snap["index"]] == list(ranking["code"])
     assert [r["index"] for r in snap["index"]] == pytest.approx(list(ranking["index"]))
-    before = subdistrict_ranking(sample_session, date(2026, 11, 22))
+    before = subdistrict_ranking(sample_session, (NOW - timedelta(days=7)).date())  # same span
     first = snap["index"][0]
     assert first["index_before"] == pytest.approx(
         float(before.loc[before["code"] == first["code"], "index"].iloc[0]))
@@ -158,3 +158,18 @@ def test_set_metric_target_is_office_only(session) -> None:  # noqa: ANN001
     assert session.scalar(select(m.AuditLog.action)) == "set_metric_target"
     with pytest.raises(CivDataError):
         weekly.set_metric_target(session, OFFICE, "on_time_rate", 0, 0.5)
+
+
+def test_an_unfinished_week_is_compared_with_the_same_span_of_last_week(sample_session) -> None:  # noqa: ANN001
+    from datetime import datetime
+
+    from civdata.weekly import weekly_snapshot
+
+    now = datetime(2026, 11, 25, 10, 0)  # Wednesday of 2026-W48
+    snap = weekly_snapshot(sample_session, "2026-W48", now=now)
+    assert snap["as_of"] == "2026-11-25T10:00:00"
+    assert snap["previous_as_of"] == "2026-11-18T10:00:00"
+    assert snap["complete"] is False
+    done = weekly_snapshot(sample_session, "2026-W47", now=now)
+    assert done["complete"] is True
+    assert done["previous_as_of"] == "2026-11-15T23:59:59"

@@ -15,7 +15,8 @@ TEXTS = {
     "weekly.sub_note": ("{name}：本周第 {rank} 名，指数 {index}（上周第 {rank_before} 名，{before}）",
                         "{name}: rank {rank} this week, index {index} (last week rank "
                         "{rank_before}, {before})"),
-    "weekly.partial": ("本周尚未结束，对比的上周为整周", "the week is not over; last week is complete"),
+    "weekly.partial": ("本周尚未结束，与上周同期（周一至同一时刻）对比",
+                       "the week is not over; compared with the same span of last week"),
     "weekly.this_week": ("本周", "This week"),
     "weekly.last_week": ("上周", "Last week"),
     "weekly.section.summary": ("本周要情", "The week at a glance"),
