@@ -237,7 +237,8 @@ def subdistrict_close_rates(session: Session, end: datetime, days: int = 30) -> 
 def _ranked(rates: pd.DataFrame, min_problems: int) -> pd.DataFrame:
     """Return rates with on-time rate, overdue share and rank (None below min_problems)."""
     out = rates.copy()
-    out["on_time_rate"] = out["on_time"] / out["closed"].where(out["closed"] > 0)
+    # A subdistrict with enough problems but none closed has closed none on time: rate 0.
+    out["on_time_rate"] = (out["on_time"] / out["closed"].where(out["closed"] > 0)).fillna(0.0)
     out["overdue_share"] = out["overdue"] / out["open"].where(out["open"] > 0)
     out["overdue_share"] = out["overdue_share"].fillna(0.0)
     out["eligible"] = (out["closed"] + out["open"]) >= min_problems

@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from civdata import geo
 from civdata import models as m
 from civdata.auth import Actor, audit, require
 from civdata.clock import TZ, now_local
@@ -145,12 +148,33 @@ def _snapshot(problem: m.Problem) -> dict:
                                              "version")}
 
 
+@lru_cache(maxsize=1)
+def _district_outline():  # noqa: ANN202
+    """Return the district outline (read once per process)."""
+    return geo.district_outline()
+
+
 def _class_by_code(session: Session, class_code: str) -> m.ProblemClass:
     """Return the problem class with this code, or raise invalid_value."""
     cls = session.scalar(select(m.ProblemClass).where(m.ProblemClass.code == class_code))
     if cls is None:
         raise CivDataError("invalid_value", field="class", detail=class_code)
     return cls
+
+
+def _insert_with_free_code(session: Session, problem: m.Problem, now: datetime) -> None:
+    """Insert problem under the next free daily code; if another writer took that code
+    between the look-up and the insert, take the next one (in a savepoint) instead."""
+    for _ in range(20):
+        problem.code = _next_code(session, now)
+        try:
+            with session.begin_nested():
+                session.add(problem)
+                session.flush()
+            return
+        except IntegrityError:  # the savepoint rolled back; the problem is transient again
+            continue
+    raise CivDataError("invalid_value", field="code", detail="no free problem code")
 
 
 def _next_code(session: Session, now: datetime) -> str:
@@ -180,16 +204,17 @@ def report_problem(session: Session, actor: Actor, *, subdistrict_id: int, class
         raise CivDataError("not_found", what=f"subdistrict {subdistrict_id}")
     if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
         raise CivDataError("invalid_value", field="lat/lon", detail=f"{lat}, {lon}")
+    if geo.points_outside(_district_outline(), [float(lon)], [float(lat)])[0]:
+        raise CivDataError("outside_district", lat=round(float(lat), 6), lon=round(float(lon), 6))
     now = now_local()
-    problem = m.Problem(code=_next_code(session, now), site_id=site_id, subdistrict_id=subdistrict_id,
+    problem = m.Problem(code="", site_id=site_id, subdistrict_id=subdistrict_id,
                         class_id=cls.id, lat=float(lat), lon=float(lon), description=text,
                         source=source, status="discovered", discovered_at=now,
                         responsible_unit=_text(responsible_unit, "responsible_unit"),
                         market_id=market_id, inspection_id=inspection_id,
                         reopened_from_id=reopened_from_id, photo_before=photo_before,
                         created_by=actor.username, version=1)
-    session.add(problem)
-    session.flush()
+    _insert_with_free_code(session, problem, now)
     session.add(m.ProblemEvent(problem_id=problem.id, at=now, actor=actor.username,
                                from_status=None, to_status="discovered", note=None))
     if session.scalar(select(m.Site.id).limit(1)) is not None:  # no sites: nothing to link

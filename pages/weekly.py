@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from civdata.clock import today_local
+from civdata.clock import now_local, today_local
 from ui import data
 from ui import weekly as wk
 from ui.filters import selected_subdistrict
@@ -17,11 +17,13 @@ if present:
 else:
     st.title(t("weekly.title"))
     week = wk.week_choice(today_local())
-snap = wk.snapshot(version, week)
+snap = wk.snapshot(version, week, now_local().strftime("%Y-%m-%d %H:%M"))
 info = wk.meeting(version, week)
 
 if present:
     st.title(f"{t('weekly.title')} · {week}")
+    if not snap.get("record"):
+        live_status(version, "weekly", caption=False)  # the wall screen follows the data too
     wk.presentation(snap, actor)
     st.stop()
 

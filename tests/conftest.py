@@ -23,8 +23,19 @@ DEMO_PASSWORDS = {"leader": "demo-leader-2022", "office": "demo-office-2022",
 
 @pytest.fixture
 def engine(tmp_path: Path):  # noqa: ANN201
-    """Return an engine on a fresh, empty SQLite database with the schema."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    """Return an engine on a fresh, empty database with the schema.
+
+    SQLite under tmp_path by default; with CIVDATA_TEST_POSTGRES_URL set, a PostgreSQL
+    database whose public schema is dropped and recreated for each test.
+    """
+    pg_url = os.environ.get("CIVDATA_TEST_POSTGRES_URL", "").strip()
+    if pg_url:
+        eng = make_engine(pg_url)
+        with eng.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        eng = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     init_db(eng)
     yield eng
     eng.dispose()

@@ -24,7 +24,7 @@ def caption_text(version: tuple[str, int], seconds: int) -> str:
     return t("live.changed", at=at[:19].replace("T", " "), seconds=seconds)
 
 
-def live_status(version: tuple[str, int], key: str = "page") -> None:
+def live_status(version: tuple[str, int], key: str = "page", caption: bool = True) -> None:
     """Show when the data last changed; a fragment polls and reruns the page on a change."""
     st.session_state[f"{DRAWN_KEY}_{key}"] = version
     seconds = refresh_seconds()
@@ -36,6 +36,7 @@ def live_status(version: tuple[str, int], key: str = "page") -> None:
         if current != st.session_state.get(f"{DRAWN_KEY}_{key}"):
             st.session_state[f"{DRAWN_KEY}_{key}"] = current
             st.rerun(scope="app")
-        st.caption(caption_text(current, seconds), help=None)
+        if caption:
+            st.caption(caption_text(current, seconds), help=None)
 
     _poll()

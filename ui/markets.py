@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import date
 
@@ -183,7 +182,7 @@ def market_deck(latest: pd.DataFrame, boundaries: pd.DataFrame) -> pdk.Deck:
     frame = pd.DataFrame({
         "id": latest["id"].astype(int),
         "lat": latest["lat"].astype(float), "lon": latest["lon"].astype(float),
-        "name": [html.escape(str(n)) for n in latest[name_col()]],
+        "name": [str(n) for n in latest[name_col()]],  # the tooltip escapes {name} itself
         "score_text": [fmt_num(v, 1) for v in latest["score"]],
         "open": latest["open_nearby"].astype(int),
         "fill": [BAND_COLOURS[markets.score_band(v)] + [70] for v in latest["score"]],
@@ -198,7 +197,7 @@ def market_deck(latest: pd.DataFrame, boundaries: pd.DataFrame) -> pdk.Deck:
                        radius_min_pixels=4, pickable=True)
     shapes = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": json.loads(row.boundary_geojson),
-         "properties": {"name": html.escape(str(getattr(row, name_col())))}}
+         "properties": {"name": str(getattr(row, name_col()))}}
         for row in boundaries.itertuples(index=False)]}
     outline = pdk.Layer("GeoJsonLayer", id="subdistrict-outlines", data=shapes, stroked=True,
                         filled=False, get_line_color=[90, 90, 90, 140], line_width_min_pixels=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import date, timedelta
 
@@ -206,8 +205,9 @@ def bar_figure(frame: pd.DataFrame, value: str, label: str) -> go.Figure:
 # ---------------------------------------------------------------- the map
 
 def _tip(*parts: object) -> str:
-    """Return tooltip HTML from parts, every part escaped."""
-    return "<br/>".join(html.escape(str(p)) for p in parts if p is not None and p != "")
+    """Return tooltip text from parts, as plain text: Streamlit's deck.gl tooltip escapes every
+    {field} value itself, so escaping here as well would show entities."""
+    return " · ".join(str(p) for p in parts if p is not None and p != "")
 
 
 def platform_names(platforms: str) -> str:

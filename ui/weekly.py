@@ -11,7 +11,7 @@ import streamlit as st
 
 from civdata import meetings, reports, weekly
 from civdata.auth import Actor, can
-from civdata.clock import iso_week_label, today_local
+from civdata.clock import iso_week_label, now_local, today_local
 from civdata.errors import CivDataError
 from civdata.overview import metric_targets
 from ui import data
@@ -43,8 +43,9 @@ PRESENT_CSS = """<style>
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def snapshot(version: tuple[str, int], week: str) -> dict[str, Any]:
-    """Return the meeting's figures: the frozen record when closed, else live (cached)."""
+def snapshot(version: tuple[str, int], week: str, minute: str) -> dict[str, Any]:
+    """Return the meeting's figures: the frozen record when closed, else live (cached per data
+    version and per minute, so an unfinished week's 'as of' moves on without a write)."""
     with data.session() as s:
         return meetings.meeting_snapshot(s, week)
 
@@ -64,10 +65,15 @@ def targets(version: tuple[str, int]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def export(version: tuple[str, int], week: str, lang: str, kind: str) -> bytes:
-    """Return the .pptx or .xlsx export of the meeting (cached)."""
-    snap = snapshot(version, week)
+def export(version: tuple[str, int], week: str, lang: str, kind: str, minute: str) -> bytes:
+    """Return the .pptx or .xlsx export of the meeting as shown in that minute (cached)."""
+    snap = snapshot(version, week, minute)
     return reports.weekly_pptx(snap, lang) if kind == "pptx" else reports.weekly_xlsx(snap, lang)
+
+
+def _minute() -> str:
+    """Return the current minute, the freshness key of a live week's figures."""
+    return now_local().strftime("%Y-%m-%d %H:%M")
 
 
 def tables(snap: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -368,11 +374,11 @@ def meeting_controls(actor: Actor | None, week: str, info: dict[str, Any] | None
             if _write(meetings.close_meeting, actor, week, snap):
                 st.rerun()
     lang = current_lang()
-    c2.download_button(t("weekly.export_pptx"), export(version, week, lang, "pptx"),
+    c2.download_button(t("weekly.export_pptx"), lambda: export(version, week, lang, "pptx", _minute()),
                        file_name=f"weekly-{week}.pptx", key="weekly_pptx",
                        mime="application/vnd.openxmlformats-officedocument."
                             "presentationml.presentation")
-    c3.download_button(t("weekly.export_xlsx"), export(version, week, lang, "xlsx"),
+    c3.download_button(t("weekly.export_xlsx"), lambda: export(version, week, lang, "xlsx", _minute()),
                        file_name=f"weekly-{week}.xlsx", key="weekly_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     c4.link_button(t("weekly.present"), f"?week={week}&present=1")

@@ -363,3 +363,49 @@ def test_office_changes_time_limits_and_ladder(session, world, clock):  # noqa: 
 def test_actions_from():
     assert workflow.actions_from("submitted") == ["accept", "reject"]
     assert workflow.actions_from("closed") == []
+
+
+def test_a_point_outside_the_district_is_refused(sample_session) -> None:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from civdata import models as m
+    from civdata.auth import Actor
+    from civdata.errors import CivDataError
+    from civdata.workflow import report_problem
+
+    nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
+    before = sample_session.scalar(select(func.count(m.Problem.id)))
+    with pytest.raises(CivDataError) as err:  # Beijing, not Shenyang
+        report_problem(sample_session, Actor("office", "office"), subdistrict_id=nanhu,
+                       class_code="sanitation", lat=39.9087, lon=116.3975,
+                       description="坐标错误", source="public_report")
+    assert err.value.code == "outside_district"
+    assert "不在和平区范围内" in err.value.message("zh")
+    assert sample_session.scalar(select(func.count(m.Problem.id))) == before
+
+
+def test_a_code_taken_by_a_concurrent_writer_is_skipped(sample_session, monkeypatch) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from civdata import models as m
+    from civdata import workflow
+    from civdata.auth import Actor
+
+    office = Actor("office", "office")
+    nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
+    args = {"subdistrict_id": nanhu, "class_code": "sanitation", "lat": 41.758, "lon": 123.418,
+            "description": "地面有垃圾", "source": "public_report"}
+    first = workflow.report_problem(sample_session, office, **args)
+    real_next = workflow._next_code
+    calls = []
+
+    def racing_next(session, now):  # noqa: ANN001, ANN202
+        calls.append(1)
+        return first.code if len(calls) == 1 else real_next(session, now)  # lost the race once
+
+    monkeypatch.setattr(workflow, "_next_code", racing_next)
+    second = workflow.report_problem(sample_session, office, **args)
+    sample_session.commit()
+    assert second.code != first.code and len(calls) == 2
+    assert sample_session.scalar(select(m.ProblemEvent.to_status).where(
+        m.ProblemEvent.problem_id == second.id)) == "discovered"
