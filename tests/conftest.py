@@ -21,15 +21,20 @@ DEMO_PASSWORDS = {"leader": "demo-leader-2022", "office": "demo-office-2022",
                   "admin": "demo-admin-2022"}
 
 
-@pytest.fixture
-def engine(tmp_path: Path):  # noqa: ANN201
+def _backends() -> list[str]:
+    """Return the databases the data-layer tests run on: SQLite, and PostgreSQL when given."""
+    return ["sqlite", "postgresql"] if os.environ.get("CIVDATA_TEST_POSTGRES_URL") else ["sqlite"]
+
+
+@pytest.fixture(params=_backends())
+def engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
     """Return an engine on a fresh, empty database with the schema.
 
-    SQLite under tmp_path by default; with CIVDATA_TEST_POSTGRES_URL set, a PostgreSQL
-    database whose public schema is dropped and recreated for each test.
+    A SQLite file under tmp_path; and, with CIVDATA_TEST_POSTGRES_URL set (CI sets it), the
+    same test again on PostgreSQL, whose public schema is dropped and recreated per test.
     """
-    pg_url = os.environ.get("CIVDATA_TEST_POSTGRES_URL", "").strip()
-    if pg_url:
+    if request.param == "postgresql":
+        pg_url = os.environ["CIVDATA_TEST_POSTGRES_URL"]
         eng = make_engine(pg_url)
         with eng.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
