@@ -6,6 +6,7 @@ import streamlit as st
 from civdata.clock import now_local
 from ui import data
 from ui import problems as up
+from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import t
 from ui.widgets import fmt_num, fmt_pct
@@ -64,6 +65,7 @@ with late:
         up.overdue_table(overdue)
         st.subheader(t("problems.ladder"))
         st.dataframe(up.rung_table(overdue, ladder), width="stretch")
+        download_table(up.rung_table(overdue, ladder), "escalation_rungs", key="rungs")
 
 with speed:
     st.subheader(t("problems.by_subdistrict"))

@@ -8,6 +8,7 @@ from civdata.clock import now_local
 from civdata.metrics import SLIP_POINTS
 from ui import data
 from ui import renovation as ren
+from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import t
 
@@ -57,6 +58,8 @@ else:
         with st.expander(t("renovation.reports")):
             ren.draw_report_photos(history)
             st.dataframe(ren.report_list(history), hide_index=True, width="stretch")
+            download_table(ren.report_list(history), f"progress_{project['code']}",
+                           key="progress_reports")
 
 st.subheader(t("renovation.timeline"))
 by = st.radio(t("renovation.timeline_by"), ["section", "project"], horizontal=True,

@@ -73,6 +73,8 @@ if sub_id is None:
     st.dataframe(vui.subdistrict_table(cov["by_subdistrict"]), hide_index=True, width="stretch",
                  column_config={t(f"volunteers.col.{c}"): st.column_config.NumberColumn(
                      format="percent") for c in ("community_share", "site_share")})
+    download_table(vui.subdistrict_table(cov["by_subdistrict"]), "volunteer_coverage",
+                   key="coverage")
 
 st.subheader(t("volunteers.trend"))
 st.plotly_chart(vui.trend_figure(vui.trend(version, today, sub_id, team_id)), width="stretch")

@@ -359,6 +359,7 @@ def market_card(version: tuple[str, int], market: pd.Series) -> None:
         t("markets.col.reinspection"): hist["is_reinspection"].astype(bool),
         t("markets.col.fed_back"): hist["fed_back_same_day"].astype(bool),
         t("markets.col.notes"): hist["notes"]}), hide_index=True, width="stretch")
+    download_table(hist, f"market_{market['code']}_history", key="market_history")
 
 
 # --- the inspection form ------------------------------------------------------------------

@@ -229,6 +229,7 @@ def overdue_table(frame: pd.DataFrame) -> None:
         t("problems.col.description"): frame["description"],
     })
     st.dataframe(table, hide_index=True, width="stretch")
+    download_table(table, "overdue_problems", key="overdue")
 
 
 def ladder_caption(ladder: pd.DataFrame) -> str:

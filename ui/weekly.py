@@ -15,6 +15,7 @@ from civdata.clock import iso_week_label, now_local, today_local
 from civdata.errors import CivDataError
 from civdata.overview import metric_targets
 from ui import data
+from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import fmt_num, fmt_pct, kpi
 
@@ -183,6 +184,7 @@ def show_table(frame: pd.DataFrame, key: str, column_config: dict | None = None)
         st.table(frame.round(1).astype(object).where(frame.notna(), "—"), hide_index=True)
         return
     st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=column_config)
+    download_table(frame, f"weekly_{key}", key=f"weekly_{key}")
 
 
 def draw_index(snap: dict[str, Any]) -> None:
