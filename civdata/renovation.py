@@ -88,6 +88,15 @@ def programme_quantities(session: Session, programme: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "unit", "planned", "done"])
 
 
+def _last_writer(session: Session, project_id: int) -> tuple[str, str]:
+    """Return (user, time) of the latest audited change of a project, for a stale-edit message."""
+    row = session.execute(select(m.AuditLog.username, m.AuditLog.at)
+                          .where(m.AuditLog.table_name == "project",
+                                 m.AuditLog.record_id == str(project_id))
+                          .order_by(m.AuditLog.id.desc()).limit(1)).first()
+    return (row[0], row[1].strftime("%Y-%m-%d %H:%M")) if row else ("?", "?")
+
+
 def _latest_report(session: Session, project_id: int) -> m.ProjectProgress | None:
     """Return a project's latest report (by date, then entry order), or None."""
     return session.scalar(select(m.ProjectProgress)
@@ -155,32 +164,40 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
         from civdata.photos import store_photo
 
         photo_name = store_photo(photo)
-    old = {k: getattr(project, k) for k in ("stage", "actual_start", "actual_end", "version")}
-    values: dict = {"stage": stage, "version": project.version + 1}
-    if stage in ("under_construction", "completed") and project.actual_start is None:
-        values["actual_start"] = reported_on
-    if stage == "completed" and project.actual_end is None:
-        values["actual_end"] = reported_on
-    if stage != "completed" and project.actual_end is not None:
-        values["actual_end"] = None  # a correction reopened a completed project
-    if stage in ("planned", "bidding") and project.actual_start is not None:
-        values["actual_start"] = None
-    result = session.execute(update(m.Project)
-                             .where(m.Project.id == project.id,
-                                    m.Project.version == project.version)
-                             .values(**values))
-    if result.rowcount != 1:
-        raise StaleEdit("stale_edit", who="?", at="?")
-    report = m.ProjectProgress(project_id=project.id, reported_on=reported_on, percent=value,
-                               stage=stage, note=cleaned, is_correction=bool(is_correction),
-                               reported_by=actor.username, photo=photo_name)
-    session.add(report)
-    session.flush()
-    audit(session, actor, "project.correct" if is_correction else "project.progress",
-          "project", project.id, {**old, "percent": last.percent if last else None},
-          {**values, "percent": value, "reported_on": reported_on, "report_id": report.id,
-           "note": cleaned, "photo": photo_name})
-    mark_changed(session, "renovation")
-    session.flush()
-    session.refresh(project)
+    try:
+        old = {k: getattr(project, k) for k in ("stage", "actual_start", "actual_end", "version")}
+        values: dict = {"stage": stage, "version": project.version + 1}
+        if stage in ("under_construction", "completed") and project.actual_start is None:
+            values["actual_start"] = reported_on
+        if stage == "completed" and project.actual_end is None:
+            values["actual_end"] = reported_on
+        if stage != "completed" and project.actual_end is not None:
+            values["actual_end"] = None  # a correction reopened a completed project
+        if stage in ("planned", "bidding") and project.actual_start is not None:
+            values["actual_start"] = None
+        result = session.execute(update(m.Project)
+                                 .where(m.Project.id == project.id,
+                                        m.Project.version == project.version)
+                                 .values(**values))
+        if result.rowcount != 1:
+            who, at = _last_writer(session, project.id)
+            raise StaleEdit("stale_edit", who=who, at=at)
+        report = m.ProjectProgress(project_id=project.id, reported_on=reported_on, percent=value,
+                                   stage=stage, note=cleaned, is_correction=bool(is_correction),
+                                   reported_by=actor.username, photo=photo_name)
+        session.add(report)
+        session.flush()
+        audit(session, actor, "project.correct" if is_correction else "project.progress",
+              "project", project.id, {**old, "percent": last.percent if last else None},
+              {**values, "percent": value, "reported_on": reported_on, "report_id": report.id,
+               "note": cleaned, "photo": photo_name})
+        mark_changed(session, "renovation")
+        session.flush()
+        session.refresh(project)
+    except BaseException:
+        if photo_name:  # the report was refused after the photo was stored: remove it
+            from civdata.photos import delete_photo
+
+            delete_photo(photo_name)
+        raise
     return report

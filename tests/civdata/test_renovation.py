@@ -296,3 +296,26 @@ def test_sample_progress(sample_session) -> None:  # noqa: ANN001
     assert list(reports["reported_on"]) == sorted(reports["reported_on"])
     slip = metrics.project_slippage(projects, SAMPLE_AS_OF)
     assert not slip.loc[slip["stage"] == "completed", "slipping"].any()
+
+
+def test_a_report_lost_to_a_concurrent_edit_leaves_no_photo(session, world, tmp_path,  # noqa: ANN001
+                                                            monkeypatch) -> None:
+    from sqlalchemy import false, update
+
+    office = world["actors"]["office"]
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, format="JPEG")
+
+    def losing_update(table):  # noqa: ANN001, ANN202
+        """Another writer committed between the read and the versioned UPDATE: it matches 0 rows."""
+        stmt = update(table)
+        real_where = stmt.where
+        stmt.where = lambda *conds: real_where(*conds, false())  # type: ignore[method-assign]
+        return stmt
+
+    monkeypatch.setattr(ren, "update", losing_update)
+    with pytest.raises(StaleEdit):
+        _report(session, office, world["small"], 10.0, photo=buf.getvalue())
+    photos = tmp_path / "photos"
+    assert not photos.exists() or [p for p in photos.rglob("*") if p.is_file()] == []
+    assert _reports(session) == 0
