@@ -44,3 +44,9 @@ def monday_of_iso_week(label: str) -> date:
     """Return the Monday of an ISO week label such as '2026-W48'."""
     year_text, week_text = label.upper().split("-W")
     return date.fromisocalendar(int(year_text), int(week_text), 1)
+
+
+def this_minute() -> datetime:
+    """Return the last second of the current minute (district time): the time key of cached
+    page reads, so reruns within a minute share one read and include everything written so far."""
+    return now_local().replace(second=59, microsecond=0)

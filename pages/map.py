@@ -3,7 +3,7 @@
 import streamlit as st
 
 from civdata import riskmodel
-from civdata.clock import now_local
+from civdata.clock import this_minute
 from civdata.sites import PROBLEM_STATES, SITE_STATES, filter_sites
 from ui import data
 from ui import map as mp
@@ -12,7 +12,7 @@ from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import current_lang, name_col, t
 
 st.title(f"{t('map.title')} · {subdistrict_label()}")
-now = now_local().replace(second=0, microsecond=0)
+now = this_minute()
 sub_id, _ = selected_subdistrict()
 version = data.data_version()
 cats, classes = mp.categories(version), mp.classes(version)

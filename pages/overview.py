@@ -5,7 +5,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import streamlit as st
 
-from civdata.clock import now_local
+from civdata.clock import this_minute
 from ui import data
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
@@ -14,7 +14,7 @@ from ui.live import live_status
 from ui.widgets import fmt_pct, kpi, progress_rows
 
 st.title(f"{t('overview.title')} · {subdistrict_label()}")
-now = now_local()
+now = this_minute()
 sub_id, _ = selected_subdistrict()
 version = data.data_version()
 fig_now = data.headline_figures(version, now, sub_id)

@@ -3,7 +3,7 @@ lists, the work queue and the forms that move problems through the workflow."""
 
 import streamlit as st
 
-from civdata.clock import now_local
+from civdata.clock import this_minute
 from ui import data
 from ui import problems as up
 from ui.downloads import download_table
@@ -15,7 +15,7 @@ st.title(f"{t('problems.title')} · {subdistrict_label()}")
 actor = st.session_state.get("actor")
 sub_id, _ = selected_subdistrict()
 version = data.data_version()
-now = now_local().replace(second=0, microsecond=0)
+now = this_minute()
 st.caption(t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M")))
 up.show_flash()
 

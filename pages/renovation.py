@@ -4,7 +4,7 @@ quantities."""
 
 import streamlit as st
 
-from civdata.clock import now_local
+from civdata.clock import this_minute
 from civdata.metrics import SLIP_POINTS
 from ui import data
 from ui import renovation as ren
@@ -13,7 +13,7 @@ from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import t
 
 st.title(f"{t('renovation.title')} · {subdistrict_label()}")
-now = now_local()
+now = this_minute()
 today = now.date()
 sub_id, _ = selected_subdistrict()
 version = data.data_version()

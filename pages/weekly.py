@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from civdata.clock import now_local, today_local
+from civdata.clock import this_minute, today_local
 from ui import data
 from ui import weekly as wk
 from ui.filters import selected_subdistrict
@@ -17,7 +17,7 @@ if present:
 else:
     st.title(t("weekly.title"))
     week = wk.week_choice(today_local())
-snap = wk.snapshot(version, week, now_local().strftime("%Y-%m-%d %H:%M"))
+snap = wk.snapshot(version, week, this_minute().isoformat())
 info = wk.meeting(version, week)
 
 if present:

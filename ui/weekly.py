@@ -11,7 +11,7 @@ import streamlit as st
 
 from civdata import meetings, reports, weekly
 from civdata.auth import Actor, can
-from civdata.clock import iso_week_label, now_local, today_local
+from civdata.clock import iso_week_label, this_minute, today_local
 from civdata.errors import CivDataError
 from civdata.overview import metric_targets
 from ui import data
@@ -74,7 +74,7 @@ def export(version: tuple[str, int], week: str, lang: str, kind: str, minute: st
 
 def _minute() -> str:
     """Return the current minute, the freshness key of a live week's figures."""
-    return now_local().strftime("%Y-%m-%d %H:%M")
+    return this_minute().isoformat()
 
 
 def tables(snap: dict[str, Any]) -> dict[str, pd.DataFrame]:

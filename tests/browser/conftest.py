@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,18 +65,17 @@ class Server:
     process: subprocess.Popen = field(repr=False)
 
 
-@pytest.fixture(scope="session")
-def app_server(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Start `streamlit run dashboard.py` on a free port over a copy of the sample."""
+@contextmanager
+def running_app(sample_template: Path, folder: Path, **env_extra: str) -> Iterator[Server]:
+    """Start `streamlit run dashboard.py` on a free port over a copy of the sample in folder."""
     if chromium_executable() is None:
         _no_browser("no Chromium found (install the Debian package chromium)")
-    folder = tmp_path_factory.mktemp("server")
     db = folder / "app.db"
     shutil.copy(sample_template, db)
     port = _free_port()
     env = dict(os.environ, CIVDATA_DATABASE_URL=f"sqlite:///{db}",
                CIVDATA_TODAY=SAMPLE_AS_OF.isoformat(), CIVDATA_SECRET="browser-test-secret",
-               CIVDATA_PHOTO_DIR=str(folder / "photos"))
+               CIVDATA_PHOTO_DIR=str(folder / "photos"), **env_extra)
     log = open(folder / "server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
@@ -95,13 +95,22 @@ def app_server(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) 
     else:
         proc.kill()
         pytest.fail(f"streamlit did not start; log: {(folder / 'server.log').read_text()[-2000:]}")
-    yield Server(url=base, database_url=f"sqlite:///{db}", process=proc)
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield Server(url=base, database_url=f"sqlite:///{db}", process=proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app over a copy of the sample, shared by the browser tests of a run."""
+    with running_app(sample_template, tmp_path_factory.mktemp("server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

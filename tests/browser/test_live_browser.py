@@ -5,29 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import (
-    BrowserPage,
-    Server,
-    _free_port,
-    _no_browser,
-    chromium_executable,
-    login,
-    screenshot,
-    wait_ready,
-)
-from tests.conftest import ROOT, SAMPLE_AS_OF
+from tests.browser.conftest import BrowserPage, Server, login, running_app, screenshot, wait_ready
 
 REFRESH_S = 2
 CSV = ("和平区问题台账\n街道,问题类别,纬度,经度,问题描述,来源\n"
@@ -39,41 +24,9 @@ CSV = ("和平区问题台账\n街道,问题类别,纬度,经度,问题描述,�
 @pytest.fixture(scope="module")
 def live_server(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Start the app with a short refresh interval over its own copy of the sample."""
-    if chromium_executable() is None:
-        _no_browser("no Chromium found (install the Debian package chromium)")
-    folder = tmp_path_factory.mktemp("live")
-    db = folder / "app.db"
-    shutil.copy(sample_template, db)
-    port = _free_port()
-    env = dict(os.environ, CIVDATA_DATABASE_URL=f"sqlite:///{db}",
-               CIVDATA_TODAY=SAMPLE_AS_OF.isoformat(), CIVDATA_SECRET="browser-test-secret",
-               CIVDATA_PHOTO_DIR=str(folder / "photos"), CIVDATA_REFRESH_SECONDS=str(REFRESH_S))
-    log = open(folder / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start; log: {(folder / 'server.log').read_text()[-2000:]}")
-    yield Server(url=base, database_url=f"sqlite:///{db}", process=proc)
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_app(sample_template, tmp_path_factory.mktemp("live"),
+                     CIVDATA_REFRESH_SECONDS=str(REFRESH_S)) as server:
+        yield server
 
 
 def _open_problems(page) -> int:  # noqa: ANN001

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from civdata import overview
-from civdata.clock import now_local
+from civdata.clock import this_minute
 from civdata.db import make_engine, session_factory
 from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
@@ -18,7 +18,7 @@ def test_overview_shows_headline_figures(web, app_server) -> None:  # noqa: ANN0
     eng = make_engine(app_server.database_url)
     with session_factory(eng)() as s:  # the server's clock: CIVDATA_TODAY at today's local time
         expected = {overview.sites_with_open_problems_at(
-            s, datetime.combine(SAMPLE_AS_OF, now_local().time()) - timedelta(minutes=k), None)
+            s, datetime.combine(SAMPLE_AS_OF, this_minute().time()) - timedelta(minutes=k), None)
             for k in (0, 1, 2)}
     eng.dispose()
     metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()

@@ -12,10 +12,8 @@ from tests.conftest import DEMO_PASSWORDS, ROOT
 DASHBOARD = str(ROOT / "dashboard.py")
 
 
-def signed_in(user: str = "office", query: dict[str, str] | None = None) -> AppTest:
-    """Return an AppTest of the app signed in as a demo user (query params set first)."""
-    at = AppTest.from_file(DASHBOARD, default_timeout=90)
-    at.query_params.update(query or {})
+def sign_in(at: AppTest, user: str = "office") -> AppTest:
+    """Run at (its query params already set) and sign in as a demo user through the form."""
     at.run()
     at.text_input(key="login_username").input(user)
     at.text_input(key="login_password").input(DEMO_PASSWORDS[user])
@@ -23,6 +21,13 @@ def signed_in(user: str = "office", query: dict[str, str] | None = None) -> AppT
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def signed_in(user: str = "office", query: dict[str, str] | None = None) -> AppTest:
+    """Return an AppTest of the app signed in as a demo user (query params set first)."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=90)
+    at.query_params.update(query or {})
+    return sign_in(at, user)
 
 
 def open_page(at: AppTest, page: str) -> AppTest:

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from civdata import geo, riskmodel, sites
 from civdata import models as m
-from civdata.clock import now_local
-from tests.conftest import DEMO_PASSWORDS
+from civdata.clock import this_minute
+from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 
 APP = DASHBOARD
@@ -22,17 +22,7 @@ LAYER_IDS = ["district-outline", "subdistricts", "site-buffers", "problems", "si
 
 def _open_map(query: dict[str, str] | None = None, user: str = "office") -> AppTest:
     """Log in and open the map page (query params set before the first run)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.text_input(key="login_username").input(user)
-    at.text_input(key="login_password").input(DEMO_PASSWORDS[user])
-    at.button[0].click()
-    at.run()
-    at.switch_page("pages/map.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return apptest.open_page(apptest.signed_in(user, query), "map")
 
 
 def _deck(at: AppTest) -> dict:
@@ -47,7 +37,7 @@ def _layers(at: AppTest) -> dict[str, dict]:
 
 def _now() -> datetime:
     """Return the page's clock (minute precision)."""
-    return now_local().replace(second=0, microsecond=0)
+    return this_minute()
 
 
 def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:  # noqa: ANN001

@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 from civdata import markets as mk
 from civdata import models as m
 from civdata.db import make_engine, session_factory
-from tests.conftest import DEMO_PASSWORDS, SAMPLE_AS_OF
+from tests.conftest import SAMPLE_AS_OF
+from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 
 APP = DASHBOARD
@@ -25,17 +26,7 @@ PAGE = "pages/markets.py"
 
 def _open(user: str = "office", params: dict[str, str] | None = None) -> AppTest:
     """Return an AppTest logged in as user on the markets page."""
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.text_input(key="login_username").input(user)
-    at.text_input(key="login_password").input(DEMO_PASSWORDS[user])
-    at.button[0].click()
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return apptest.open_page(apptest.signed_in(user, params), "markets")
 
 
 def _read(url: str, fn, *args):  # noqa: ANN001, ANN202

@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from civdata import models as m
 from civdata import volunteers as vol
 from civdata.db import make_engine, session_factory
-from tests.conftest import DEMO_PASSWORDS, SAMPLE_AS_OF
+from tests.conftest import SAMPLE_AS_OF
+from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 
 APP = DASHBOARD
@@ -24,17 +25,8 @@ PAGE = "pages/volunteers.py"
 
 def open_page(user: str = "office", subdistrict: str | None = None) -> AppTest:
     """Log in as user and open the volunteers page (optionally drilled down by URL)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    if subdistrict:
-        at.query_params["subdistrict"] = subdistrict
-    at.run()
-    at.text_input(key="login_username").input(user)
-    at.text_input(key="login_password").input(DEMO_PASSWORDS[user])
-    at.button[0].click()
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    query = {"subdistrict": subdistrict} if subdistrict else None
+    return apptest.open_page(apptest.signed_in(user, query), "volunteers")
 
 
 def expected(url: str, sub_code: str | None = None, window: int = 30,
@@ -229,13 +221,7 @@ def test_the_page_in_english(sample_db: str) -> None:
 def test_a_link_reproduces_window_and_team(sample_db: str) -> None:
     want = expected(sample_db, "nanhu", window=14)
     team_code = want["teams"]["code"].iloc[0]
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["subdistrict"] = "nanhu"
-    at.run()
-    at.text_input(key="login_username").input("office")
-    at.text_input(key="login_password").input(DEMO_PASSWORDS["office"])
-    at.button[0].click()
-    at.run()
+    at = apptest.signed_in("office", {"subdistrict": "nanhu"})
     at.switch_page(PAGE)
     at.query_params["window"] = "14"
     at.query_params["team"] = team_code

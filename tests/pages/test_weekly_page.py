@@ -11,7 +11,7 @@ from civdata import models as m
 from civdata.auth import Actor
 from civdata.db import make_engine, session_factory
 from civdata.overview import metric_targets
-from tests.conftest import DEMO_PASSWORDS
+from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 
 APP = DASHBOARD
@@ -20,12 +20,7 @@ WEEK = "2026-W48"
 
 def _login(at: AppTest, user: str = "office") -> AppTest:
     """Run the app and sign in as a demo user."""
-    at.run()
-    at.text_input(key="login_username").input(user)
-    at.text_input(key="login_password").input(DEMO_PASSWORDS[user])
-    at.button[0].click()
-    at.run()
-    return at
+    return apptest.sign_in(at, user)
 
 
 def table(at: AppTest, first_column: str, second_column: str):  # noqa: ANN201
