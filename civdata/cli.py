@@ -1,4 +1,4 @@
-"""The command line: init-db, load-sample, info, and user administration."""
+"""The command line: init-db, load-sample, info, users, import, report, simulate, backup, restore."""
 
 from __future__ import annotations
 
@@ -55,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("kind", choices=["weekly"])
     rp.add_argument("--week", default=None, help="ISO week such as 2026-W48 (default: this week)")
     rp.add_argument("--out", required=True, help="output file ending in .pptx or .xlsx")
+    sm = sub.add_parser("simulate", help="write a realistic live feed (demonstrations, load tests)")
+    sm.add_argument("--rate", type=float, default=30.0, help="events per minute")
+    sm.add_argument("--minutes", type=float, default=10.0, help="how long to run")
+    sm.add_argument("--seed", type=int, default=None, help="random seed (default: from the clock)")
+    sm.add_argument("--as-fast-as-possible", dest="fast", action="store_true",
+                    help="do not wait between events (load tests)")
+    bk = sub.add_parser("backup", help="write a backup archive of the database and photos")
+    bk.add_argument("path", help="archive file to write (.tar.gz)")
+    rs = sub.add_parser("restore", help="restore a backup archive into an empty database")
+    rs.add_argument("path", help="archive file written by backup")
+    rs.add_argument("--replace", action="store_true", help="drop the data already there first")
     return p
 
 
@@ -78,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             created = init_db(engine)
             print(f"schema ready ({len(created)} tables created)")
             return 0
+        if args.command in ("simulate", "backup", "restore"):
+            return _run_with_engine(args, engine)
         init_db(engine)
         with session_scope(engine) as session:
             return _run(args, session)
@@ -86,6 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         engine.dispose()
+
+
+def _run_with_engine(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
+    """Run a command that manages its own sessions (simulate, backup, restore)."""
+    if args.command == "simulate":
+        from civdata.simulate import run_cli as run_simulate
+
+        return run_simulate(engine, args)
+    from civdata import backup
+
+    if args.command == "backup":
+        return backup.run_backup_cli(engine, args)
+    return backup.run_restore_cli(engine, args)
 
 
 def _run(args: argparse.Namespace, session) -> int:  # noqa: ANN001
