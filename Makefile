@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test install install-dev db lint bench screenshots browsers clean
+.PHONY: run test install install-dev db migration lint bench screenshots browsers clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ install-dev: $(VENV)/.installed-dev
 db: install
 	$(PY) -m civdata init-db
 	$(PY) -m civdata load-sample --if-empty
+
+## migration: write the next schema migration from the models, e.g. make migration MSG="add x"
+migration: install
+	$(PY) -c 'import sys; from civdata.schema import new_revision; print(new_revision(sys.argv[1]))' "$(MSG)"
 
 ## run: install, create the database from the sample if there is none, serve on :8501
 run: db

@@ -12,7 +12,7 @@ from civdata.clock import today_local
 from civdata.config import database_url_from_env
 from civdata.db import make_engine, session_scope
 from civdata.errors import CivDataError
-from civdata.schema import init_db
+from civdata.schema import current_revision, init_db
 
 CLI_ADMIN = auth.Actor(username="cli", role="admin", display_name="command line")
 
@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=None, help="overrides CIVDATA_DATABASE_URL")
     p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of messages")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create the tables")
+    sub.add_parser("init-db", help="create the schema or upgrade it to the newest revision")
     ls = sub.add_parser("load-sample", help="load the sample data set")
     ls.add_argument("--as-of", type=date.fromisoformat, default=None,
                     help="the day that plays the article's 2022-08-05 (default: today)")
@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "init-db":
             created = init_db(engine)
-            print(f"schema ready ({len(created)} tables created)")
+            print(f"schema ready at revision {current_revision(engine)} "
+                  f"({len(created)} tables created)")
             return 0
         if args.command in ("simulate", "backup", "restore"):
             return _run_with_engine(args, engine)

@@ -26,21 +26,33 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("CIVDATA_TEST_POSTGRES_URL") else ["sqlite"]
 
 
+def _blank_engine(backend: str, tmp_path: Path):  # noqa: ANN202
+    """Return an engine on a database with no tables at all, on backend."""
+    if backend == "postgresql":
+        eng = make_engine(os.environ["CIVDATA_TEST_POSTGRES_URL"])
+        with eng.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        return eng
+    return make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+
+
+@pytest.fixture(params=_backends())
+def blank_engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+    """Return an engine on an empty database without the schema (SQLite, and PostgreSQL)."""
+    eng = _blank_engine(request.param, tmp_path)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture(params=_backends())
 def engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
-    """Return an engine on a fresh, empty database with the schema.
+    """Return an engine on a fresh, empty database with the schema (migrated to head).
 
     A SQLite file under tmp_path; and, with CIVDATA_TEST_POSTGRES_URL set (CI sets it), the
     same test again on PostgreSQL, whose public schema is dropped and recreated per test.
     """
-    if request.param == "postgresql":
-        pg_url = os.environ["CIVDATA_TEST_POSTGRES_URL"]
-        eng = make_engine(pg_url)
-        with eng.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-    else:
-        eng = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    eng = _blank_engine(request.param, tmp_path)
     init_db(eng)
     yield eng
     eng.dispose()
