@@ -94,6 +94,53 @@ def sample_db(sample_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     return url
 
 
+PG_SAMPLE_SCHEMA = "civsample"
+
+
+def postgres_url_or_skip() -> str:
+    """Return CIVDATA_TEST_POSTGRES_URL, or skip the test with the reason."""
+    url = os.environ.get("CIVDATA_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not configured: set CIVDATA_TEST_POSTGRES_URL (.ci/run does)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_sample_url() -> str:
+    """Return a URL of the sample loaded into PostgreSQL (schema civsample, built once per run).
+
+    Shared by the tests that only read it; its own schema, so the per-test `engine` fixture,
+    which recreates `public`, leaves it alone.
+    """
+    from civdata.db import session_scope
+    from civdata.sample import load_sample
+
+    base = postgres_url_or_skip()
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SAMPLE_SCHEMA} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {PG_SAMPLE_SCHEMA}")
+    admin.dispose()
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{PG_SAMPLE_SCHEMA}"
+    eng = make_engine(url)
+    init_db(eng)
+    with session_scope(eng) as s:
+        load_sample(s, as_of=SAMPLE_AS_OF)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(params=_backends())
+def sample_reader(request: pytest.FixtureRequest) -> Iterator[Session]:
+    """Return a session on the sample for tests that only read: SQLite, and PostgreSQL."""
+    url = (request.getfixturevalue("pg_sample_url") if request.param == "postgresql"
+           else request.getfixturevalue("sample_db"))
+    eng = make_engine(url)
+    with session_factory(eng)() as s:
+        yield s
+    eng.dispose()
+
+
 @pytest.fixture
 def sample_session(sample_db: str) -> Iterator[Session]:
     """Return a session on this test's copy of the sample database."""

@@ -1,4 +1,4 @@
-"""Every figure of DOMAIN.md, checked in a database loaded from the sample."""
+"""Every figure of DOMAIN.md, checked in a database loaded from the sample (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def _projects(session, programme: str, batch: int | None = None):  # noqa: ANN00
     return session.scalars(q).all()
 
 
-def test_sites_and_categories(sample_session) -> None:  # noqa: ANN001
-    s = sample_session
+def test_sites_and_categories(sample_reader) -> None:  # noqa: ANN001
+    s = sample_reader
     assert _count(s, select(func.count(m.Site.id))) == 381
     assert _count(s, select(func.count(m.SiteCategory.id))) == 25
     assert _count(s, select(func.count(distinct(m.Site.category_id)))) == 25
@@ -34,8 +34,8 @@ def test_sites_and_categories(sample_session) -> None:  # noqa: ANN001
     assert {"farmers_market", "hospital", "railway_station", "residential_community"} <= focus
 
 
-def test_subdistricts_and_problem_classes(sample_session) -> None:  # noqa: ANN001
-    s = sample_session
+def test_subdistricts_and_problem_classes(sample_reader) -> None:  # noqa: ANN001
+    s = sample_reader
     names = set(s.scalars(select(m.Subdistrict.name_zh)))
     assert names == {"太原街", "南市场", "北市场", "西塔", "八经", "马路湾", "集贤", "新华", "南湖",
                      "长白", "浑河湾", "沈水湾"}
@@ -43,8 +43,8 @@ def test_subdistricts_and_problem_classes(sample_session) -> None:  # noqa: ANN0
     assert classes == ["基础设施", "环境卫生", "服务管理", "公共秩序", "公益宣传", "文明素质"]
 
 
-def test_old_compound_batches(sample_session) -> None:  # noqa: ANN001
-    s = sample_session
+def test_old_compound_batches(sample_reader) -> None:  # noqa: ANN001
+    s = sample_reader
     expected = {1: (50, 5, 16, 1_050_000, 183, 15_666), 2: (55, 6, 22, 850_000, 175, 13_235)}
     for batch, (n, subs, comms, area, buildings, households) in expected.items():
         rows = _projects(s, "old_compound", batch)
@@ -62,8 +62,8 @@ def test_old_compound_batches(sample_session) -> None:  # noqa: ANN001
     assert round(sum(r.investment_planned_yuan for r in all_rows)) == 530_000_000
 
 
-def test_renovation_state_on_the_article_day(sample_session) -> None:  # noqa: ANN001
-    s = sample_session
+def test_renovation_state_on_the_article_day(sample_reader) -> None:  # noqa: ANN001
+    s = sample_reader
     b1 = _projects(s, "old_compound", 1)
     assert sum(r.stage == "completed" for r in b1) == 35
     assert all(r.stage == "under_construction" for r in b1 if r.stage != "completed")
@@ -74,8 +74,8 @@ def test_renovation_state_on_the_article_day(sample_session) -> None:  # noqa: A
     assert {r.stage for r in b2} == {"under_construction", "bidding"}
 
 
-def test_streets_and_key_roads(sample_session) -> None:  # noqa: ANN001
-    s = sample_session
+def test_streets_and_key_roads(sample_reader) -> None:  # noqa: ANN001
+    s = sample_reader
     bs1, bs2 = _projects(s, "back_street", 1), _projects(s, "back_street", 2)
     assert len(bs1) == 32 and len(bs2) == 11
     assert len(bs1) + len(bs2) == 43
@@ -101,8 +101,8 @@ def test_streets_and_key_roads(sample_session) -> None:  # noqa: ANN001
     assert round(sum(r.length_m for r in key)) == 6000
 
 
-def test_markets_volunteers_and_people(sample_session) -> None:  # noqa: ANN001
-    s = sample_session
+def test_markets_volunteers_and_people(sample_reader) -> None:  # noqa: ANN001
+    s = sample_reader
     hardware = dict(s.execute(select(m.MarketHardware.item, func.sum(m.MarketHardware.done))
                               .group_by(m.MarketHardware.item)).all())
     assert hardware == {"publicity_board": 266, "fire_facility": 46, "trash_bin_set": 28}
@@ -125,8 +125,8 @@ def test_markets_volunteers_and_people(sample_session) -> None:  # noqa: ANN001
     assert figures["co_governance_compounds"] == 770
 
 
-def test_history_is_long_enough_for_trends(sample_session) -> None:  # noqa: ANN001
-    s = sample_session
+def test_history_is_long_enough_for_trends(sample_reader) -> None:  # noqa: ANN001
+    s = sample_reader
     first, last = s.execute(select(func.min(m.MarketInspection.inspected_on),
                                    func.max(m.MarketInspection.inspected_on))).one()
     assert (last - first).days >= 364
