@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 from collections.abc import Iterator
@@ -141,10 +142,45 @@ def sample_reader(request: pytest.FixtureRequest) -> Iterator[Session]:
     eng.dispose()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that takes sample_session on SQLite and, when configured, PostgreSQL.
+
+    A test that also takes sample_db (it reaches the database by URL too) stays on SQLite.
+    """
+    if "sample_session" not in metafunc.fixturenames:
+        return
+    own = set(inspect.signature(metafunc.function).parameters)
+    backends = ["sqlite"] if "sample_db" in own else _backends()
+    metafunc.parametrize("sample_backend", backends, indirect=True)
+
+
 @pytest.fixture
-def sample_session(sample_db: str) -> Iterator[Session]:
-    """Return a session on this test's copy of the sample database."""
-    eng = make_engine(sample_db)
+def sample_backend(request: pytest.FixtureRequest) -> str:
+    """Return the backend that sample_session runs on."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def sample_session(sample_backend: str, request: pytest.FixtureRequest) -> Iterator[Session]:
+    """Return a session on this test's own copy of the sample.
+
+    SQLite: a copy of the file. PostgreSQL: the shared sample inside a transaction that is
+    rolled back after the test (the code's commits and rollbacks become savepoints).
+    """
+    if sample_backend == "postgresql":
+        eng = make_engine(request.getfixturevalue("pg_sample_url"))
+        conn = eng.connect()
+        outer = conn.begin()
+        s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield s
+        finally:
+            s.close()
+            outer.rollback()
+            conn.close()
+            eng.dispose()
+        return
+    eng = make_engine(request.getfixturevalue("sample_db"))
     with session_factory(eng)() as s:
         yield s
     eng.dispose()
