@@ -108,6 +108,27 @@ def stratified_mean(values: pd.Series, strata: pd.Series, weights: pd.Series) ->
     return float((means * w).sum() / w.sum())
 
 
+def bootstrap_groups(sample: pd.DataFrame, stratum: str,
+                     weights: pd.Series) -> list[tuple[float, np.ndarray]]:
+    """Return (weight, scores) per resampling group; strata with one draw are collapsed.
+
+    A stratum sampled once has no spread of its own, and resampling it alone would shrink
+    the range; such strata are pooled into one group (the collapsed-strata method), and a
+    lone one joins the largest stratum.
+    """
+    groups = [(float(weights[key]), g["score"].to_numpy(dtype=float))
+              for key, g in sample.groupby(stratum)]
+    many = [g for g in groups if len(g[1]) > 1]
+    single = [g for g in groups if len(g[1]) == 1]
+    if len(single) == 1 and many:
+        biggest = max(range(len(many)), key=lambda i: many[i][0])
+        weight, vals = many[biggest]
+        many[biggest] = (weight + single[0][0], np.concatenate([vals, single[0][1]]))
+    elif single:
+        many.append((sum(w for w, _ in single), np.concatenate([v for _, v in single])))
+    return many
+
+
 def mock_evaluation(sites: pd.DataFrame, links: pd.DataFrame, n: int, seed: int,
                     rounds: int = BOOTSTRAP_ROUNDS, stratum: str = "category_code") -> dict:
     """Return the estimated score of a stratified sample with a 95% bootstrap range."""
@@ -121,11 +142,11 @@ def mock_evaluation(sites: pd.DataFrame, links: pd.DataFrame, n: int, seed: int,
     weights = sites.groupby(stratum).size() / len(sites)
     estimate = stratified_mean(sample["score"], sample[stratum], weights)
     rng = np.random.default_rng(seed + 1)
-    groups = [(key, g["score"].to_numpy()) for key, g in sample.groupby(stratum)]
     boot = np.zeros(rounds)
-    for key, vals in groups:  # every round resamples each stratum with replacement
-        boot += weights[key] * rng.choice(vals, size=(rounds, len(vals)), replace=True).mean(1)
-    boot /= weights[[k for k, _ in groups]].sum()
+    groups = bootstrap_groups(sample, stratum, weights)
+    for weight, vals in groups:  # every round resamples each group with replacement
+        boot += weight * rng.choice(vals, size=(rounds, len(vals)), replace=True).mean(1)
+    boot /= sum(weight for weight, _ in groups)
     low, high = np.percentile(boot, [2.5, 97.5])
     return {"estimate": round(estimate, 2), "low": round(float(low), 2),
             "high": round(float(high), 2), "census": round(census, 2), "sample": sample,

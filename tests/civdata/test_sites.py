@@ -193,6 +193,44 @@ def test_mock_evaluation_estimate_and_range() -> None:
     assert full["estimate"] == pytest.approx(full["census"], abs=0.01)
 
 
+def _scored_population(strata: int, per_stratum: int, seed: int) -> tuple[pd.DataFrame,
+                                                                         pd.DataFrame]:
+    """Return sites in strata whose scores spread widely, and the problem links behind them."""
+    pop = _population({f"c{k:02d}": per_stratum for k in range(strata)})
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(3, len(pop))
+    site_ids = np.repeat(pop["id"].to_numpy(), counts)
+    links = pd.DataFrame({"site_id": site_ids, "problem_id": range(len(site_ids)),
+                          "risk_weight": 1.0, "discovered_at": NOW, "deadline": NOW})
+    return pop, links
+
+
+def test_one_draw_per_stratum_still_gives_a_range() -> None:
+    pop, links = _scored_population(20, 6, seed=3)
+    result = riskmodel.mock_evaluation(pop, links, 20, seed=5)
+    assert result["sample"].groupby("category_code").size().max() == 1
+    assert result["low"] < result["estimate"] < result["high"]
+    assert result["high"] - result["low"] > 2  # scores spread by tens of points
+
+
+def test_single_draw_strata_are_pooled_for_the_bootstrap() -> None:
+    sample = pd.DataFrame({"category_code": ["a", "a", "b", "c"], "score": [90.0, 80, 70, 60]})
+    weights = pd.Series({"a": 0.5, "b": 0.3, "c": 0.2})
+    groups = riskmodel.bootstrap_groups(sample, "category_code", weights)
+    assert [(round(w, 2), sorted(v)) for w, v in groups] == [(0.5, [80, 90]), (0.5, [60, 70])]
+    lone = riskmodel.bootstrap_groups(sample[sample["category_code"] != "c"], "category_code",
+                                      weights)
+    assert [(round(w, 2), sorted(v)) for w, v in lone] == [(0.8, [70, 80, 90])]
+
+
+def test_range_covers_the_census_in_most_draws() -> None:
+    pop, links = _scored_population(25, 8, seed=9)
+    census = riskmodel.mock_evaluation(pop, links, 30, seed=0)["census"]
+    covered = [r["low"] <= census <= r["high"] for r in
+               (riskmodel.mock_evaluation(pop, links, 30, seed=s, rounds=400) for s in range(40))]
+    assert sum(covered) >= 32  # a 95% range; 80% allows for the bootstrap's small-sample bias
+
+
 def test_sample_counts_agree_with_the_overview(sample_session) -> None:  # noqa: ANN001
     end_of_day = datetime(2026, 11, 25, 23, 59)
     frame = sites.sites_with_problem_counts(sample_session, end_of_day)
