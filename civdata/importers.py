@@ -190,6 +190,10 @@ SPECS: dict[str, list[Column]] = {
                ("车辆",)),
         Column("is_reinspection", "是否复检", "Re-inspection", "bool", False, "否",
                "是/否", "yes/no", ("复检",)),
+        Column("fed_back_same_day", "当日反馈", "Fed back same day", "bool", False, "是",
+               "发现的问题当天是否已反馈市场：是/否；不填视为否",
+               "Findings fed back to the market the same day: yes/no; blank counts as no",
+               ("当日反馈问题", "是否当日反馈", "fed back")),
         Column("notes", "备注", "Notes", "text", False, "", "可空", "Optional", ("说明",)),
     ],
     "activities": [
@@ -765,7 +769,8 @@ def _write_inspections(session: Session, actor: Actor,
     return _write_rows(records, lambda r: record_inspection(
         session, actor, r["market"], r["inspected_on"], r["inspector"],
         {k: r[k] for k in items if r.get(k) is not None}, notes=r.get("notes"),
-        vehicle=r.get("vehicle"), is_reinspection=bool(r.get("is_reinspection"))))
+        vehicle=r.get("vehicle"), is_reinspection=bool(r.get("is_reinspection")),
+        fed_back_same_day=bool(r.get("fed_back_same_day"))))
 
 
 def _write_activities(session: Session, actor: Actor,

@@ -440,7 +440,7 @@ def inspection_form(actor: Actor, latest: pd.DataFrame, items: pd.DataFrame, peo
                 value=float(item.max_points), step=0.5, key=f"mi_score_{item.code}")
         c5, c6 = st.columns(2)
         re = c5.checkbox(t("markets.form.reinspection"), key="mi_reinspection")
-        fed = c6.checkbox(t("markets.form.fed_back"), value=True, key="mi_fed_back")
+        fed = c6.checkbox(t("markets.form.fed_back"), value=False, key="mi_fed_back")
         notes = st.text_area(t("markets.form.notes"), key="mi_notes", max_chars=2000)
         upload = st.file_uploader(t("markets.form.photo"), type=["jpg", "jpeg", "png", "webp"],
                                   key="mi_photo")

@@ -304,6 +304,21 @@ def test_each_template_imports_its_example_row(sample_session, kind, table, acti
     assert action in actions and "data.import" in actions
 
 
+def test_same_day_feedback_is_read_from_the_file_and_blank_means_no(sample_session) -> None:  # noqa: ANN001
+    items = importers.checklist_columns(sample_session)
+    low = ",".join(str(c.zh) for c in items)
+    first = ",".join("0" for _ in items)  # every item at 0: each inspection has findings
+    data = csv_of(f"市场编号,检查日期,检查人,当日反馈,{low}",
+                  f"M18,2026-11-25,甲,是,{first}", f"M18,2026-11-25,乙,否,{first}",
+                  f"M18,2026-11-25,丙,,{first}")
+    result = importers.import_file(sample_session, OFFICE, "inspections", "i.csv", data)
+    assert result.issues == [] and result.written == 3
+    flags = dict(sample_session.execute(
+        select(m.MarketInspection.inspector, m.MarketInspection.fed_back_same_day)
+        .where(m.MarketInspection.inspector.in_(["甲", "乙", "丙"]))).all())
+    assert flags == {"甲": True, "乙": False, "丙": False}
+
+
 def test_domain_rules_refuse_rows_with_their_numbers(sample_session) -> None:  # noqa: ANN001
     before = fingerprint(sample_session)
     project = sample_session.scalar(select(m.Project).where(m.Project.stage == "completed"))

@@ -153,6 +153,7 @@ def test_market_role_records_an_inspection_with_a_finding(sample_db: str) -> Non
     at.selectbox(key="mi_inspector").set_value("曾文杰")
     at.number_input(key="mi_score_environment_hygiene").set_value(10.0)
     at.text_area(key="mi_notes").input("地面有积水")
+    assert at.checkbox(key="mi_fed_back").value is False
     at.button(key="mi_submit").click().run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
@@ -165,6 +166,9 @@ def test_market_role_records_an_inspection_with_a_finding(sample_db: str) -> Non
         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
         .order_by(m.Problem.id.desc()).limit(1)).one())
     assert tuple(problem) == ("market_inspection", 3, "discovered", "sanitation")
+    fed = _read(sample_db, lambda s: s.scalar(select(m.MarketInspection.fed_back_same_day)
+                                             .order_by(m.MarketInspection.id.desc()).limit(1)))
+    assert fed is False  # not claimed unless the inspector ticks it
 
 
 
