@@ -134,6 +134,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The inspection date {day} lies in the future.",
     },
     "market_inspector_required": {"zh": "请填写检查人。", "en": "Please name the inspector."},
+    # --- the live feed (civdata/simulate.py) ---
+    "simulate_no_data": {
+        "zh": "数据库中没有可供模拟的数据（街道、点位、问题类别）。请先运行 python -m civdata load-sample。",
+        "en": "The database holds nothing to simulate on (subdistricts, sites, problem classes). "
+        "Run python -m civdata load-sample first.",
+    },
     # --- imports (civdata/importers.py) ---
     "import_file_type": {
         "zh": "文件类型不支持：{name}。只接受 CSV（.csv）或 Excel（.xlsx）文件。",
@@ -176,6 +182,67 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import_refused": {
         "zh": "文件有 {issues} 处问题（涉及 {bad_rows} 行，共 {rows} 行），未写入任何数据。",
         "en": "The file has {issues} problems in {bad_rows} of {rows} rows; nothing was written.",
+    },
+    # --- backup and restore (civdata/backup.py) ---
+    "backup_no_schema": {
+        "zh": "数据库中没有可备份的表，请先运行 python -m civdata init-db。",
+        "en": "The database has no tables to back up; run `python -m civdata init-db` first.",
+    },
+    "backup_unsupported_type": {
+        "zh": "无法备份的列类型：{type}。",
+        "en": "A column type the backup cannot write: {type}.",
+    },
+    "backup_write_failed": {
+        "zh": "无法写入备份文件 {path}：{detail}。",
+        "en": "Cannot write the backup file {path}: {detail}.",
+    },
+    "backup_not_found": {"zh": "找不到备份文件：{path}。", "en": "No backup file at {path}."},
+    "backup_not_archive": {
+        "zh": "{path} 不是备份文件（不是可读取的 .tar.gz 压缩包），未恢复任何数据。",
+        "en": "{path} is not a backup (not a readable .tar.gz archive); nothing was restored.",
+    },
+    "backup_no_manifest": {
+        "zh": "{path} 中没有 manifest.json，不是由 python -m civdata backup 生成的备份，未恢复任何数据。",
+        "en": "{path} has no manifest.json: it was not written by `python -m civdata backup`; "
+        "nothing was restored.",
+    },
+    "backup_bad_manifest": {
+        "zh": "{path} 的 manifest.json 无法读取（{detail}），未恢复任何数据。",
+        "en": "The manifest.json of {path} is unreadable ({detail}); nothing was restored.",
+    },
+    "backup_newer_format": {
+        "zh": "{path} 的备份格式版本为 {found}，本程序只能读取 {supported} 及以下版本；请用更新版本的程序恢复。",
+        "en": "{path} has backup format {found}; this version reads up to {supported}. "
+        "Restore it with a newer version of the dashboard.",
+    },
+    "backup_unknown_revision": {
+        "zh": "备份的数据库结构版本 {revision} 不为本程序所知（已知：{known}）；请用生成该备份的版本或更新版本恢复，未恢复任何数据。",
+        "en": "The backup's schema revision {revision} is unknown to this version (known: "
+        "{known}); restore it with the version that wrote it or a newer one. Nothing was "
+        "restored.",
+    },
+    "backup_checksum": {
+        "zh": "备份文件已损坏：{member} 与清单中的校验和不符，未恢复任何数据。",
+        "en": "The backup is damaged: {member} does not match its checksum in the manifest; "
+        "nothing was restored.",
+    },
+    "backup_bad_member": {
+        "zh": "备份文件已损坏：{member}（{detail}），未恢复任何数据。",
+        "en": "The backup is damaged: {member} ({detail}); nothing was restored.",
+    },
+    "restore_not_empty": {
+        "zh": "目标数据库中已有数据，未做任何改动；如需覆盖，请先备份它，再加 --replace。",
+        "en": "The target database already holds data and was left unchanged; to overwrite "
+        "it, back it up first, then add --replace.",
+    },
+    "restore_schema_mismatch": {
+        "zh": "目标数据库的结构与备份不符：{table} {column}，已回滚。",
+        "en": "The target database's schema does not match the backup at {table} {column}; "
+        "rolled back.",
+    },
+    "restore_failed": {
+        "zh": "恢复失败，已回滚，数据库中未写入任何数据：{detail}",
+        "en": "The restore failed and was rolled back; nothing was written: {detail}",
     },
 }
 
