@@ -65,6 +65,47 @@ class Server:
     process: subprocess.Popen = field(repr=False)
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """Stop a process we started: terminate, then kill if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def streamlit_process(env_vars: dict[str, str], log_path: Path,
+                      port: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `streamlit run dashboard.py` on 127.0.0.1 with env_vars over os.environ; yield
+    (base URL, process) once /_stcore/health answers, and stop it afterwards."""
+    port = port or _free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", "--server.port", str(port),
+             "--server.address", "127.0.0.1"],
+            cwd=ROOT, env={**os.environ, **env_vars}, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline and proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail(f"streamlit did not start; log: {log_path.read_text()[-2000:]}")
+            yield base, proc
+        finally:
+            stop_process(proc)
+
+
 @contextmanager
 def running_app(sample_template: Path, folder: Path, **env_extra: str) -> Iterator[Server]:
     """Start `streamlit run dashboard.py` on a free port over a copy of the sample in folder."""
@@ -72,38 +113,11 @@ def running_app(sample_template: Path, folder: Path, **env_extra: str) -> Iterat
         _no_browser("no Chromium found (install the Debian package chromium)")
     db = folder / "app.db"
     shutil.copy(sample_template, db)
-    port = _free_port()
-    env = dict(os.environ, CIVDATA_DATABASE_URL=f"sqlite:///{db}",
-               CIVDATA_TODAY=SAMPLE_AS_OF.isoformat(), CIVDATA_SECRET="browser-test-secret",
-               CIVDATA_PHOTO_DIR=str(folder / "photos"), **env_extra)
-    log = open(folder / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start; log: {(folder / 'server.log').read_text()[-2000:]}")
-    try:
-        yield Server(url=base, database_url=f"sqlite:///{db}", process=proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    env = {"CIVDATA_DATABASE_URL": f"sqlite:///{db}", "CIVDATA_TODAY": SAMPLE_AS_OF.isoformat(),
+           "CIVDATA_SECRET": "browser-test-secret", "CIVDATA_PHOTO_DIR": str(folder / "photos"),
+           **env_extra}
+    with streamlit_process(env, folder / "server.log") as (base, proc):
+        yield Server(url=base, database_url=env["CIVDATA_DATABASE_URL"], process=proc)
 
 
 @pytest.fixture(scope="session")

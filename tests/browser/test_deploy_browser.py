@@ -28,6 +28,8 @@ from tests.browser.conftest import (
     chromium_executable,
     login,
     running_app,
+    stop_process,
+    streamlit_process,
     wait_ready,
 )
 from tests.conftest import ROOT, SAMPLE_AS_OF
@@ -70,33 +72,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 
 @contextmanager
 def _replica(db_url: str, port: int, folder: Path, home: Path) -> Iterator[subprocess.Popen]:
     """Start one replica as civdashboard@PORT.service does, with the production config."""
-    env = dict(os.environ, CIVDATA_DATABASE_URL=db_url, CIVDATA_TODAY=SAMPLE_AS_OF.isoformat(),
-               CIVDATA_SECRET=SECRET, CIVDATA_PHOTO_DIR=str(folder / "photos"), HOME=str(home),
-               STREAMLIT_SERVER_COOKIE_SECRET="deploy-test-cookie-secret")
-    log_path = folder / f"replica-{port}.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc, log_path)
-            yield proc
-        finally:
-            _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a process we started."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    env = {"CIVDATA_DATABASE_URL": db_url, "CIVDATA_TODAY": SAMPLE_AS_OF.isoformat(),
+           "CIVDATA_SECRET": SECRET, "CIVDATA_PHOTO_DIR": str(folder / "photos"),
+           "HOME": str(home), "STREAMLIT_SERVER_COOKIE_SECRET": "deploy-test-cookie-secret"}
+    with streamlit_process(env, folder / f"replica-{port}.log", port) as (_base, proc):
+        yield proc
 
 
 def site_config(ports: list[int], http_port: int, https_port: int, folder: Path) -> str:
@@ -148,7 +128,7 @@ def _nginx_running(ports: list[int], folder: Path) -> Iterator[str]:
             _wait_healthy(f"{base}/_stcore/health", proc, folder / "error.log")
             yield base
         finally:
-            _stop(proc)
+            stop_process(proc)
 
 
 def _upstreams_of(log: Path, route: str) -> list[str]:
@@ -200,7 +180,7 @@ def test_two_replicas_behind_nginx_share_the_session(browser, sample_template,  
         by_port = dict(zip(ports, [first, second], strict=True))
         other_port = next(p for p in ports if p != serving_port)
 
-        _stop(by_port[serving_port])  # the replica holding the session goes away
+        stop_process(by_port[serving_port])  # the replica holding the session goes away
         page.reload()
         wait_ready(page, "h1")
         assert page.locator('input[type="password"]').count() == 0, "signed out after failover"
