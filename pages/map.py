@@ -7,7 +7,7 @@ from civdata.clock import this_minute
 from civdata.sites import PROBLEM_STATES, SITE_STATES, filter_sites
 from ui import data
 from ui import map as mp
-from ui.downloads import download_table
+from ui.downloads import download_table, table_with_downloads
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import current_lang, name_col, t
 
@@ -91,5 +91,5 @@ with mock_tab:
     k2.metric(t("map.mock.range"), f"{result['low']:.1f} – {result['high']:.1f}", border=True)
     k3.metric(t("map.mock.census"), f"{result['census']:.1f}", border=True)
     st.markdown(f"**{t('map.mock.by_category')}**")
-    st.dataframe(mp.sample_table(result["sample"], all_sites, lang), hide_index=True,
-                 width="stretch")
+    table_with_downloads(mp.sample_table(result["sample"], all_sites, lang),
+                         f"mock_evaluation_seed_{result['seed']}", key="mock_sample")

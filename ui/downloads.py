@@ -32,3 +32,9 @@ def download_table(df: pd.DataFrame, name: str, key: str | None = None) -> None:
             file_name=f"{base}.xlsx", key=f"dl_xlsx_{key}", on_click="ignore",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:")
+
+
+def table_with_downloads(df: pd.DataFrame, name: str, key: str, **options: object) -> None:
+    """Draw df as a table (hide_index, full width, plus options) with its CSV/XLSX downloads."""
+    st.dataframe(df, **{"hide_index": True, "width": "stretch", **options})
+    download_table(df, name, key=key)

@@ -14,6 +14,7 @@ from civdata import auth, geo, problems, riskmodel, sites
 from civdata.config import load_settings
 from civdata.errors import CivDataError
 from ui import data
+from ui.downloads import table_with_downloads
 from ui.i18n import current_lang, t
 
 READ_TTL_S = data.READ_TTL_S
@@ -348,7 +349,7 @@ def draw_site_card(card: dict, class_names: dict[int, str]) -> None:
     if open_rows.empty:
         st.info(t("map.card.no_open"))
     else:
-        st.dataframe(pd.DataFrame({
+        table_with_downloads(pd.DataFrame({
             t("map.col.code"): open_rows["code"],
             t("map.col.class"): open_rows["class_id"].map(class_names),
             t("map.col.status"): open_rows["status"].map(lambda s: t(f"map.status.{s}")),
@@ -356,16 +357,15 @@ def draw_site_card(card: dict, class_names: dict[int, str]) -> None:
             t("map.col.distance"): open_rows["distance_m"],
             t("map.col.discovered"): open_rows["discovered_at"],
             t("map.col.description"): open_rows["description"],
-        }), hide_index=True, width="stretch", key="site_card_problems")
+        }), f"site_{d['code']}_open_problems", key="site_card_problems")
     st.markdown(f"**{t('map.card.history')}**")
     ev = card["events"]
-    st.dataframe(pd.DataFrame({
+    table_with_downloads(pd.DataFrame({
         t("map.col.at"): ev["at"], t("map.col.code"): ev["problem"],
         t("map.col.actor"): ev["actor"],
         t("map.col.change"): [f"{t('map.status.' + a) if isinstance(a, str) else '—'} → {t('map.status.' + b)}"
                               for a, b in zip(ev["from_status"], ev["to_status"], strict=True)],
-        t("map.col.note"): ev["note"]}), hide_index=True, width="stretch",
-        key="site_card_events")
+        t("map.col.note"): ev["note"]}), f"site_{d['code']}_history", key="site_card_events")
 
 
 def ranking_table(ranking: pd.DataFrame, lang: str) -> pd.DataFrame:

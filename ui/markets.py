@@ -14,7 +14,7 @@ from civdata import markets, photos, sites
 from civdata.auth import Actor
 from civdata.errors import CivDataError
 from ui import data
-from ui.downloads import download_table
+from ui.downloads import download_table, table_with_downloads
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import fmt_num, fmt_pct
 
@@ -334,23 +334,24 @@ def market_card(version: tuple[str, int], market: pd.Series) -> None:
     st.markdown(f"**{t('markets.card.items')}**")
     scores = item_scores(version, int(hist["id"].iloc[0]))
     _latest_photo(hist["photo"].iloc[0])
-    st.dataframe(pd.DataFrame({
+    table_with_downloads(pd.DataFrame({
         t("markets.col.item"): scores[name_col()], t("markets.col.score"): scores["score"],
         t("markets.col.max"): scores["max_points"],
         t("markets.col.threshold"): scores["threshold"],
         t("markets.col.finding"): scores["score"] < scores["threshold"]}),
-        hide_index=True, width="stretch")
+        f"market_{market['code']}_latest_items", key="market_items")
     st.markdown(f"**{t('markets.card.problems')}**")
     probs = open_problems(version, int(market["id"]))
     if probs.empty:
         st.caption(t("markets.card.no_problems"))
     else:
-        st.dataframe(pd.DataFrame({
+        table_with_downloads(pd.DataFrame({
             t("markets.col.code"): probs["code"],
             t("markets.col.status"): [t(f"markets.status.{s}") for s in probs["status"]],
             t("markets.col.description"): probs["description"],
             t("markets.col.discovered"): probs["discovered_at"],
-            t("markets.col.deadline"): probs["deadline"]}), hide_index=True, width="stretch")
+            t("markets.col.deadline"): probs["deadline"]}),
+            f"market_{market['code']}_open_problems", key="market_open_problems")
     st.markdown(f"**{t('markets.card.history')}**")
     st.dataframe(pd.DataFrame({
         t("markets.col.day"): hist["inspected_on"], t("markets.col.total"): hist["total_score"],

@@ -94,6 +94,9 @@ def test_site_card_from_the_url(sample_db, sample_session) -> None:  # noqa: ANN
     events = sites.site_recent_events(sample_session, site_id)
     history = at.dataframe[1].value
     assert history.iloc[:, 1].tolist() == events["problem"].tolist()
+    downloads = {b.key for b in at.get("download_button")}
+    assert {"dl_csv_site_card_events", "dl_xlsx_site_card_events",
+            "dl_xlsx_site_card_problems"} <= downloads
     layers = _layers(at)
     assert layers["selected-site"]["data"] == [{"lon": detail["lon"], "lat": detail["lat"]}]
     assert _deck(at)["initialViewState"]["latitude"] == pytest.approx(detail["lat"])

@@ -135,6 +135,8 @@ def test_market_link_opens_its_card(sample_db: str) -> None:
     assert any(h.value == row["name_zh"] for h in at.subheader)
     metrics = {mt.label: mt.value for mt in at.metric}
     assert metrics["最新得分"] == f"{row['score']:,.1f}"
+    downloads = {b.key for b in at.get("download_button")}
+    assert {"dl_csv_market_items", "dl_xlsx_market_items", "dl_xlsx_market_history"} <= downloads
 
 
 def test_leader_sees_no_form_and_english_works(sample_db: str) -> None:
