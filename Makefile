@@ -48,9 +48,9 @@ test: install-dev browsers
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-## bench: print performance figures (never asserted in tests)
+## bench: print performance figures (never asserted in tests); BENCH_ARGS=--full adds 1M problems
 bench: install-dev
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 ## screenshots: one PNG per page into docs/screenshots/
 screenshots: install-dev

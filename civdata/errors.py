@@ -77,6 +77,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "填报日期 {day} 早于该工程最近一次填报（{last}）。",
         "en": "The report date {day} is before the project's latest report ({last}).",
     },
+    "drawings_after_start": {
+        "zh": "施工图完成日期 {day} 晚于开工日期 {start}。",
+        "en": "The drawings date {day} lies after construction started on {start}.",
+    },
     "progress_date_future": {
         "zh": "填报日期 {day} 晚于今天。",
         "en": "The report date {day} lies in the future.",
@@ -87,8 +91,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "required_field": {"zh": "请填写：{field}。", "en": "Please fill in: {field}."},
     "submit_needs_evidence": {
-        "zh": "提交整改需填写整改说明或上传整改后照片。",
-        "en": "Submitting needs a note on the rectification or an after-photo.",
+        "zh": "提交整改需同时填写整改说明并上传整改后照片。",
+        "en": "Submitting needs both a note on the rectification and an after-photo.",
     },
     "reject_needs_reason": {"zh": "退回整改需写明理由。", "en": "Rejecting needs a reason."},
     "photo_type": {

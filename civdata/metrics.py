@@ -84,13 +84,16 @@ def programme_summary(projects: pd.DataFrame) -> pd.DataFrame:
     households and investment planned and spent."""
     stage_cols = [f"n_{s}" for s in STAGE_ORDER]
     cols = ["programme", "batch", "percent", "weight_basis", "projects", "completed",
-            *stage_cols, "households", "investment_planned", "investment_spent"]
+            *stage_cols, "drawings_done", "households", "investment_planned", "investment_spent"]
     if projects.empty:
         return pd.DataFrame(columns=cols)
     base = weighted_progress(projects)
     frame = projects.assign(**{f"n_{s}": (projects["stage"] == s).astype(int)
-                               for s in STAGE_ORDER})
+                               for s in STAGE_ORDER},
+                            drawings_done=projects.get("drawings_done_on", pd.Series(
+                                None, index=projects.index)).notna().astype(int))
     extra = frame.groupby(["programme", "batch"], as_index=False).agg(
+        drawings_done=("drawings_done", "sum"),
         households=("households", "sum"),
         investment_planned=("investment_planned_yuan", "sum"),
         investment_spent=("investment_spent_yuan", "sum"),

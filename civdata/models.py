@@ -232,6 +232,7 @@ class Project(Base):
     planned_end: Mapped[date | None] = mapped_column(Date)
     actual_start: Mapped[date | None] = mapped_column(Date)
     actual_end: Mapped[date | None] = mapped_column(Date)
+    drawings_done_on: Mapped[date | None] = mapped_column(Date)  # construction drawings (施工图)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -402,7 +403,8 @@ class VolunteerActivity(Base):
     """A volunteer activity: team, date, place, service type, participants, hours."""
 
     __tablename__ = "volunteer_activity"
-    __table_args__ = (Index("ix_activity_subdistrict_date", "subdistrict_id", "held_on"),)
+    __table_args__ = (Index("ix_activity_subdistrict_date", "subdistrict_id", "held_on"),
+                      Index("ix_activity_community_date", "community_id", "held_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id"), index=True)
     partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("partner_org.id"))

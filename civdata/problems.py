@@ -82,7 +82,8 @@ def overdue_problems(session: Session, now: datetime, subdistrict_id: int | None
 def with_rungs(overdue: pd.DataFrame, rungs: pd.DataFrame) -> pd.DataFrame:
     """Return the overdue list with each problem's escalation rung code and names."""
     out = overdue.copy()
-    out["rung"] = [workflow.rung_for(int(d), rungs) for d in out["days_overdue"]]
+    out["rung"] = pd.Series(workflow.rungs_for(out["days_overdue"], rungs), index=out.index,
+                            dtype=object)
     for lang in ("zh", "en"):
         names = dict(zip(rungs["code"], rungs[f"name_{lang}"], strict=True)) \
             if f"name_{lang}" in rungs else {}

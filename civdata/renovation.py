@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from civdata import models as m
@@ -31,7 +31,7 @@ PROJECT_COLUMNS = ["id", "code", "programme", "batch", "bid_section", "area", "s
                    "floor_area_m2", "buildings", "households", "length_m",
                    "investment_planned_yuan", "investment_spent_yuan", "stage", "contractor",
                    "planned_start", "planned_end", "actual_start", "actual_end", "version",
-                   "percent", "last_report_on"]
+                   "percent", "last_report_on", "drawings_done_on"]
 
 
 def _latest_reports(day: date | None):  # noqa: ANN202
@@ -45,7 +45,7 @@ def _latest_reports(day: date | None):  # noqa: ANN202
 def projects_with_progress(session: Session, day: date,
                            subdistrict_id: int | None = None) -> pd.DataFrame:
     """Return every project (of one subdistrict or all) with its latest percent on day (0 when
-    it has no report yet) and the date of that report."""
+    it has no report yet), the date of that report, and its drawings date if reached by day."""
     latest = _latest_reports(day)
     q = (select(m.Project.id, m.Project.code, m.Project.programme, m.Project.batch,
                 m.Project.bid_section, m.Project.area, m.Project.subdistrict_id,
@@ -56,7 +56,9 @@ def projects_with_progress(session: Session, day: date,
                 m.Project.stage, m.Project.contractor, m.Project.planned_start,
                 m.Project.planned_end, m.Project.actual_start, m.Project.actual_end,
                 m.Project.version, func.coalesce(m.ProjectProgress.percent, 0.0),
-                m.ProjectProgress.reported_on)
+                m.ProjectProgress.reported_on,
+                case((m.Project.drawings_done_on <= day, m.Project.drawings_done_on),
+                     else_=None))
          .join(m.Subdistrict, m.Subdistrict.id == m.Project.subdistrict_id)
          .outerjoin(latest, latest.c.project_id == m.Project.id)
          .outerjoin(m.ProjectProgress, m.ProjectProgress.id == latest.c.report_id)
@@ -201,3 +203,40 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
             delete_photo(photo_name)
         raise
     return report
+
+
+def record_drawings_done(session: Session, actor: Actor, project_id: int, done_on: date,
+                         expected_version: int | None = None) -> m.Project:
+    """Record the day a project's construction drawings were finished; return the project.
+
+    The day cannot lie in the future or after construction started; changing a recorded day
+    is a correction (office only).
+    """
+    project = session.get(m.Project, project_id, populate_existing=True)
+    if project is None:
+        raise CivDataError("not_found", what=f"project {project_id}")
+    require(actor, "project.progress", subdistrict_id=project.subdistrict_id)
+    if project.drawings_done_on is not None and project.drawings_done_on != done_on:
+        require(actor, "project.correct", subdistrict_id=project.subdistrict_id)
+    if expected_version is not None and project.version != expected_version:
+        who, at = _last_writer(session, project.id)
+        raise StaleEdit("stale_edit", who=who, at=at)
+    if done_on > today_local():
+        raise CivDataError("progress_date_future", day=done_on.isoformat())
+    if project.actual_start is not None and done_on > project.actual_start:
+        raise CivDataError("drawings_after_start", day=done_on.isoformat(),
+                           start=project.actual_start.isoformat())
+    old = {"drawings_done_on": project.drawings_done_on, "version": project.version}
+    values = {"drawings_done_on": done_on, "version": project.version + 1}
+    result = session.execute(update(m.Project)
+                             .where(m.Project.id == project.id,
+                                    m.Project.version == project.version)
+                             .values(**values))
+    if result.rowcount != 1:
+        who, at = _last_writer(session, project.id)
+        raise StaleEdit("stale_edit", who=who, at=at)
+    audit(session, actor, "project.drawings", "project", project.id, old, values)
+    mark_changed(session, "renovation")
+    session.flush()
+    session.refresh(project)
+    return project

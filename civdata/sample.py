@@ -19,7 +19,7 @@ from civdata.errors import CivDataError
 ARTICLE_DAY = date(2022, 8, 5)
 _DATETIME_COLS = {"discovered_at", "assigned_at", "deadline", "closed_at", "at"}
 _DATE_COLS = {"held_on", "inspected_on", "reported_on", "planned_start", "planned_end",
-              "actual_start", "actual_end"}
+              "actual_start", "actual_end", "drawings_done_on"}
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -61,10 +63,36 @@ def _lock_for_migration(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, DDL included
 
 
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """Yield a locked connection in one transaction for migrating; commit at the end.
+
+    SQLite rebuilds a table to alter it (Alembic's batch mode), and dropping the old table with
+    foreign keys on would cascade into its children: they are off while migrating, and the
+    foreign keys are checked before the commit instead.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
+            conn.commit()
+        try:
+            with conn.begin():
+                _lock_for_migration(conn)
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to revision; a schema made by create_all is first stamped BASELINE."""
-    with engine.begin() as conn:
-        _lock_for_migration(conn)
+    with _migration_connection(engine) as conn:
         cfg = _config(conn)
         if _is_unversioned_schema(conn):
             command.stamp(cfg, BASELINE)
@@ -73,8 +101,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the database back to revision (for tests and emergencies)."""
-    with engine.begin() as conn:
-        _lock_for_migration(conn)
+    with _migration_connection(engine) as conn:
         command.downgrade(_config(conn), revision)
 
 

@@ -458,6 +458,30 @@ def _transition_actor(world: World, action: str, row) -> Actor:  # noqa: ANN001
     return OFFICE
 
 
+AFTER_PHOTO_COLOURS = ((126, 140, 152), (150, 160, 140), (170, 160, 150), (110, 130, 120),
+                       (160, 150, 130), (140, 140, 160))
+
+
+def _photo_bytes(colour: tuple[int, int, int]) -> bytes:
+    """Return a small JPEG: a street-grey gradient in colour (a stand-in after-photo)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((320, 240)).convert("RGB")
+    tint = Image.new("RGB", image.size, colour)
+    out = io.BytesIO()
+    Image.blend(image, tint, 0.7).save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def after_photo(rng: random.Random) -> str:
+    """Store one of a few stand-in after-photos (the same bytes keep one file); return its name."""
+    from civdata.photos import store_photo
+
+    return store_photo(_photo_bytes(rng.choice(AFTER_PHOTO_COLOURS)))
+
+
 def advance_open_problem(session: Session, world: World, rng: random.Random) -> Event | None:
     """Move a random open problem one step along the loop (most reviews pass, some reject)."""
     row = _random_open_problem(session, rng)
@@ -471,6 +495,7 @@ def advance_open_problem(session: Session, world: World, rng: random.Random) -> 
         extra["responsible_unit"] = _responsible_unit(session, world, rng, row)
     elif action == "submit":
         extra["note"] = rng.choice(SUBMIT_NOTES)
+        extra["photo_after"] = after_photo(rng)
     elif action == "reject":
         extra["note"] = rng.choice(REJECT_REASONS)
     elif action == "accept":
@@ -546,8 +571,9 @@ def record_market_inspection(session: Session, world: World, rng: random.Random)
     if outcome.closed_problem_ids and open_before is not None:
         status = dict(zip(open_before["id"], open_before["status"], strict=True))
         steps = sum(len(markets.closing_actions(status[i])) for i in outcome.closed_problem_ids)
+    steps += len(outcome.rejected_problem_ids)  # a repeat finding sent a submitted one back
     raised = markets.problem_codes(session, [outcome.problem_id]).get(outcome.problem_id, "") \
-        if outcome.problem_id else ""
+        if outcome.problem_id and outcome.problem_is_new else ""
     closed = len(outcome.closed_problem_ids)
     kind_zh, kind_en = ("复检", "re-inspection") if again else ("检查", "inspection")
     more_zh = (f"，立案 {raised}" if raised else "") + (f"，销号 {closed} 个问题" if closed else "")
@@ -557,7 +583,7 @@ def record_market_inspection(session: Session, world: World, rng: random.Random)
                  f"{len(outcome.findings)} 项不达标{more_zh}",
                  f"{name_en} {kind_en} {outcome.total_score:g}/100, "
                  f"{len(outcome.findings)} findings{more_en}",
-                 raised=1 if outcome.problem_id else 0, closed=closed, steps=steps)
+                 raised=1 if raised else 0, closed=closed, steps=steps)
 
 
 def _activity_community(world: World, team: TeamRef, rng: random.Random) -> int | None:

@@ -25,6 +25,7 @@ from civdata.overview import (
     community_coverage_at,
     market_score_between,
     metric_targets,
+    open_problem_ids_at,
     renovation_progress_at,
     subdistrict_ranking,
 )
@@ -164,8 +165,7 @@ def overdue_problems_at(session: Session, t: datetime) -> pd.DataFrame:
     """Return the problems open and past their deadline at t, longest overdue first."""
     rows = session.execute(
         _detail_query()
-        .where(m.Problem.discovered_at <= t, m.Problem.deadline < t,
-               or_(m.Problem.closed_at.is_(None), m.Problem.closed_at > t))
+        .where(m.Problem.id.in_(open_problem_ids_at(t)), m.Problem.deadline < t)
         .order_by(m.Problem.deadline, m.Problem.id)
     ).all()
     return pd.DataFrame(rows, columns=DETAIL_COLUMNS)

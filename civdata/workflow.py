@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -103,6 +104,17 @@ def rung_for(days: int, rungs: pd.DataFrame) -> str | None:
     return str(reached.sort_values("days_overdue")["code"].iloc[-1])
 
 
+def rungs_for(days: pd.Series, rungs: pd.DataFrame) -> list[str | None]:
+    """Return rung_for of every value of days at once (one sorted search, not a filter per row)."""
+    if rungs.empty:
+        return [None] * len(days)
+    ladder = rungs.sort_values("days_overdue")
+    codes = [str(c) for c in ladder["code"]]
+    idx = np.searchsorted(ladder["days_overdue"].to_numpy(), days.to_numpy(dtype=int),
+                          side="right") - 1
+    return [codes[i] if i >= 0 else None for i in idx]
+
+
 def escalation_rungs(session: Session) -> pd.DataFrame:
     """Return the escalation ladder: days overdue, code and names, lowest rung first."""
     rows = session.execute(select(m.EscalationRung.days_overdue, m.EscalationRung.code,
@@ -180,8 +192,11 @@ def _insert_with_free_code(session: Session, problem: m.Problem, now: datetime) 
 def _next_code(session: Session, now: datetime) -> str:
     """Return an unused problem code for a problem found at now, e.g. P261125-003."""
     prefix = f"P{now:%y%m%d}-"
-    taken = session.scalar(select(func.count(m.Problem.id))
-                           .where(m.Problem.code.like(f"{prefix}%"))) or 0
+    if session.get_bind().dialect.name == "sqlite":  # binary order: a range the code index serves
+        today = (m.Problem.code >= prefix) & (m.Problem.code < f"P{now:%y%m%d}.")
+    else:  # PostgreSQL's collation may ignore punctuation in ranges; LIKE is exact
+        today = m.Problem.code.like(f"{prefix}%")
+    taken = session.scalar(select(func.count(m.Problem.id)).where(today)) or 0
     n = int(taken) + 1
     while session.scalar(select(m.Problem.id).where(m.Problem.code == f"{prefix}{n:03d}")):
         n += 1
@@ -231,11 +246,28 @@ def report_problem(session: Session, actor: Actor, *, subdistrict_id: int, class
     return problem
 
 
+def _passing_reinspection(session: Session, problem: m.Problem,
+                          inspection_id: int | None) -> m.MarketInspection | None:
+    """Return the inspection if it is a passing re-inspection of the problem's market."""
+    if inspection_id is None or problem.market_id is None:
+        return None
+    inspection = session.get(m.MarketInspection, inspection_id)
+    if (inspection is None or inspection.market_id != problem.market_id
+            or not inspection.is_reinspection or inspection.findings):
+        return None
+    return inspection
+
+
 def transition(session: Session, actor: Actor, problem_id: int, action: str, *,
                expected_version: int, note: str | None = None,
                responsible_unit: str | None = None,
-               photo_after: str | None = None) -> m.Problem:
-    """Move a problem by action if the state and the actor allow it; return the problem."""
+               photo_after: str | None = None,
+               evidence_inspection_id: int | None = None) -> m.Problem:
+    """Move a problem by action if the state and the actor allow it; return the problem.
+
+    A submit needs a note and an after-photo; for a market problem a passing re-inspection of
+    its market (evidence_inspection_id) stands in for the photo.
+    """
     tr = TRANSITIONS.get(action)
     if tr is None:
         raise CivDataError("invalid_value", field="action", detail=action)
@@ -255,7 +287,9 @@ def transition(session: Session, actor: Actor, problem_id: int, action: str, *,
                                .where(m.ProblemClass.id == problem.class_id))
         values.update(responsible_unit=unit, assigned_at=now, deadline=deadline_for(now, limit))
     elif action == "submit":
-        if note is None and not photo_after:
+        passed = _passing_reinspection(session, problem, evidence_inspection_id)
+        photo_after = photo_after or (passed.photo if passed else None)
+        if note is None or not (photo_after or passed):
             raise CivDataError("submit_needs_evidence")
         if photo_after:
             values["photo_after"] = photo_after

@@ -54,6 +54,7 @@ else:
     history = ren.reports(version, int(project["id"]))
     ren.draw_project_card(project, history, today)
     ren.progress_form(st.session_state.get("actor"), project, today)
+    ren.drawings_form(st.session_state.get("actor"), project, today)
     if not history.empty:
         with st.expander(t("renovation.reports")):
             ren.draw_report_photos(history)

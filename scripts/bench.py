@@ -1,115 +1,493 @@
 """Benchmarks (make bench): prints one `name: value unit` line per figure; asserts nothing.
 
-Builds a database from the sample plus N synthetic problems (default 10k and 100k; --full adds
-1M), then times the overview's queries. Runs the other scripts/bench_*.py after it.
+For each size (default 10,000 and 100,000 problems; --full adds 1,000,000) builds the sample
+plus scaled data (scripts/scale_data.py: problems over five years with inspections, item scores,
+activities and events in proportion), then prints:
+  scale_data_N                      seconds to generate and write the scaled data
+  overview_query_{figures,ranking,trend}_N   the overview's reads (best of 3)
+  duckdb_overview_{...}_N           the same figures in DuckDB on the same rows (best of 3)
+  overview_vs_duckdb_{...}_N        the ratio of the two
+  site_join_N                       nearest site, distance, H3 cell and 300 m links, all problems
+  page_<page>_{cold,warm}_N         each page's script run through AppTest, signed in: cold =
+                                    first run with Streamlit's caches cleared, warm = the rerun
+  map_payload_N                     the deck JSON the map page sends
+  server_peak_rss_N                 peak RSS of `streamlit run` (children included) while
+                                    headless Chromium opens every page (skipped without Chromium
+                                    unless REQUIRE_BROWSER_TESTS=1; --no-browser skips it)
+  import_rows_per_s                 validated CSV import of problems into the sample (once)
+The clock is frozen at 12:00 on 2026-11-25 (CIVDATA_TODAY) in the AppTest runs so that a warm
+run never crosses the minute that keys the cached reads. Timings are wall-clock and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-from sqlalchemy import insert, select
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+os.environ["CIVDATA_TODAY"] = "2026-11-25"
+os.environ.setdefault("CIVDATA_SECRET", "bench-secret-not-for-production")
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+from civdata import clock  # noqa: E402
+
+NOON = datetime.combine(date(2026, 11, 25), datetime.min.time()) + timedelta(hours=12)
+# Freeze the app's clock at noon on the sample's day before anything binds now_local: a warm
+# run then stays within the minute that keys the cached page reads.
+clock.now_local = lambda: NOON
+
+import pandas as pd  # noqa: E402
+from scale_data import AS_OF, add_scaled_data  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from civdata import models as m  # noqa: E402
 from civdata import overview  # noqa: E402
 from civdata.db import make_engine, session_factory, session_scope  # noqa: E402
 from civdata.sample import load_sample  # noqa: E402
 from civdata.schema import init_db  # noqa: E402
-from civdata.sites import write_spatial  # noqa: E402
 
-AS_OF = date(2026, 11, 25)
+DEMO = {"office": "demo-office-2022", "admin": "demo-admin-2022"}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def add_synthetic_problems(url: str, n: int, seed: int = 7) -> float:
-    """Insert n synthetic problems over five years near the sample's sites; return seconds."""
-    rng = np.random.default_rng(seed)
+def emit(name: str, value: float, unit: str, digits: int = 3) -> None:
+    """Print one figure as `name: value unit`."""
+    print(f"{name}: {value:.{digits}f} {unit}", flush=True)
+
+
+def best_of(fn: Callable[[], object], runs: int = 3) -> float:
+    """Return the best wall time of runs calls of fn."""
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+# --- the overview's queries, in the app and in DuckDB ----------------------------------------
+
+def overview_queries(session) -> dict[str, Callable[[], object]]:  # noqa: ANN001
+    """Return the overview's reads as the page makes them, by figure name."""
+    return {"figures": lambda: overview.figures_at(session, NOON, None),
+            "ranking": lambda: overview.subdistrict_ranking(session, AS_OF),
+            "trend": lambda: overview.weekly_problem_flow(session, NOON, 12, None)}
+
+
+DUCK_TABLES = {
+    "problem": "SELECT id, subdistrict_id, status, discovered_at, deadline, closed_at, "
+               "closed_on_time FROM problem",
+    "problem_site": "SELECT problem_id, site_id FROM problem_site",
+    "site": "SELECT id, subdistrict_id FROM site",
+    "community": "SELECT id, subdistrict_id FROM community",
+    "volunteer_activity": "SELECT community_id, held_on FROM volunteer_activity",
+    "market": "SELECT id, subdistrict_id FROM market",
+    "market_inspection": "SELECT market_id, inspected_on, total_score FROM market_inspection",
+    "project": "SELECT id, programme, batch, subdistrict_id, floor_area_m2, length_m "
+               "FROM project",
+    "project_progress": "SELECT id, project_id, reported_on, percent FROM project_progress",
+}
+_DATE_COLS = {"discovered_at", "deadline", "closed_at", "held_on", "inspected_on", "reported_on"}
+
+
+def duckdb_connection(url: str):  # noqa: ANN201
+    """Return an in-memory DuckDB holding the tables the overview reads (read once via pandas)."""
+    import duckdb
+
     eng = make_engine(url)
-    started = time.perf_counter()
-    with session_scope(eng) as s:
-        sites = s.execute(select(m.Site.id, m.Site.lat, m.Site.lon, m.Site.subdistrict_id)).all()
-        classes = [r[0] for r in s.execute(select(m.ProblemClass.id)).all()]
-        first_id = (s.scalar(select(m.Problem.id).order_by(m.Problem.id.desc()).limit(1)) or 0) + 1
-        pick = rng.integers(0, len(sites), n)
-        lat = np.array([sites[i][1] for i in pick]) + rng.normal(0, 0.002, n)
-        lon = np.array([sites[i][2] for i in pick]) + rng.normal(0, 0.003, n)
-        start = datetime.combine(AS_OF, datetime.min.time()) - timedelta(days=5 * 365)
-        found = [start + timedelta(seconds=int(x)) for x in rng.uniform(0, 5 * 365 * 86400, n)]
-        close_after = rng.exponential(3 * 86400, n)
-        rows = []
-        now = datetime.combine(AS_OF, datetime.min.time())
-        for k in range(n):
-            closed = found[k] + timedelta(seconds=int(close_after[k]))
-            is_closed = closed < now
-            deadline = found[k] + timedelta(days=3)
-            rows.append({"id": first_id + k, "code": f"B{first_id + k:08d}",
-                         "subdistrict_id": sites[pick[k]][3], "class_id": classes[k % len(classes)],
-                         "lat": float(lat[k]), "lon": float(lon[k]), "description": "synthetic",
-                         "source": "daily_inspection", "status": "closed" if is_closed else "rectifying",
-                         "discovered_at": found[k], "deadline": deadline,
-                         "closed_at": closed if is_closed else None,
-                         "seconds_to_close": int(close_after[k]) if is_closed else None,
-                         "closed_on_time": (closed <= deadline) if is_closed else None})
-            if len(rows) == 50_000:
-                s.execute(insert(m.Problem), rows)
-                rows = []
-        if rows:
-            s.execute(insert(m.Problem), rows)
-        import pandas as pd
-
-        ids = np.arange(first_id, first_id + n)
-        write_spatial(s, pd.DataFrame({"id": ids, "lat": lat, "lon": lon}))
+    con = duckdb.connect()
+    with eng.connect() as conn:
+        for name, sql in DUCK_TABLES.items():
+            frame = pd.read_sql_query(text(sql), conn)
+            for col in _DATE_COLS & set(frame.columns):
+                frame[col] = pd.to_datetime(frame[col], format="ISO8601")
+            con.from_df(frame).create(name)
     eng.dispose()
-    return time.perf_counter() - started
+    return con
 
 
-def timed(label: str, fn) -> None:  # noqa: ANN001
-    """Run fn once and print its wall time."""
+DUCK_SQL = {  # $t the moment, $w a week before it, $d its day, $e the end of that day
+    "figures": [
+        """SELECT sum(CASE WHEN discovered_at <= $t AND (closed_at IS NULL OR closed_at > $t)
+                      THEN 1 ELSE 0 END),
+                  sum(CASE WHEN discovered_at <= $t AND (closed_at IS NULL OR closed_at > $t)
+                      AND deadline < $t THEN 1 ELSE 0 END),
+                  sum(CASE WHEN closed_at > $w AND closed_at <= $t THEN 1 ELSE 0 END),
+                  sum(CASE WHEN closed_at > $w AND closed_at <= $t AND closed_on_time
+                      THEN 1 ELSE 0 END),
+                  sum(CASE WHEN discovered_at > $w AND discovered_at <= $t THEN 1 ELSE 0 END)
+           FROM problem WHERE closed_at IS NULL OR closed_at > $w""",
+        """SELECT count(DISTINCT ps.site_id) FROM problem_site ps
+           JOIN problem p ON p.id = ps.problem_id
+           WHERE discovered_at <= $t AND (closed_at IS NULL OR closed_at > $t)""",
+        "SELECT count(*) FROM site",
+        """SELECT count(DISTINCT community_id) FROM volunteer_activity
+           WHERE held_on >= $d - INTERVAL 29 DAY AND held_on <= $d""",
+        "SELECT count(*) FROM community",
+        """SELECT avg(total_score) FROM market_inspection
+           WHERE inspected_on >= $d - INTERVAL 6 DAY AND inspected_on <= $d""",
+        """SELECT p.programme, p.batch, sum(coalesce(pp.percent, 0) * greatest(
+                  CASE WHEN p.programme = 'old_compound' THEN p.floor_area_m2 ELSE p.length_m END,
+                  1)) FROM project p
+           LEFT JOIN (SELECT project_id, max(id) AS rid FROM project_progress
+                      WHERE reported_on <= $d GROUP BY project_id) l ON l.project_id = p.id
+           LEFT JOIN project_progress pp ON pp.id = l.rid GROUP BY 1, 2""",
+    ],
+    "ranking": [
+        """SELECT subdistrict_id, count(*), sum(CASE WHEN closed_on_time THEN 1 ELSE 0 END)
+           FROM problem WHERE closed_at > $e - INTERVAL 30 DAY AND closed_at <= $e GROUP BY 1""",
+        """SELECT subdistrict_id, count(*), sum(CASE WHEN deadline < $e THEN 1 ELSE 0 END)
+           FROM problem WHERE discovered_at <= $e AND (closed_at IS NULL OR closed_at > $e)
+           GROUP BY 1""",
+        "SELECT subdistrict_id, count(*) FROM site GROUP BY 1",
+        """SELECT s.subdistrict_id, count(DISTINCT ps.site_id) FROM site s
+           JOIN problem_site ps ON ps.site_id = s.id JOIN problem p ON p.id = ps.problem_id
+           WHERE discovered_at <= $e AND (closed_at IS NULL OR closed_at > $e) GROUP BY 1""",
+        """SELECT mk.subdistrict_id, avg(mi.total_score) FROM market mk
+           JOIN market_inspection mi ON mi.market_id = mk.id
+           WHERE mi.inspected_on > $d - INTERVAL 7 DAY AND mi.inspected_on <= $d GROUP BY 1""",
+        """SELECT c.subdistrict_id, count(DISTINCT va.community_id) FROM community c
+           JOIN volunteer_activity va ON va.community_id = c.id
+           WHERE va.held_on >= $d - INTERVAL 29 DAY AND va.held_on <= $d GROUP BY 1""",
+        "SELECT subdistrict_id, count(*) FROM community GROUP BY 1",
+    ],
+    "trend": [  # week k holds (t - 7(k+1) days, t - 7k days]
+        """SELECT floor(date_diff('second', discovered_at, $t) / 604800) AS k, count(*)
+           FROM problem WHERE discovered_at > $t - INTERVAL 84 DAY AND discovered_at <= $t
+           GROUP BY k""",
+        """SELECT floor(date_diff('second', closed_at, $t) / 604800) AS k, count(*)
+           FROM problem WHERE closed_at > $t - INTERVAL 84 DAY AND closed_at <= $t
+           GROUP BY k""",
+    ],
+}
+
+
+def duckdb_figures(con) -> dict[str, Callable[[], object]]:  # noqa: ANN001
+    """Return the DuckDB equivalents of the overview's reads, by figure name."""
+    params = {"t": NOON, "w": NOON - timedelta(days=7), "d": AS_OF,
+              "e": datetime.combine(AS_OF + timedelta(days=1), datetime.min.time())}
+
+    def run(sqls: list[str]) -> None:
+        for sql in sqls:
+            used = {k: v for k, v in params.items() if f"${k}" in sql}
+            con.execute(sql, used).fetchall()
+
+    return {name: (lambda sqls=sqls: run(sqls)) for name, sqls in DUCK_SQL.items()}
+
+
+# --- pages through AppTest -------------------------------------------------------------------
+
+def _sign_in(user: str):  # noqa: ANN202
+    """Return an AppTest of the dashboard signed in as a demo user."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+    at.run()
+    at.text_input(key="login_username").input(user)
+    at.text_input(key="login_password").input(DEMO[user])
+    at.button[0].click()
+    at.run()
+    if at.exception:
+        raise RuntimeError(f"sign-in failed: {at.exception}")
+    return at
+
+
+def page_figures(n: int) -> None:
+    """Print each page's cold and warm run time and the map's deck payload (AppTest)."""
+    import streamlit as st
+    from streamlit.logger import set_log_level
+
+    set_log_level("error")  # bare-mode warnings of cache clears outside a script run
+
+    from ui.nav import PAGES
+
+    sessions: dict[str, object] = {}
+    for spec in PAGES:
+        user = "office" if "office" in spec.roles else "admin"
+        if user not in sessions:
+            sessions[user] = _sign_in(user)
+        at = sessions[user]
+        name = Path(spec.file).stem
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        t0 = time.perf_counter()
+        at.switch_page(str(ROOT / spec.file)).run()
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - t0
+        if at.exception:
+            raise RuntimeError(f"page {name} failed: {at.exception}")
+        emit(f"page_{name}_cold_{n}", cold, "s")
+        emit(f"page_{name}_warm_{n}", warm, "s")
+        if name == "map":
+            size = sum(len(el.proto.json.encode("utf-8")) for el in at.get("deck_gl_json_chart"))
+            emit(f"map_payload_{n}", size / 1e6, "MB")
+
+
+# --- the server's memory under a browser ---------------------------------------------------
+
+def chromium() -> str | None:
+    """Return Debian's chromium, else Playwright's download, else None."""
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+        return path if path and Path(path).exists() else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:  # noqa: ANN001
+    """Wait for an element of the page, then for the script run to finish."""
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    page.wait_for_selector(selector, timeout=600_000)
+    page.wait_for_selector(idle, timeout=600_000)
+    page.wait_for_timeout(300)
+    page.wait_for_selector(idle, timeout=600_000)
+
+
+def _browse_every_page(base: str, exe: str) -> None:
+    """Sign in with headless Chromium and open every page offered (office, then admin)."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.nav import PAGES
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        for user in ("office", "admin"):
+            context = browser.new_context(viewport={"width": 1600, "height": 2200},
+                                          locale="zh-CN")
+            page = context.new_page()
+            page.set_default_timeout(600_000)
+            page.goto(base + "/")
+            _wait_ready(page, 'input[type="password"]')
+            page.get_by_label("用户名").fill(user)
+            page.get_by_label("密码").fill(DEMO[user])
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_selector('[data-testid="stSidebar"] button:has-text("退出登录")')
+            _wait_ready(page)
+            for spec in PAGES:
+                if user in spec.roles and (user == "office" or "office" not in spec.roles):
+                    page.goto(f"{base}/{spec.url_path}")
+                    _wait_ready(page)
+            context.close()
+        browser.close()
+
+
+def server_peak_rss(url: str, folder: Path, n: int, exe: str) -> None:
+    """Print the peak RSS of `streamlit run` (children included) while a browser opens every page."""
+    import psutil
+
+    port = _free_port()
+    env = dict(os.environ, CIVDATA_DATABASE_URL=url, CIVDATA_TODAY=AS_OF.isoformat(),
+               CIVDATA_PHOTO_DIR=str(folder / "photos"))
+    log = open(folder / f"server_{n}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--server.port", str(port),
+         "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(pr.memory_info().rss for pr in procs))
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("streamlit did not start: " + (
+                        folder / f"server_{n}.log").read_text()[-2000:]) from None
+                time.sleep(0.3)
+        _browse_every_page(base, exe)
+    finally:
+        stop.set()
+        sampler.join()
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    emit(f"server_peak_rss_{n}", peak / 1e6, "MB", 0)
+
+
+# --- the rest --------------------------------------------------------------------------------
+
+def site_join(url: str, n: int) -> None:
+    """Print the time of the spatial join (nearest site, H3 cell, 300 m links) of all problems."""
+    from civdata.sites import site_points, spatial_links
+
+    eng = make_engine(url)
+    with session_factory(eng)() as s:
+        sites = site_points(s)
+        problems = pd.DataFrame(s.execute(select(m.Problem.id, m.Problem.lat, m.Problem.lon))
+                                .all(), columns=["id", "lat", "lon"])
+    eng.dispose()
+    emit(f"site_join_{n}", best_of(lambda: spatial_links(sites, problems), 1), "s")
+
+
+def import_throughput(template: Path, folder: Path, rows: int) -> None:
+    """Print validated problem rows imported per second into a copy of the sample."""
+    from bench_import import problem_csv
+
+    from civdata import importers
+    from civdata.auth import Actor
+
+    db = folder / "import.db"
+    shutil.copy(template, db)
+    eng = make_engine(f"sqlite:///{db}")
+    data = problem_csv(rows)
+    with session_factory(eng)() as s:
+        t0 = time.perf_counter()
+        actor = Actor(username="bench", role="office")
+        table = importers.read_table(s, "problems", "bench.csv", data)
+        checked = importers.validate(s, actor, "problems", table)
+        result = importers.import_checked(s, actor, checked, file_name="bench.csv",
+                                          only_valid=True)
+        secs = time.perf_counter() - t0
+    eng.dispose()
+    emit("import_rows_per_s", result.written / secs, "rows/s", 0)
+
+
+def sample_template(folder: Path) -> Path:
+    """Return a SQLite file with the sample loaded as of AS_OF."""
+    path = folder / "sample.db"
+    if path.exists():  # --keep: an earlier run's
+        return path
+    eng = make_engine(f"sqlite:///{path}")
+    init_db(eng)
+    with session_scope(eng) as s:
+        load_sample(s, as_of=AS_OF)
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
+def scaled_database(template: Path, folder: Path, n: int, pg_url: str | None) -> str:
+    """Return the URL of the sample plus n scaled problems (a SQLite copy, or pg_url)."""
+    if pg_url:
+        eng = make_engine(pg_url)
+        with eng.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        init_db(eng)
+        with session_scope(eng) as s:
+            load_sample(s, as_of=AS_OF)
+        url = pg_url
+    else:
+        db = folder / f"scaled_{n}.db"
+        url = f"sqlite:///{db}"
+        if db.exists():  # --keep: reuse the scaled database of an earlier run
+            return url
+        shutil.copy(template, db)
+        eng = make_engine(url)
     t0 = time.perf_counter()
-    fn()
-    print(f"{label}: {time.perf_counter() - t0:.3f} s", flush=True)
+    add_scaled_data(eng, n)
+    emit(f"scale_data_{n}", time.perf_counter() - t0, "s", 1)
+    eng.dispose()
+    return url
+
+
+def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace) -> None:
+    """Print every figure of one size."""
+    url = scaled_database(template, folder, n, args.database_url)
+    eng = make_engine(url)
+    ours: dict[str, float] = {}
+    with session_factory(eng)() as s:
+        for name, fn in overview_queries(s).items():
+            ours[name] = best_of(fn)
+            emit(f"overview_query_{name}_{n}", ours[name], "s")
+    eng.dispose()
+    emit(f"overview_query_total_{n}", sum(ours.values()), "s")
+    con = duckdb_connection(url)
+    duck = {name: best_of(fn) for name, fn in duckdb_figures(con).items()}
+    con.close()
+    for name, secs in duck.items():
+        emit(f"duckdb_overview_{name}_{n}", secs, "s")
+        emit(f"overview_vs_duckdb_{name}_{n}", ours[name] / secs, "x", 1)
+    emit(f"overview_vs_duckdb_total_{n}", sum(ours.values()) / sum(duck.values()), "x", 1)
+    site_join(url, n)
+    os.environ["CIVDATA_DATABASE_URL"] = url
+    os.environ["CIVDATA_PHOTO_DIR"] = str(folder / "photos")
+    page_figures(n)
+    if not args.no_browser:
+        exe = chromium()
+        if exe is None:
+            if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+                raise RuntimeError("server memory needs Chromium (REQUIRE_BROWSER_TESTS=1)")
+            print(f"# server_peak_rss_{n} skipped: no Chromium", file=sys.stderr)
+        else:
+            server_peak_rss(url, folder, n, exe)
+    if url.startswith("sqlite") and args.keep is None:
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
 
 
 def main() -> int:
     """Run the benchmarks."""
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated problem counts")
     parser.add_argument("--full", action="store_true", help="also run 1,000,000 problems")
-    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--import-rows", type=int, default=20_000)
+    parser.add_argument("--database-url", default=None,
+                        help="run on this (PostgreSQL) database instead of SQLite copies; "
+                             "its public schema is dropped and recreated")
+    parser.add_argument("--no-browser", action="store_true", help="skip the server memory figure")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this folder and keep it; reuse scaled databases found there")
     args = parser.parse_args()
-    sizes = [int(x) for x in args.sizes.split(",")] + ([1_000_000] if args.full else [])
+    sizes = [int(x) for x in args.sizes.split(",") if x] + ([1_000_000] if args.full else [])
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base.db"
-        eng = make_engine(f"sqlite:///{base}")
-        init_db(eng)
-        t0 = time.perf_counter()
-        with session_scope(eng) as s:
-            load_sample(s, as_of=AS_OF)
-        print(f"load_sample: {time.perf_counter() - t0:.2f} s")
-        eng.dispose()
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        template = sample_template(folder)
+        import_throughput(template, folder, args.import_rows)
         for n in sizes:
-            db = Path(tmp) / f"p{n}.db"
-            db.write_bytes(base.read_bytes())
-            url = f"sqlite:///{db}"
-            print(f"insert_{n}_problems_with_spatial: {add_synthetic_problems(url, n):.2f} s")
-            eng = make_engine(url)
-            with session_factory(eng)() as s:
-                now = datetime.combine(AS_OF, datetime.min.time()) + timedelta(hours=12)
-                timed(f"overview_figures_{n}", lambda s=s, now=now: overview.figures_at(s, now, None))
-                timed(f"overview_ranking_{n}", lambda s=s: overview.subdistrict_ranking(s, AS_OF))
-                timed(f"overview_trend_{n}",
-                      lambda s=s, now=now: overview.weekly_problem_flow(s, now, 12, None))
-            eng.dispose()
-    for script in sorted((ROOT / "scripts").glob("bench_*.py")):
-        subprocess.run([sys.executable, str(script)], cwd=ROOT, check=False)
+            bench_size(template, folder, n, args)
     return 0
 
 

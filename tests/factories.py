@@ -118,3 +118,17 @@ def make_project(session: Session, subdistrict: m.Subdistrict | None = None,
     session.add(row)
     session.flush()
     return row
+
+
+def make_market(session: Session, subdistrict: m.Subdistrict | None = None,
+                **kw: Any) -> m.Market:
+    """Create a farmers' market."""
+    n = _n()
+    sub = subdistrict or make_subdistrict(session)
+    row = m.Market(code=kw.pop("code", f"MK{n}"), name_zh=kw.pop("name_zh", f"市场{n}"),
+                   name_en=kw.pop("name_en", f"Market {n}"), subdistrict_id=sub.id,
+                   lat=kw.pop("lat", 41.785), lon=kw.pop("lon", 123.40),
+                   director=kw.pop("director", "李四"), **kw)
+    session.add(row)
+    session.flush()
+    return row

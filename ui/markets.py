@@ -376,6 +376,7 @@ def _save_inspection(actor: Actor, upload: object, **values: object
             outcome = markets.record_inspection(s, actor, photo=name, **values)
             codes = markets.problem_codes(s, [outcome.problem_id or 0,
                                               *outcome.closed_problem_ids,
+                                              *outcome.rejected_problem_ids,
                                               *outcome.left_open_problem_ids])
             s.commit()
         if raw:
@@ -397,9 +398,12 @@ def _show_flash(names: dict[int, str], items: pd.DataFrame) -> None:
                  total=outcome.total_score))
     if outcome.findings:
         item_names = dict(zip(items["code"], items[name_col()], strict=True))
-        st.warning(t("markets.form.findings", items=", ".join(item_names.get(c, c)
-                                                               for c in outcome.findings),
+        key = "markets.form.findings" if outcome.problem_is_new else "markets.form.repeat"
+        st.warning(t(key, items=", ".join(item_names.get(c, c) for c in outcome.findings),
                      code=codes.get(outcome.problem_id, "—")))
+        if outcome.rejected_problem_ids:
+            st.warning(t("markets.form.rejected", codes=", ".join(
+                codes.get(i, str(i)) for i in outcome.rejected_problem_ids)))
     else:
         st.info(t("markets.form.passed"))
     if outcome.closed_problem_ids:

@@ -135,10 +135,12 @@ def draw_programme_bars(summary: pd.DataFrame) -> None:
                                completed=int(r.completed), projects=int(r.projects)))
             st.caption(t(f"renovation.weight.{r.weight_basis}"))
         with right:
-            st.caption(t("renovation.stages", planned=int(r.n_planned),
-                         bidding=int(r.n_bidding),
-                         under_construction=int(r.n_under_construction),
-                         completed=int(r.n_completed)))
+            stages = t("renovation.stages", planned=int(r.n_planned), bidding=int(r.n_bidding),
+                       under_construction=int(r.n_under_construction),
+                       completed=int(r.n_completed))
+            drawings = (" · " + t("renovation.drawings", done=int(r.drawings_done),
+                                  projects=int(r.projects)) if r.drawings_done else "")
+            st.caption(stages + drawings)
             share = r.investment_spent / r.investment_planned if r.investment_planned else None
             money = t("renovation.investment", spent=_wan(r.investment_spent),
                       planned=_wan(r.investment_planned), share=fmt_pct(share))
@@ -249,7 +251,9 @@ def draw_project_card(project: pd.Series, history: pd.DataFrame, day: date) -> N
     st.caption(" · ".join([
         f"{t('renovation.card.contractor')}: {project['contractor'] or '—'}",
         f"{t('renovation.card.planned')}: {project['planned_start']} – {project['planned_end']}",
-        f"{t('renovation.card.actual')}: {actual}", f"{t('renovation.card.size')}: {size}"]))
+        f"{t('renovation.card.actual')}: {actual}",
+        f"{t('renovation.card.drawings')}: {_day(project['drawings_done_on'])}",
+        f"{t('renovation.card.size')}: {size}"]))
     if project["slipping"]:
         reason = t(f"renovation.reason.{project['slip_reason']}")
         st.warning(t("renovation.card.slipping", reason=reason,
@@ -384,6 +388,38 @@ def _save(actor: Actor, project: pd.Series, reported_on: date, percent: float, s
             return
     st.session_state[FLASH] = t("renovation.form.saved", name=project[name_col()],
                                 percent=f"{percent:g}")
+    st.rerun()
+
+
+def drawings_form(actor: Actor | None, project: pd.Series, day: date) -> None:
+    """Draw the drawings-date form for a project not yet under construction (or a correction)."""
+    if not may_report(actor, project):
+        return
+    recorded = isinstance(project["drawings_done_on"], date)
+    if recorded and not can(actor, "project.correct"):
+        return
+    if project["stage"] in ("under_construction", "completed") and recorded:
+        return
+    with st.form("renovation_drawings_form"):
+        st.markdown(f"**{t('renovation.drawings_form')}**")
+        done_on = st.date_input(t("renovation.drawings_form.date"), max_value=day,
+                                value=project["drawings_done_on"] if recorded else day,
+                                key="drawings_date")
+        submitted = st.form_submit_button(t("renovation.drawings_form.submit"),
+                                          key="drawings_submit")
+    if not submitted:
+        return
+    with data.session() as s:
+        try:
+            ren.record_drawings_done(s, actor, int(project["id"]), done_on,
+                                     expected_version=int(project["version"]))
+            s.commit()
+        except CivDataError as err:
+            s.rollback()
+            st.error(err.message(current_lang()))
+            return
+    st.session_state[FLASH] = t("renovation.drawings_form.saved", name=project[name_col()],
+                                day=done_on.isoformat())
     st.rerun()
 
 

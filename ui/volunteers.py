@@ -38,7 +38,8 @@ def coverage(version: tuple[str, int], day: date, subdistrict_id: int | None,
     with data.session() as s:
         communities = vol.community_activity(s, day, subdistrict_id, window_days)
         sites = vol.sites_with_open_problem_counts(s, subdistrict_id)
-        nearby = vol.activities_between(s, day - timedelta(days=vol.LOOKBACK_DAYS - 1), day)
+        nearby = vol.activity_points_between(s, day - timedelta(days=vol.LOOKBACK_DAYS - 1),
+                                             day)
         bases = vol.team_bases(s)
     comm = vol.community_coverage(communities, day)
     site = vol.site_coverage(sites, nearby, bases, day, window_days)

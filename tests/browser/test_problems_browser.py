@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from PIL import Image
 from sqlalchemy import select
 
 from civdata import models as m
@@ -33,7 +34,7 @@ def _confirm(page, action_label: str, code: str, **fields: str) -> None:  # noqa
     wait_ready(page)
 
 
-def test_report_assign_submit_close(web, app_server) -> None:  # noqa: ANN001
+def test_report_assign_submit_close(web, app_server, tmp_path) -> None:  # noqa: ANN001
     login(web, "office")
     page = web.page
     page.goto(web.base_url + "/problems")
@@ -54,7 +55,24 @@ def test_report_assign_submit_close(web, app_server) -> None:  # noqa: ANN001
     page.get_by_role("tab", name="工作台").click()
     _confirm(page, "开始整改", code)
     page.get_by_role("tab", name="工作台").click()
-    _confirm(page, "提交整改", code, **{"说明 / 理由": "已清理完毕"})
+    _choose(page, "操作", "提交整改")
+    _choose(page, "问题", code)
+    form = page.locator('[data-testid="stForm"]').filter(
+        has=page.get_by_role("button", name="确认")).first
+    form.get_by_label("说明 / 理由", exact=True).fill("已清理完毕")
+    form.get_by_role("button", name="确认").click()  # no after-photo yet: refused
+    page.get_by_text("提交整改需同时填写整改说明并上传整改后照片。").wait_for()
+    wait_ready(page)
+    page.get_by_role("tab", name="工作台").click()
+    photo = tmp_path / "after.png"
+    Image.new("RGB", (64, 48), (90, 140, 90)).save(photo)
+    form.locator('input[type="file"]').set_input_files(str(photo))
+    form.get_by_text("after.png").wait_for()
+    if not form.get_by_label("说明 / 理由", exact=True).input_value():
+        form.get_by_label("说明 / 理由", exact=True).fill("已清理完毕")
+    form.get_by_role("button", name="确认").click()
+    page.get_by_text(re.compile(f"问题 {code} 已提交整改")).wait_for()
+    wait_ready(page)
     page.get_by_role("tab", name="工作台").click()
     _confirm(page, "复核通过（销号）", code)
 
@@ -67,6 +85,7 @@ def test_report_assign_submit_close(web, app_server) -> None:  # noqa: ANN001
     assert row.status == "closed" and row.closed_on_time is True
     assert row.responsible_unit == "西塔街道城管科"
     assert steps == ["discovered", "assigned", "rectifying", "submitted", "closed"]
+    assert row.photo_after and row.photo_after.endswith(".png")
     page.get_by_role("tab", name="闭环概况").click()
     wait_ready(page)
     path = screenshot(web, "problems")

@@ -248,17 +248,50 @@ def test_office_reinspection_walks_a_new_problem_to_closed(session, monkeypatch)
     assert problem.photo_before == "ab/abcdef.jpg"
     assert session.get(m.MarketInspection, out.inspection_id).photo == "ab/abcdef.jpg"
     assert session.get(m.ProblemClass, problem.class_id).code == "service_management"
-    # a failing re-inspection raises its own finding and closes nothing
+    # a failing re-inspection of the same kind raises no duplicate and closes nothing
     bad = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 25), "甲",
                                {**FULL, "food_safety": 6.0}, is_reinspection=True)
-    assert bad.closed_problem_ids == [] and bad.problem_id is not None
+    assert bad.closed_problem_ids == [] and bad.problem_id == problem.id
+    assert not bad.problem_is_new and bad.rejected_problem_ids == []
     good = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 25), "甲", FULL,
                                 is_reinspection=True)
-    assert sorted(good.closed_problem_ids) == sorted([problem.id, bad.problem_id])
+    assert good.closed_problem_ids == [problem.id]
     assert session.get(m.Problem, problem.id, populate_existing=True).responsible_unit == \
         "测试市场市场方"
     actions = session.scalars(select(m.AuditLog.action).order_by(m.AuditLog.id)).all()
     assert actions.count("market.inspect") == 3 and "problem.accept" in actions
+
+
+def test_repeat_findings_reject_a_submitted_problem_other_kinds_open_a_new_one(
+        session, monkeypatch) -> None:  # noqa: ANN001
+    from civdata import workflow
+
+    monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
+    market = _world(session)
+    first = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 24), "甲",
+                                 {**FULL, "food_safety": 5.0})
+    problem = session.get(m.Problem, first.problem_id)
+    for action, extra in (("assign", {"responsible_unit": "市场方"}), ("start", {}),
+                          ("submit", {"note": "已整改", "photo_after": "ab/after.jpg"})):
+        problem = workflow.transition(session, OFFICE, problem.id, action,
+                                      expected_version=problem.version, **extra)
+    assert problem.status == "submitted"
+    count = session.scalar(select(func.count(m.Problem.id)))
+    again = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 25), "乙",
+                                 {**FULL, "food_safety": 6.0}, is_reinspection=True)
+    assert (again.problem_id, again.problem_is_new) == (problem.id, False)
+    assert again.rejected_problem_ids == [problem.id]
+    assert session.scalar(select(func.count(m.Problem.id))) == count
+    back = session.get(m.Problem, problem.id, populate_existing=True)
+    assert back.status == "rectifying"
+    event = session.scalars(select(m.ProblemEvent).where(m.ProblemEvent.problem_id == problem.id)
+                            .order_by(m.ProblemEvent.id.desc())).first()
+    assert (event.from_status, event.to_status) == ("submitted", "rectifying")
+    assert f"#{again.inspection_id}" in event.note
+    hygiene = {**FULL, "environment_hygiene": 1.0}  # a sanitation finding: another kind
+    other = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 25), "乙", hygiene)
+    assert other.problem_is_new and other.problem_id != problem.id
+    assert session.scalar(select(func.count(m.Problem.id))) == count + 1
 
 
 def test_refused_writes_change_nothing(session, monkeypatch) -> None:  # noqa: ANN001

@@ -63,6 +63,8 @@ WRITES = {
         responsible_unit="南湖街道")),
     "add_progress_report": ({"office", "nanhu"}, lambda s, a, c: renovation.add_progress_report(
         s, a, c["project"].id, SAMPLE_AS_OF, min(99.0, c["latest"] + 1.0), "under_construction")),
+    "record_drawings_done": ({"office", "nanhu"}, lambda s, a, c: renovation.record_drawings_done(
+        s, a, c["project"].id, c["project"].drawings_done_on or c["project"].actual_start)),
     "record_inspection": ({"office", "market"}, lambda s, a, c: markets.record_inspection(
         s, a, c["market"].id, SAMPLE_AS_OF, "检查员甲", c["perfect"])),
     "record_activity": ({"office", "nanhu"}, lambda s, a, c: volunteers.record_activity(

@@ -319,3 +319,45 @@ def test_a_report_lost_to_a_concurrent_edit_leaves_no_photo(session, world, tmp_
     photos = tmp_path / "photos"
     assert not photos.exists() or [p for p in photos.rglob("*") if p.is_file()] == []
     assert _reports(session) == 0
+
+
+# --- construction drawings -------------------------------------------------------------------
+
+def test_drawings_date_is_recorded_audited_and_counted(session, world) -> None:  # noqa: ANN001
+    own, large = world["actors"]["own"], world["large"]
+    before = last_change(session)
+    project = ren.record_drawings_done(session, own, large.id, date(2026, 10, 20),
+                                       expected_version=large.version)
+    assert project.drawings_done_on == date(2026, 10, 20) and project.version == 2
+    row = session.scalars(select(m.AuditLog).where(m.AuditLog.action == "project.drawings")).one()
+    assert row.username == "nanhu" and "2026-10-20" in row.new_values
+    assert last_change(session) != before
+    summary = metrics.programme_summary(ren.projects_with_progress(session, DAY))
+    batch = summary[summary["programme"] == "old_compound"].iloc[0]
+    assert (batch["drawings_done"], batch["projects"]) == (1, 2)
+    earlier = metrics.programme_summary(ren.projects_with_progress(session, date(2026, 10, 19)))
+    assert earlier[earlier["programme"] == "old_compound"].iloc[0]["drawings_done"] == 0
+
+
+def test_drawings_date_rules(session, world) -> None:  # noqa: ANN001
+    actors, large, small = world["actors"], world["large"], world["small"]
+    with pytest.raises(PermissionDenied):
+        ren.record_drawings_done(session, actors["other"], large.id, date(2026, 10, 20))
+    with pytest.raises(PermissionDenied):
+        ren.record_drawings_done(session, actors["leader"], large.id, date(2026, 10, 20))
+    with pytest.raises(CivDataError) as future:
+        ren.record_drawings_done(session, actors["own"], large.id, date(2026, 11, 26))
+    assert future.value.code == "progress_date_future"
+    _report(session, actors["own"], small, 10.0, on=date(2026, 11, 1))  # starts construction
+    with pytest.raises(CivDataError) as late:
+        ren.record_drawings_done(session, actors["own"], small.id, date(2026, 11, 2))
+    assert late.value.code == "drawings_after_start"
+    assert "2026-11-01" in late.value.message("en")
+    ren.record_drawings_done(session, actors["own"], large.id, date(2026, 10, 20))
+    with pytest.raises(PermissionDenied):  # changing a recorded day is a correction
+        ren.record_drawings_done(session, actors["own"], large.id, date(2026, 10, 21))
+    fixed = ren.record_drawings_done(session, actors["office"], large.id, date(2026, 10, 21))
+    assert fixed.drawings_done_on == date(2026, 10, 21)
+    with pytest.raises(StaleEdit):
+        ren.record_drawings_done(session, actors["office"], large.id, date(2026, 10, 22),
+                                 expected_version=1)

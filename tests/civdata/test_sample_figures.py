@@ -72,6 +72,8 @@ def test_renovation_state_on_the_article_day(sample_reader) -> None:  # noqa: AN
     sections = {r.bid_section for r in b2 if r.stage == "under_construction"}
     assert sections == {"1标段", "2标段"}
     assert {r.stage for r in b2} == {"under_construction", "bidding"}
+    assert all(r.drawings_done_on is not None and r.drawings_done_on < SAMPLE_AS_OF for r in b2)
+    assert all(r.drawings_done_on <= r.actual_start for r in b2 if r.actual_start)
 
 
 def test_streets_and_key_roads(sample_reader) -> None:  # noqa: ANN001

@@ -27,10 +27,12 @@ TRANSITION_KINDS = ("assign", "start", "submit", "accept", "reject")
 
 
 @pytest.fixture
-def loaded(engine, sample_template: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+def loaded(engine, sample_template: Path, tmp_path: Path,  # noqa: ANN001, ANN201
+           monkeypatch: pytest.MonkeyPatch):
     """Return the fresh engine (SQLite, and PostgreSQL when given) with the sample loaded
     (on SQLite the file is replaced by a copy of the sample built once per run: same rows)."""
     monkeypatch.setenv("CIVDATA_TODAY", SAMPLE_AS_OF.isoformat())
+    monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
     if engine.dialect.name == "sqlite":
         engine.dispose()
         path = Path(engine.url.database)
@@ -47,6 +49,7 @@ def loaded(engine, sample_template: Path, monkeypatch: pytest.MonkeyPatch):  # n
 def sample_copy(sample_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     """Return a factory of engines on fresh copies of the sample database (SQLite)."""
     monkeypatch.setenv("CIVDATA_TODAY", SAMPLE_AS_OF.isoformat())
+    monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
     engines = []
 
     def make(name: str = "copy"):  # noqa: ANN202
@@ -98,6 +101,14 @@ def test_a_seeded_run_writes_every_kind_through_the_data_layer(loaded) -> None: 
     assert _version(loaded) - version_before >= result.total  # live panels see every event
 
     with session_factory(loaded)() as s:
+        submitted = s.scalars(select(m.Problem.photo_after).join(
+            m.ProblemEvent, m.ProblemEvent.problem_id == m.Problem.id).where(
+            m.ProblemEvent.actor.like("sim-%"), m.ProblemEvent.to_status == "submitted",
+            m.Problem.source != "market_inspection")).all()
+        assert submitted and all(submitted)  # every rectification came with an after-photo
+        from civdata.photos import photo_dir
+
+        assert all((photo_dir() / name).is_file() for name in set(submitted))
         _check_problem_loop(s)
         _check_progress(s)
         _check_inspections(s, last_inspection)

@@ -144,7 +144,8 @@ def test_full_loop_with_deadline_and_time_to_close(session, world, clock):  # no
     clock.at = T0 + timedelta(days=1)
     p = workflow.transition(session, office, p.id, "reject", expected_version=4, note="未清理干净")
     assert p.status == "rectifying" and p.closed_at is None
-    p = workflow.transition(session, own, p.id, "submit", expected_version=5, note="再次清理")
+    p = workflow.transition(session, own, p.id, "submit", expected_version=5, note="再次清理",
+                            photo_after="ab/abd.jpg")
     clock.at = T0 + timedelta(days=2, seconds=5)
     p = workflow.transition(session, office, p.id, "accept", expected_version=6)
     assert (p.status, p.version) == ("closed", 7)
@@ -166,7 +167,8 @@ def test_late_close_is_not_on_time(session, world, clock):  # noqa: ANN001
     p = workflow.transition(session, office, p.id, "assign", expected_version=1,
                             responsible_unit="城管")
     p = workflow.transition(session, office, p.id, "start", expected_version=2)
-    p = workflow.transition(session, office, p.id, "submit", expected_version=3, note="done")
+    p = workflow.transition(session, office, p.id, "submit", expected_version=3, note="done",
+                            photo_after="ab/abc.jpg")
     clock.at = T0 + timedelta(days=3, seconds=1)
     p = workflow.transition(session, office, p.id, "accept", expected_version=4)
     assert p.closed_on_time is False
@@ -194,7 +196,7 @@ def test_every_transition_by_state_and_role(session, world, status: str, action:
     before = (p.status, p.version)
     allowed_role = actor in ROLE_RULES[action][source == "market_inspection"]
     allowed_state = workflow.TRANSITIONS[action].from_status == status
-    kwargs = {"note": "说明", "responsible_unit": "单位"}
+    kwargs = {"note": "说明", "responsible_unit": "单位", "photo_after": "ab/after.jpg"}
     if allowed_role and allowed_state:
         after = workflow.transition(session, world["actors"][actor], p.id, action,
                                     expected_version=3, **kwargs)
@@ -224,11 +226,13 @@ def test_transition_needs_its_inputs(session, world):  # noqa: ANN001
     assert _code(lambda: workflow.transition(session, office, found.id, "assign",
                                              expected_version=1)) == "required_field"
     fixing = make_problem(session, sub, cls, status="rectifying")
-    assert _code(lambda: workflow.transition(session, office, fixing.id, "submit",
-                                             expected_version=1, note=" ")) \
-        == "submit_needs_evidence"
+    for evidence in ({"note": " "}, {"note": "已整改"}, {"photo_after": "x.jpg"},
+                     {"note": " ", "photo_after": "x.jpg"}):
+        assert _code(lambda e=evidence: workflow.transition(
+            session, office, fixing.id, "submit", expected_version=1, **e)) \
+            == "submit_needs_evidence", evidence
     assert workflow.transition(session, office, fixing.id, "submit", expected_version=1,
-                               photo_after="x.jpg").status == "submitted"
+                               note="已整改", photo_after="x.jpg").status == "submitted"
     review = make_problem(session, sub, cls, status="submitted")
     assert _code(lambda: workflow.transition(session, office, review.id, "reject",
                                              expected_version=1)) == "reject_needs_reason"
@@ -279,7 +283,8 @@ def test_market_bureau_runs_the_loop_of_its_findings(session, world, clock):  # 
     market = world["actors"]["market"]
     p = _report(session, world, source="market_inspection", actor="market")
     for action, kw in (("assign", {"responsible_unit": "市场方"}), ("start", {}),
-                       ("submit", {"note": "整改"}), ("accept", {"note": "复查合格"})):
+                       ("submit", {"note": "整改", "photo_after": "ab/after.jpg"}),
+                       ("accept", {"note": "复查合格"})):
         p = workflow.transition(session, market, p.id, action, expected_version=p.version, **kw)
     assert p.status == "closed"
 
@@ -409,3 +414,30 @@ def test_a_code_taken_by_a_concurrent_writer_is_skipped(sample_session, monkeypa
     assert second.code != first.code and len(calls) == 2
     assert sample_session.scalar(select(m.ProblemEvent.to_status).where(
         m.ProblemEvent.problem_id == second.id)) == "discovered"
+
+
+def test_a_passing_reinspection_stands_in_for_the_after_photo(session, world):  # noqa: ANN001
+    from tests.factories import make_market
+
+    market_actor = world["actors"]["market"]
+    mk = make_market(session, world["a"])
+    p = make_problem(session, world["a"], world["cls"], status="rectifying", version=1,
+                     source="market_inspection", market_id=mk.id)
+
+    def inspection(**kw) -> int:  # noqa: ANN003
+        row = m.MarketInspection(market_id=mk.id, inspected_on=T0.date(), inspector="甲",
+                                 total_score=95.0, **kw)
+        session.add(row)
+        session.flush()
+        return row.id
+
+    failing = inspection(is_reinspection=True, findings=1)
+    routine = inspection(is_reinspection=False, findings=0)
+    for evidence in (failing, routine, None):
+        assert _code(lambda e=evidence: workflow.transition(
+            session, market_actor, p.id, "submit", expected_version=1, note="复检",
+            evidence_inspection_id=e)) == "submit_needs_evidence"
+    passing = inspection(is_reinspection=True, findings=0, photo="cd/reinspect.jpg")
+    done = workflow.transition(session, market_actor, p.id, "submit", expected_version=1,
+                               note="复检通过", evidence_inspection_id=passing)
+    assert (done.status, done.photo_after) == ("submitted", "cd/reinspect.jpg")

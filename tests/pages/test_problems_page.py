@@ -16,9 +16,10 @@ WINDOW = 30
 
 
 def _page_now(at) -> datetime:  # noqa: ANN001
-    """Return the moment the page computed its figures at (from its caption)."""
+    """Return the moment the page computed its figures at: the last second of the minute its
+    caption shows (civdata.clock.this_minute)."""
     text = next(c.value for c in at.caption if c.value.startswith(("数据截至", "Data as of")))
-    return datetime.strptime(text[-16:], "%Y-%m-%d %H:%M")
+    return datetime.strptime(text[-16:], "%Y-%m-%d %H:%M").replace(second=59)
 
 
 def _metrics(at) -> dict[str, str]:  # noqa: ANN001
@@ -238,6 +239,11 @@ def test_submit_with_after_photo_shows_thumbnails(sample_db, sample_session, tmp
     at.selectbox(key="action_pick").select("submit").run()
     pid = at.selectbox(key="action_problem").value
     at.file_uploader(key="action_photo").upload("after.png", _png(), "image/png")
+    _button(at, "确认").click().run()  # a photo without a note is refused
+    assert [e.value for e in at.error] == ["提交整改需同时填写整改说明并上传整改后照片。"]
+    sample_session.expire_all()
+    assert sample_session.get(m.Problem, pid).status == "rectifying"
+    at.text_area(key="action_note").input("已清理")
     _button(at, "确认").click().run()
     assert not at.error, [e.value for e in at.error]
     sample_session.expire_all()

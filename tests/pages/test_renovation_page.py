@@ -41,6 +41,7 @@ def test_bars_equal_the_data_layer(sample_db, sample_session) -> None:  # noqa: 
     assert "老旧小区按建筑面积加权" in captions and "超过 10 个百分点" in captions
     assert "在建 15 · 完工 35" in captions and "招标 36 · 在建 19" in captions
     assert "惠及居民 15,666 户" in captions and "惠及居民 13,235 户" in captions
+    assert "施工图完成 50/50" in captions and "施工图完成 55/55" in captions  # batch 2: drawings done
     b1 = summary.iloc[0]
     assert f"{b1.investment_spent / 10_000:,.0f} / 计划 {b1.investment_planned / 10_000:,.0f}" \
         in captions
@@ -161,6 +162,31 @@ def test_subdistrict_staff_form_rules(sample_db, sample_session) -> None:  # noq
     sample_session.expire_all()
     assert sample_session.scalar(select(func.count(m.ProjectProgress.id))) == count
 
+
+
+def test_office_corrects_a_drawings_date_staff_do_not(sample_db, sample_session) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    day = today_local()
+    nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
+    projects = ren.projects_with_progress(sample_session, day)
+    bidding = projects[(projects["programme"] == "old_compound") & (projects["batch"] == 2)
+                       & (projects["stage"] == "bidding") & (projects["subdistrict_id"] == nanhu)]
+    target = bidding.iloc[0]
+    staff = _pick(open_page(signed_in("nanhu"), "renovation"), "old_compound:2", target["code"])
+    assert f"施工图完成: {target['drawings_done_on'].isoformat()}" in _texts(staff)
+    assert not [b for b in staff.button if b.key == "drawings_submit"]  # recorded: office only
+    at = _pick(open_page(signed_in("office"), "renovation"), "old_compound:2", target["code"])
+    assert at.date_input(key="drawings_date").value == target["drawings_done_on"]
+    earlier = target["drawings_done_on"] - timedelta(days=3)
+    at.date_input(key="drawings_date").set_value(earlier)
+    at.button(key="drawings_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(earlier.isoformat() in x.value for x in at.success)
+    assert f"施工图完成: {earlier.isoformat()}" in _texts(at)
+    sample_session.expire_all()
+    stored = sample_session.get(m.Project, int(target["id"]))
+    assert stored.drawings_done_on == earlier and stored.version == int(target["version"]) + 1
 
 
 def test_texts_have_both_languages() -> None:

@@ -124,6 +124,12 @@ TEXTS = {
     "markets.form.findings": ("不达标项：{items}；已生成问题 {code}。",
                               "Findings: {items}; problem {code} raised."),
     "markets.form.passed": ("全部检查项达标。", "Every item is up to standard."),
+    "markets.form.repeat": ("不达标项：{items}；同类问题 {code} 尚未销号，不重复立案。",
+                            "Findings: {items}; the same kind of problem {code} is still open, "
+                            "so no duplicate was raised."),
+    "markets.form.rejected": ("{codes} 已提交整改但本次检查仍不达标，已退回整改。",
+                              "{codes} had been submitted as rectified but failed this "
+                              "inspection: sent back to rectification."),
     "markets.form.closed": ("复检通过，已销号问题：{codes}。",
                             "Re-inspection passed; problems closed: {codes}."),
     "markets.form.left_open": ("以下问题尚未交办，需区文明办交办后才能通过复检销号：{codes}。",

@@ -56,7 +56,7 @@ TEXTS = {
     'problems.source': ('来源', 'Source'),
     'problems.description': ('问题描述', 'Description'),
     'problems.photo_before': ('整改前照片（JPEG/PNG/WebP）', 'Before photo (JPEG/PNG/WebP)'),
-    'problems.photo_after': ('整改后照片（JPEG/PNG/WebP）', 'After photo (JPEG/PNG/WebP)'),
+    'problems.photo_after': ('整改后照片（JPEG/PNG/WebP，提交整改必填，并填写说明）', 'After photo (JPEG/PNG/WebP; required with a note to submit)'),
     'problems.submit_report': ('上报', 'Report'),
     'problems.reported': ('已上报问题 {code}。', 'Problem {code} reported.'),
     'problems.action': ('操作', 'Action'),

@@ -1,0 +1,57 @@
+"""The benchmark script runs at its smallest size and prints every figure (no timing asserted)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.browser.conftest import chromium_executable
+from tests.conftest import ROOT
+
+SIZE = 2000
+PAGES = ("overview", "map", "problems", "renovation", "markets", "volunteers", "weekly", "data",
+         "audit", "users")
+QUERIES = ("figures", "ranking", "trend")
+LINE = re.compile(r"^([a-z0-9_]+): (-?\d+(?:\.\d+)?) (s|x|MB|rows/s)$")
+
+
+def expected_names(browser: bool) -> set[str]:
+    """Return every figure name the bench prints at SIZE."""
+    names = {"import_rows_per_s", f"scale_data_{SIZE}", f"site_join_{SIZE}",
+             f"map_payload_{SIZE}", f"overview_query_total_{SIZE}",
+             f"overview_vs_duckdb_total_{SIZE}"}
+    for q in QUERIES:
+        names |= {f"overview_query_{q}_{SIZE}", f"duckdb_overview_{q}_{SIZE}",
+                  f"overview_vs_duckdb_{q}_{SIZE}"}
+    for page in PAGES:
+        names |= {f"page_{page}_cold_{SIZE}", f"page_{page}_warm_{SIZE}"}
+    if browser:
+        names.add(f"server_peak_rss_{SIZE}")
+    return names
+
+
+def test_bench_prints_every_figure(tmp_path) -> None:  # noqa: ANN001
+    """Run scripts/bench.py --sizes 2000 and check each `name: value unit` line."""
+    browser = chromium_executable() is not None
+    if not browser and os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+        pytest.fail("bench smoke test requires Chromium (REQUIRE_BROWSER_TESTS=1)")
+    cmd = [sys.executable, str(ROOT / "scripts" / "bench.py"), "--sizes", str(SIZE),
+           "--import-rows", "500", "--keep", str(tmp_path / "bench")]
+    if not browser:
+        cmd.append("--no-browser")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVDATA_")}
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "Traceback" not in done.stderr, done.stderr[-4000:]
+    lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
+    bad = [ln for ln in lines if not LINE.match(ln)]
+    assert not bad, bad
+    names = {LINE.match(ln).group(1) for ln in lines}
+    missing = expected_names(browser) - names
+    assert not missing, sorted(missing)
+    if not browser:
+        pytest.skip("figures checked; server memory skipped: no Chromium (install chromium)")
