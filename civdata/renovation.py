@@ -99,6 +99,17 @@ def _last_writer(session: Session, project_id: int) -> tuple[str, str]:
     return (row[0], row[1].strftime("%Y-%m-%d %H:%M")) if row else ("?", "?")
 
 
+def _update_project(session: Session, project: m.Project, values: dict) -> None:
+    """Write values to project if nobody changed it since it was read; else raise StaleEdit."""
+    result = session.execute(update(m.Project)
+                             .where(m.Project.id == project.id,
+                                    m.Project.version == project.version)
+                             .values(**values))
+    if result.rowcount != 1:
+        who, at = _last_writer(session, project.id)
+        raise StaleEdit("stale_edit", who=who, at=at)
+
+
 def _latest_report(session: Session, project_id: int) -> m.ProjectProgress | None:
     """Return a project's latest report (by date, then entry order), or None."""
     return session.scalar(select(m.ProjectProgress)
@@ -177,13 +188,7 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
             values["actual_end"] = None  # a correction reopened a completed project
         if stage in ("planned", "bidding") and project.actual_start is not None:
             values["actual_start"] = None
-        result = session.execute(update(m.Project)
-                                 .where(m.Project.id == project.id,
-                                        m.Project.version == project.version)
-                                 .values(**values))
-        if result.rowcount != 1:
-            who, at = _last_writer(session, project.id)
-            raise StaleEdit("stale_edit", who=who, at=at)
+        _update_project(session, project, values)
         report = m.ProjectProgress(project_id=project.id, reported_on=reported_on, percent=value,
                                    stage=stage, note=cleaned, is_correction=bool(is_correction),
                                    reported_by=actor.username, photo=photo_name)
@@ -228,13 +233,7 @@ def record_drawings_done(session: Session, actor: Actor, project_id: int, done_o
                            start=project.actual_start.isoformat())
     old = {"drawings_done_on": project.drawings_done_on, "version": project.version}
     values = {"drawings_done_on": done_on, "version": project.version + 1}
-    result = session.execute(update(m.Project)
-                             .where(m.Project.id == project.id,
-                                    m.Project.version == project.version)
-                             .values(**values))
-    if result.rowcount != 1:
-        who, at = _last_writer(session, project.id)
-        raise StaleEdit("stale_edit", who=who, at=at)
+    _update_project(session, project, values)
     audit(session, actor, "project.drawings", "project", project.id, old, values)
     mark_changed(session, "renovation")
     session.flush()

@@ -376,18 +376,23 @@ def progress_form(actor: Actor | None, project: pd.Series, day: date) -> None:
 def _save(actor: Actor, project: pd.Series, reported_on: date, percent: float, stage: str,
           note: str | None, correction: bool, photo: bytes | None) -> None:
     """Write the report; on success remember a message and rerun, else show the refusal."""
+    _write_then_rerun(lambda s: ren.add_progress_report(
+        s, actor, int(project["id"]), reported_on, percent, stage, note=note,
+        is_correction=bool(correction), photo=photo, expected_version=int(project["version"])),
+        t("renovation.form.saved", name=project[name_col()], percent=f"{percent:g}"))
+
+
+def _write_then_rerun(write, message: str) -> None:  # noqa: ANN001
+    """Run write(session) and commit, then remember message and rerun; show a refusal."""
     with data.session() as s:
         try:
-            ren.add_progress_report(s, actor, int(project["id"]), reported_on, percent, stage,
-                                    note=note, is_correction=bool(correction), photo=photo,
-                                    expected_version=int(project["version"]))
+            write(s)
             s.commit()
         except CivDataError as err:
             s.rollback()
             st.error(err.message(current_lang()))
             return
-    st.session_state[FLASH] = t("renovation.form.saved", name=project[name_col()],
-                                percent=f"{percent:g}")
+    st.session_state[FLASH] = message
     st.rerun()
 
 
@@ -407,20 +412,11 @@ def drawings_form(actor: Actor | None, project: pd.Series, day: date) -> None:
                                 key="drawings_date")
         submitted = st.form_submit_button(t("renovation.drawings_form.submit"),
                                           key="drawings_submit")
-    if not submitted:
-        return
-    with data.session() as s:
-        try:
-            ren.record_drawings_done(s, actor, int(project["id"]), done_on,
-                                     expected_version=int(project["version"]))
-            s.commit()
-        except CivDataError as err:
-            s.rollback()
-            st.error(err.message(current_lang()))
-            return
-    st.session_state[FLASH] = t("renovation.drawings_form.saved", name=project[name_col()],
-                                day=done_on.isoformat())
-    st.rerun()
+    if submitted:
+        _write_then_rerun(lambda s: ren.record_drawings_done(
+            s, actor, int(project["id"]), done_on, expected_version=int(project["version"])),
+            t("renovation.drawings_form.saved", name=project[name_col()],
+              day=done_on.isoformat()))
 
 
 def draw_report_photos(history: pd.DataFrame, limit: int = 4) -> None:
