@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema that create_all made before migrations existed
@@ -91,7 +93,28 @@ def _migration_connection(engine: Engine) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to revision; a schema made by create_all is first stamped BASELINE."""
+    """Bring the database to revision; a schema made by create_all is first stamped BASELINE.
+
+    On SQLite, processes starting together on a new file can find it locked while another
+    turns on WAL: such an attempt is retried (nothing was written).
+    """
+    _retry_when_locked(engine, lambda: _upgrade_once(engine, revision))
+
+
+def _retry_when_locked(engine: Engine, step):  # noqa: ANN001, ANN202
+    """Run step, retrying a few times when SQLite reports the file locked; return its result."""
+    for attempt in range(6):
+        try:
+            return step()
+        except OperationalError as err:
+            if engine.dialect.name != "sqlite" or "locked" not in str(err) or attempt == 5:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None
+
+
+def _upgrade_once(engine: Engine, revision: str) -> None:
+    """Bring the database to revision in one locked transaction."""
     with _migration_connection(engine) as conn:
         cfg = _config(conn)
         if _is_unversioned_schema(conn):
@@ -107,7 +130,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def init_db(engine: Engine) -> list[str]:
     """Apply every pending migration; return the names of the tables created."""
-    before = set(inspect(engine).get_table_names())
+    before = set(_retry_when_locked(engine, lambda: inspect(engine).get_table_names()))
     upgrade(engine, "head")
     after = set(inspect(engine).get_table_names())
     return sorted(after - before - {"alembic_version"})
