@@ -8,27 +8,35 @@ from ui import auth_gate, data
 from ui.filters import language_switch, subdistrict_filter
 from ui.i18n import t
 from ui.nav import page_path, pages_for
+from ui.plain import escape_md
 
-st.set_page_config(page_title="和平区文明城市创建指挥平台", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
-                   layout="wide")
+st.set_page_config(page_title=t("auth.page_title"),
+                   page_icon=str(Path(__file__).parent / "assets" / "favicon.png"), layout="wide")
 language_switch()
 actor = auth_gate.current_actor()
 if actor is None:
-    login = st.navigation([st.Page(auth_gate.login_page, title=t("auth.title"), url_path="login",
-                                   default=True)], position="hidden")
-    login.run()
+    st.session_state.pop("actor", None)
+    # The login form answers at every page's URL: the link keeps its page and its query.
+    gate = st.navigation(auth_gate.login_pages(), position="hidden")
+    auth_gate.remember_target(gate.url_path, st.query_params.to_dict())
+    gate.run()
     st.stop()
 
 st.session_state["actor"] = actor
 specs = pages_for(actor.role)
-pages = [st.Page(page_path(s), title=t(s.title_key), icon=s.icon, url_path=s.url_path,
-                 default=(i == 0)) for i, s in enumerate(specs)]
-nav = st.navigation(pages)
+pages = {s.url_path: st.Page(page_path(s), title=t(s.title_key), icon=s.icon, url_path=s.url_path,
+                             default=(i == 0)) for i, s in enumerate(specs)}
+nav = st.navigation(list(pages.values()))
+target = auth_gate.take_target()  # the page a signed-out link asked for, after sign-in
+if target and target["page"] in pages and (pages[target["page"]] is not nav
+                                           or target["query"] != st.query_params.to_dict()):
+    st.switch_page(pages[target["page"]], query_params=target["query"])
 subdistrict_filter(data.subdistricts(data.data_version()))
-st.sidebar.caption(t("auth.signed_in_as", name=actor.display_name or actor.username,
+st.sidebar.caption(t("auth.signed_in_as", name=escape_md(actor.display_name or actor.username),
                      role=t(f"role.{actor.role}")))
 if st.sidebar.button(t("auth.sign_out"), key="sign_out"):
     auth_gate.logout(actor)
     st.rerun()
 auth_gate.demo_banner()
-nav.run()
+with auth_gate.drawing_page():  # a page draws only inside this run (auth_gate.require_page)
+    nav.run()

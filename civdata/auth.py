@@ -14,7 +14,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from civdata import models as m
@@ -46,6 +46,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "data.import": frozenset({"office", "subdistrict", "market"}),
     "audit.read": frozenset({"office", "admin"}),
     "user.manage": frozenset({"admin"}),
+    # issue 19: the evaluation. Subdistrict staff act on their own subdistrict's sites/tasks.
+    "evaluation.manage": frozenset({"office"}),
+    "evaluation.inspect": frozenset({"office", "subdistrict"}),
+    "evaluation.task": frozenset({"office", "subdistrict"}),
+    "material.upload": frozenset({"office", "subdistrict"}),
+    "material.review": frozenset({"office"}),
+    "survey.import": frozenset({"office"}),
 }
 ACTION_NAMES = {
     "meeting.follow_up": ("记录会议跟进事项", "record meeting follow-ups"),
@@ -63,6 +70,12 @@ ACTION_NAMES = {
     "data.import": ("导入数据", "import data"),
     "audit.read": ("查看审计日志", "read the audit log"),
     "user.manage": ("管理用户", "manage users"),
+    "evaluation.manage": ("管理测评体系和检查轮次", "manage the evaluation system and rounds"),
+    "evaluation.inspect": ("录入点位检查", "record site inspections"),
+    "evaluation.task": ("更新任务清单", "update six-lists tasks"),
+    "material.upload": ("上传测评材料", "upload evaluation materials"),
+    "material.review": ("审核测评材料", "review evaluation materials"),
+    "survey.import": ("导入问卷调查", "import the household survey"),
 }
 ROLE_NAMES = {
     "leader": ("区领导", "leader"),
@@ -272,46 +285,74 @@ class LoginResult:
     delay_s: float
 
 
+def _count_attempt(session: Session, username: str, now: datetime) -> tuple[int, datetime | None]:
+    """Count one login attempt for username in one atomic statement; return (its number since
+    the last success or lock, the lock's end), locking the name at the LOCK_AFTER-th attempt.
+
+    An upsert with increment: parallel logins for one name (known or not) queue on its row, so
+    every attempt gets its own number, and attempts after the LOCK_AFTER-th find the lock set.
+    """
+    table = m.LoginThrottle.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    expired = table.c.locked_until.is_not(None) & (table.c.locked_until <= now)
+    locked = table.c.locked_until.is_not(None) & (table.c.locked_until > now)
+    before = func.coalesce(table.c.failed_attempts, 0)
+    count = case((expired, 1), (locked & (before < LOCK_AFTER), LOCK_AFTER + 1),
+                 else_=before + 1)
+    lock_at = now + timedelta(minutes=LOCK_MINUTES)
+    stmt = upsert(table).values(username=username, failed_attempts=1, last_failed_at=now,
+                                locked_until=lock_at if LOCK_AFTER <= 1 else None)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.username],
+        set_={"failed_attempts": count, "last_failed_at": now,
+              "locked_until": case((expired, None),
+                                   (table.c.locked_until.is_(None) & (count >= LOCK_AFTER),
+                                    lock_at),
+                                   else_=table.c.locked_until)},
+    ).returning(table.c.failed_attempts, table.c.locked_until)
+    attempts, locked_until = session.execute(stmt).one()
+    cached = session.identity_map.get(session.identity_key(m.LoginThrottle, username))
+    if cached is not None:  # the ORM must not keep an older copy of the row
+        session.expire(cached)
+    return int(attempts), locked_until
+
+
 def authenticate(session: Session, username: str, password: str) -> LoginResult:
-    """Check a login, counting failures (the caller commits them too); never raises."""
-    username = username.strip()
+    """Check a login, counting failures (the caller commits them too); never raises.
+
+    The attempt is counted before the password is checked, in one atomic statement, so
+    parallel guesses cannot outrun the lock: at most LOCK_AFTER passwords are checked per lock.
+    Every attempt that is checked costs exactly one Argon2 verification: unknown names and
+    disabled accounts are verified against a dummy hash, so timing does not tell them apart.
+    """
+    username = username.strip()[:64]  # the column's width; no account has a longer name
     now = now_local()
-    throttle = session.get(m.LoginThrottle, username)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+    attempts, locked_until = _count_attempt(session, username, now)
+    if attempts > LOCK_AFTER:  # the lock was set by an earlier attempt
+        left = (locked_until - now).total_seconds() if locked_until else LOCK_MINUTES * 60
+        minutes = max(1, int(left // 60) + 1)
         return LoginResult(None, CivDataError("login_locked", minutes=minutes), 0.0)
     user = session.scalar(select(m.User).where(m.User.username == username))
-    ok = user is not None and user.is_active and password_matches(user.password_hash, password)
-    if user is None:
-        # Spend the same time as a real check so timing does not tell names apart.
-        password_matches(_DUMMY_HASH(), password)
-    if not ok:
-        if throttle is None:
-            throttle = m.LoginThrottle(username=username, failed_attempts=0)
-            session.add(throttle)
-        throttle.failed_attempts = (throttle.failed_attempts or 0) + 1
-        throttle.last_failed_at = now
-        if throttle.failed_attempts >= LOCK_AFTER:
-            throttle.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            throttle.failed_attempts = 0
-        session.flush()
-        if throttle.locked_until is not None and throttle.locked_until > now:
+    usable = user is not None and user.is_active and bool(user.password_hash)
+    matches = password_matches(user.password_hash if usable else _DUMMY_HASH(), password)
+    if not (usable and matches):
+        if attempts >= LOCK_AFTER:
             return LoginResult(None, CivDataError("login_locked", minutes=LOCK_MINUTES), 0.0)
-        return LoginResult(None, CivDataError("login_failed"),
-                           login_delay_seconds(throttle.failed_attempts))
-    delay = login_delay_seconds(throttle.failed_attempts if throttle else 0)
-    if throttle is not None:
-        session.delete(throttle)
+        return LoginResult(None, CivDataError("login_failed"), login_delay_seconds(attempts))
+    session.execute(delete(m.LoginThrottle).where(m.LoginThrottle.username == username))
     user.last_login_at = now
     session.flush()
-    return LoginResult(_actor(user), None, delay)
+    return LoginResult(_actor(user), None, login_delay_seconds(attempts - 1))
 
 
 _dummy_cache: list[str] = []
 
 
 def _DUMMY_HASH() -> str:  # noqa: N802
-    """Return a hash to verify against when the user name does not exist."""
+    """Return a hash to verify against for unknown names and disabled accounts."""
     if not _dummy_cache:
         _dummy_cache.append(hash_password(secrets.token_hex(8)))
     return _dummy_cache[0]

@@ -4,15 +4,20 @@ An archive is one .tar.gz:
   manifest.json          format and version, created_at, the schema's Alembic revision, per
                          table its columns (name, kind) and row count, sha256 and size of
                          every other member
+  manifest.sig           an HMAC-SHA256 of manifest.json's bytes, keyed by the installation's
+                         secret (CIVDATA_SECRET or data/secret.key): whoever edits a member and
+                         recomputes its checksum cannot sign the manifest without that secret
   tables/<table>.jsonl   one member per table in foreign-key order; one JSON array a row,
                          values in the manifest's column order, encoded by kind (below)
   photos/<name>          every file under the photo folder (photos and thumbnails)
 
 A backup reads every table in one read transaction (REPEATABLE READ on PostgreSQL) and is
-written to a temporary file renamed into place. A restore checks the manifest and every
-checksum before it writes anything, refuses a database holding data unless replace is asked
-for, brings the schema to the backup's revision, inserts every table in one transaction,
-resets PostgreSQL's sequences, restores the photos and finally upgrades to the newest revision.
+written to a temporary file renamed into place. A restore checks the signature, the manifest and
+every checksum before it writes anything, refuses a database holding data unless replace is
+asked for, then in ONE transaction (DDL is transactional on SQLite and PostgreSQL) brings the
+schema to the backup's revision, empties and fills every table, resets PostgreSQL's sequences,
+upgrades to the newest revision and restores the photos: a refused restore leaves the database
+exactly as it was, and removes the photo files it had added.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import hmac
 import io
 import json
 import math
@@ -37,6 +43,8 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from alembic import command
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
     Connection,
     Engine,
@@ -56,8 +64,10 @@ from civdata import photos, schema
 from civdata.errors import CivDataError
 
 FORMAT = "civdata-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: manifest.sig
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+SIGNATURE_ALGORITHM = "hmac-sha256"
 BATCH_ROWS = 2000
 _CHUNK = 1 << 20
 _SKIP_TABLES = {"alembic_version"}  # its content is the manifest's revision
@@ -83,6 +93,7 @@ class RestoreSummary:
     photos: int
     final_revision: str | None
     replaced: bool = False
+    signature_checked: bool = True
 
 
 # --- values: one kind per column type, encoded as JSON that round-trips exactly -------------
@@ -228,6 +239,47 @@ def _tarinfo_plain(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
+# --- the manifest's signature -----------------------------------------------------------------
+
+def signing_key() -> bytes:
+    """Return the key that signs manifests: derived from the installation's secret."""
+    from civdata.auth import secret_key
+
+    return hashlib.sha256(b"civdata-backup-manifest\x00" + secret_key().encode("utf-8")).digest()
+
+
+def key_id(key: bytes) -> str:
+    """Return a short public name of a signing key (tells installations apart, reveals nothing)."""
+    return hmac.new(key, b"key id", hashlib.sha256).hexdigest()[:16]
+
+
+def sign_manifest(data: bytes, key: bytes) -> bytes:
+    """Return the contents of manifest.sig for the manifest's bytes."""
+    signature = hmac.new(key, data, hashlib.sha256).hexdigest()
+    return json.dumps({"algorithm": SIGNATURE_ALGORITHM, "key_id": key_id(key),
+                       "signature": signature}, indent=1).encode("utf-8")
+
+
+def verify_manifest(data: bytes, sig: bytes | None, key: bytes, archive: Path) -> None:
+    """Raise unless sig is a signature of the manifest's bytes by key."""
+    if sig is None:
+        raise CivDataError("backup_unsigned", path=str(archive))
+    try:
+        found = json.loads(sig.decode("utf-8"))
+        algorithm, their_key, signature = found["algorithm"], found["key_id"], found["signature"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CivDataError("backup_bad_signature", path=str(archive)) from exc
+    if algorithm != SIGNATURE_ALGORITHM or not isinstance(signature, str):
+        raise CivDataError("backup_bad_signature", path=str(archive))
+    expected = hmac.new(key, data, hashlib.sha256).hexdigest()
+    if hmac.compare_digest(expected, signature):
+        return
+    if their_key != key_id(key):
+        raise CivDataError("backup_other_key", path=str(archive), found=str(their_key)[:32],
+                           ours=key_id(key))
+    raise CivDataError("backup_bad_signature", path=str(archive))
+
+
 # --- writing a backup -------------------------------------------------------------------------
 
 def write_backup(engine: Engine, path: str | Path, photo_folder: Path | None = None) -> BackupSummary:
@@ -263,23 +315,31 @@ def write_backup(engine: Engine, path: str | Path, photo_folder: Path | None = N
         }
         sources = [(t["member"], staging / t["member"]) for t in tables]
         sources += [(f"photos/{name}", file) for name, file in photo_list]
-        _write_archive(target, manifest, sources)
+        _write_archive(target, manifest, sources, signing_key())
     return BackupSummary(target, revision, rows, len(photo_list), target.stat().st_size)
 
 
-def _write_archive(target: Path, manifest: dict, sources: list[tuple[str, Path]]) -> None:
-    """Write manifest and sources into a .tar.gz beside target, then rename it into place."""
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    """Add one member holding data."""
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(datetime.now(UTC).timestamp())
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _write_archive(target: Path, manifest: dict, sources: list[tuple[str, Path]],
+                   key: bytes) -> None:
+    """Write the manifest, its signature and sources into a .tar.gz beside target, then rename
+    it into place."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as raw:
             with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
                 data = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
-                info = tarfile.TarInfo(MANIFEST)
-                info.size = len(data)
-                info.mtime = int(datetime.now(UTC).timestamp())
-                info.mode = 0o644
-                tar.addfile(info, io.BytesIO(data))
+                _add_bytes(tar, MANIFEST, data)
+                _add_bytes(tar, SIGNATURE, sign_manifest(data, key))
                 for arcname, file in sources:
                     tar.add(file, arcname=arcname, recursive=False, filter=_tarinfo_plain)
             raw.flush()
@@ -300,7 +360,8 @@ def _safe_member_name(name: str) -> bool:
     pure = PurePosixPath(name)
     if pure.is_absolute() or ".." in pure.parts or "\\" in name or not pure.parts:
         return False
-    return name == MANIFEST or (len(pure.parts) >= 2 and pure.parts[0] in ("tables", "photos"))
+    return name in (MANIFEST, SIGNATURE) or (len(pure.parts) >= 2 and
+                                            pure.parts[0] in ("tables", "photos"))
 
 
 def _open_archive(path: Path) -> tarfile.TarFile:
@@ -327,8 +388,9 @@ def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path)
     return digest.hexdigest()
 
 
-def unpack_verified(path: str | Path, workdir: Path) -> dict:
-    """Extract the archive into workdir, check manifest and every checksum; return the manifest."""
+def unpack_verified(path: str | Path, workdir: Path, allow_unsigned: bool = False) -> dict:
+    """Extract the archive into workdir, check the manifest's signature (unless allow_unsigned),
+    the manifest and every checksum; return the manifest."""
     archive = Path(path)
     digests: dict[str, str] = {}
     try:
@@ -347,6 +409,9 @@ def unpack_verified(path: str | Path, workdir: Path) -> dict:
         raise CivDataError("backup_not_archive", path=str(archive)) from exc
     if MANIFEST not in digests:
         raise CivDataError("backup_no_manifest", path=str(archive))
+    if not allow_unsigned:
+        sig = (workdir / SIGNATURE).read_bytes() if SIGNATURE in digests else None
+        verify_manifest((workdir / MANIFEST).read_bytes(), sig, signing_key(), archive)
     manifest = _read_manifest(workdir / MANIFEST, archive)
     _check_members(manifest, digests, workdir)
     return manifest
@@ -394,7 +459,7 @@ def _check_members(manifest: dict, digests: dict[str, str], workdir: Path) -> No
         if not isinstance(meta, dict) or digests[name] != meta.get("sha256") or \
                 (workdir / name).stat().st_size != meta.get("size"):
             raise CivDataError("backup_checksum", member=name)
-    extra = sorted(set(digests) - set(listed) - {MANIFEST})
+    extra = sorted(set(digests) - set(listed) - {MANIFEST, SIGNATURE})
     if extra:
         raise CivDataError("backup_bad_member", member=extra[0], detail="not in the manifest")
 
@@ -412,31 +477,33 @@ def _check_revision(revision: str) -> None:
 def database_holds_data(engine: Engine) -> bool:
     """Return True when any table of the database (but alembic_version) has a row."""
     with engine.connect() as conn:
-        return any(conn.execute(select(1).select_from(t).limit(1)).first() is not None
-                   for t in _reflect(conn))
+        return _holds_data(conn)
 
 
-def _drop_tables(engine: Engine) -> None:
+def _holds_data(conn: Connection) -> bool:
+    """Return True when any table on conn (but alembic_version) has a row."""
+    return any(conn.execute(select(1).select_from(t).limit(1)).first() is not None
+               for t in _reflect(conn))
+
+
+def _drop_tables(conn: Connection) -> None:
     """Drop the dashboard's tables and the revision stamp (children first); leave others be."""
     from civdata.models import Base
 
     ours = set(Base.metadata.tables) | _SKIP_TABLES
-    with engine.begin() as conn:
-        meta = MetaData()
-        meta.reflect(conn, only=lambda name, _meta: name in ours)
-        meta.drop_all(conn)
+    meta = MetaData()
+    meta.reflect(conn, only=lambda name, _meta: name in ours)
+    meta.drop_all(conn)
 
 
-def _prepare_schema(engine: Engine, revision: str) -> None:
-    """Bring the (empty or to be replaced) database's schema to revision."""
-    current = schema.current_revision(engine)
-    with engine.connect() as conn:
-        has_tables = bool(_reflect(conn))
+def _prepare_schema(conn: Connection, revision: str) -> None:
+    """Bring the (empty or to be replaced) schema on conn to revision, inside its transaction."""
+    current = MigrationContext.configure(conn).get_current_revision()
     if current == revision:
         return
-    if current is not None or has_tables:
-        _drop_tables(engine)  # another revision: rebuild the schema at the backup's
-    schema.upgrade(engine, revision)
+    if current is not None or _reflect(conn):
+        _drop_tables(conn)  # another revision: rebuild the schema at the backup's
+    command.upgrade(schema._config(conn), revision)
 
 
 def _target_tables(conn: Connection, manifest: dict) -> dict[str, Table]:
@@ -530,22 +597,53 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
                                         top.is_not(None))))
 
 
-def _restore_photos(manifest: dict, workdir: Path, folder: Path) -> int:
-    """Copy the archive's photos into folder (same name: same content); return how many."""
-    n = 0
+@dataclass
+class _PhotoChanges:
+    """The photo files a restore wrote: undone when the restore is refused."""
+
+    folder: Path
+    created: list[Path]
+    displaced: list[tuple[Path, Path]]  # (file, its previous content moved aside)
+
+    def undo(self) -> None:
+        """Remove the files the restore added, put back the ones it replaced."""
+        for file in self.created:
+            file.unlink(missing_ok=True)
+            for parent in file.parents:  # and the folders it made, while empty
+                if parent == self.folder or not parent.is_relative_to(self.folder):
+                    break
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+        for file, aside in self.displaced:
+            os.replace(aside, file)
+
+    def keep(self) -> None:
+        """Forget the replaced files' previous content (the restore was committed)."""
+        for _file, aside in self.displaced:
+            aside.unlink(missing_ok=True)
+
+
+def _restore_photos(manifest: dict, workdir: Path, changes: _PhotoChanges) -> None:
+    """Copy the archive's photos into the folder (same name: same content), noting each change."""
     for name in manifest["members"]:
         if not name.startswith("photos/"):
             continue
         source = workdir / name
-        target = photos.photo_path(name.removeprefix("photos/"), folder)
-        n += 1
+        target = photos.photo_path(name.removeprefix("photos/"), changes.folder)
         if target.is_file() and _file_digest(target) == manifest["members"][name]["sha256"]:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
         shutil.copyfile(source, part)
+        if target.exists():  # a damaged copy under the same name: keep it until the commit
+            aside = target.with_name(target.name + ".before-restore")
+            os.replace(target, aside)
+            changes.displaced.append((target, aside))
+        else:
+            changes.created.append(target)
         os.replace(part, target)
-    return n
 
 
 def _check_photo_names(manifest: dict, folder: Path) -> None:
@@ -556,53 +654,74 @@ def _check_photo_names(manifest: dict, folder: Path) -> None:
 
 
 def restore_backup(engine: Engine, path: str | Path, replace: bool = False,
-                   photo_folder: Path | None = None) -> RestoreSummary:
-    """Restore an archive into engine's database (empty unless replace); return what it wrote."""
+                   photo_folder: Path | None = None,
+                   allow_unsigned: bool = False) -> RestoreSummary:
+    """Restore an archive into engine's database (empty unless replace); return what it wrote.
+
+    Everything is checked before anything is written; the write is one transaction.
+    allow_unsigned skips the manifest's signature check (an archive of another installation).
+    """
     folder = photos.photo_dir(photo_folder)
     with tempfile.TemporaryDirectory(prefix="civrestore-") as tmp:
         workdir = Path(tmp)
-        manifest = unpack_verified(path, workdir)
+        manifest = unpack_verified(path, workdir, allow_unsigned=allow_unsigned)
         revision = manifest["alembic_revision"]
         _check_revision(revision)
         _check_photo_names(manifest, folder)
         holds_data = database_holds_data(engine)
         if holds_data and not replace:
             raise CivDataError("restore_not_empty")
-        _prepare_schema(engine, revision)
         rows = _load_tables(engine, manifest, workdir, folder, replace)
     photo_count = int(manifest.get("photos", 0))
-    schema.upgrade(engine, "head")
     return RestoreSummary(revision, rows, photo_count, schema.current_revision(engine),
-                          replaced=holds_data)
+                          replaced=holds_data, signature_checked=not allow_unsigned)
 
 
 def _load_tables(engine: Engine, manifest: dict, workdir: Path, folder: Path,
                  replace: bool) -> dict[str, int]:
-    """In one transaction: empty the tables, insert the backup, reset sequences, copy photos."""
-    rows: dict[str, int] = {}
+    """In one transaction under the migration lock: build the schema at the backup's revision,
+    empty the tables, insert the backup, reset sequences, upgrade to head, copy the photos."""
+    changes = _PhotoChanges(folder, [], [])
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock for the whole restore
-            tables = _target_tables(conn, manifest)
-            if not replace and any(conn.execute(select(1).select_from(t).limit(1)).first()
-                                   for t in tables.values()):
-                raise CivDataError("restore_not_empty")  # written to since the first check
-            for table in reversed(list(tables.values())):
-                conn.execute(table.delete())
-            for entry in manifest["tables"]:
-                rows[entry["name"]] = _insert_table(conn, tables[entry["name"]], entry,
-                                                    workdir / entry["member"])
-            _reset_sequences(conn, list(tables.values()))
-            _restore_photos(manifest, workdir, folder)  # before commit: a failure rolls back
-    except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
-        raise CivDataError("restore_failed", detail=detail) from exc
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CivDataError("restore_failed", detail=str(exc)[:300]) from exc
-    except OSError as exc:
-        raise CivDataError("restore_failed", detail=f"photos: {exc}") from exc
+        with schema._migration_connection(engine) as conn:  # foreign keys checked at the end
+            rows = _load_on(conn, manifest, workdir, replace)
+            _restore_photos(manifest, workdir, changes)  # last: the commit follows
+    except BaseException as exc:
+        changes.undo()
+        if isinstance(exc, CivDataError) or not isinstance(exc, Exception):
+            raise
+        raise CivDataError("restore_failed", detail=_failure_detail(exc)) from exc
+    changes.keep()
     return rows
+
+
+def _load_on(conn: Connection, manifest: dict, workdir: Path, replace: bool) -> dict[str, int]:
+    """Write the backup's schema and rows on conn (inside its transaction); return rows per table."""
+    if not replace and _holds_data(conn):
+        raise CivDataError("restore_not_empty")  # written to since the first check
+    _prepare_schema(conn, manifest["alembic_revision"])
+    tables = _target_tables(conn, manifest)
+    for table in reversed(list(tables.values())):
+        conn.execute(table.delete())
+    rows = {entry["name"]: _insert_table(conn, tables[entry["name"]], entry,
+                                         workdir / entry["member"])
+            for entry in manifest["tables"]}
+    _reset_sequences(conn, list(tables.values()))
+    command.upgrade(schema._config(conn), "head")
+    if conn.dialect.name == "sqlite":  # foreign keys are off while migrating: check them now
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise CivDataError("restore_failed", detail=f"foreign keys broken: {broken[:3]}")
+    return rows
+
+
+def _failure_detail(exc: Exception) -> str:
+    """Return the first line of what went wrong, for the restore_failed message."""
+    if isinstance(exc, SQLAlchemyError):
+        exc = getattr(exc, "orig", None) or exc
+    elif isinstance(exc, OSError):
+        return f"photos: {exc}"[:300]
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -617,13 +736,20 @@ def run_backup_cli(engine: Engine, args: argparse.Namespace) -> int:
     print(f"rows: {total}")
     print(f"photos: {summary.photos}")
     print(f"size: {summary.size_bytes} bytes")
+    print(f"sha256: {_file_digest(summary.path)}")  # to compare when moving it elsewhere
     return 0
 
 
 def run_restore_cli(engine: Engine, args: argparse.Namespace) -> int:
-    """`python -m civdata restore PATH [--replace]`: verify, restore, print; exit code."""
-    summary = restore_backup(engine, args.path, replace=args.replace)
+    """`python -m civdata restore PATH [--replace] [--allow-unsigned]`: verify, restore, print;
+    exit code."""
+    summary = restore_backup(engine, args.path, replace=args.replace,
+                             allow_unsigned=getattr(args, "allow_unsigned", False))
     print(f"restored: {args.path}")
+    if summary.signature_checked:
+        print("manifest signature: verified with this installation's secret")
+    else:
+        print("manifest signature: NOT checked (--allow-unsigned)")
     print(f"backup revision: {summary.revision}")
     print(f"schema now at: {summary.final_revision}")
     print(f"tables: {len(summary.rows)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from datetime import date
 
@@ -17,13 +18,33 @@ from civdata.schema import current_revision, init_db
 CLI_ADMIN = auth.Actor(username="cli", role="admin", display_name="command line")
 
 
+def default_lang(environ: dict[str, str] | None = None) -> str:
+    """Return the language of messages: the system locale's (LC_ALL, LC_MESSAGES, LANG) when it
+    is Chinese or English, else Chinese."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = (env.get(name) or "").lower()
+        if value.startswith("zh"):
+            return "zh"
+        if value.startswith("en"):
+            return "en"
+        if value and value not in ("c", "posix", "c.utf-8", "c.utf8"):
+            return "zh"
+    return "zh"
+
+
 def _parser() -> argparse.ArgumentParser:
     """Return the argument parser of every subcommand."""
     p = argparse.ArgumentParser(prog="python -m civdata", description="Civilized City Dashboard data tools")
     p.add_argument("--database-url", default=None, help="overrides CIVDATA_DATABASE_URL")
-    p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of messages")
+    lang = default_lang()
+    p.add_argument("--lang", choices=["zh", "en"], default=lang,
+                   help=f"language of messages (default: {lang}, from the system locale "
+                   "LC_ALL/LC_MESSAGES/LANG; Chinese unless the locale is English)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create the schema or upgrade it to the newest revision")
+    idb = sub.add_parser("init-db", help="create the schema or upgrade it to the newest revision")
+    idb.add_argument("--check", action="store_true",
+                     help="also verify every foreign key (scans every table)")
     ls = sub.add_parser("load-sample", help="load the sample data set")
     ls.add_argument("--as-of", type=date.fromisoformat, default=None,
                     help="the day that plays the article's 2022-08-05 (default: today)")
@@ -47,8 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("kind", choices=["sites", "problems", "progress", "inspections", "activities"])
     im.add_argument("file", help="a .csv or .xlsx file")
     im.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-    im.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
-                    help="datum of the file's coordinates (a 'datum' column wins)")
+    im.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"], default=None,
+                    help="datum of the file's coordinates (a 'datum' column wins); when not "
+                    "given, WGS-84 is assumed and points that look like GCJ-02 (AMap/Tencent) "
+                    "or BD-09 (Baidu) next to the site or community they name are refused")
     im.add_argument("--only-valid", action="store_true", help="write the valid rows, skip the rest")
     im.add_argument("--user", default=None, help="act as this account (default: office role 'cli')")
     rp = sub.add_parser("report", help="export a report (weekly meeting: .pptx or .xlsx)")
@@ -66,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("restore", help="restore a backup archive into an empty database")
     rs.add_argument("path", help="archive file written by backup")
     rs.add_argument("--replace", action="store_true", help="drop the data already there first")
+    rs.add_argument("--allow-unsigned", action="store_true",
+                    help="skip the manifest's signature check: an archive of another "
+                    "installation (another secret) or of an old version; see docs/deploy.md")
     return p
 
 
@@ -86,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(url)
     try:
         if args.command == "init-db":
-            created = init_db(engine)
+            created = init_db(engine, check=args.check)
             print(f"schema ready at revision {current_revision(engine)} "
                   f"({len(created)} tables created)")
             return 0
@@ -96,8 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         with session_scope(engine) as session:
             return _run(args, session)
     except CivDataError as err:
-        print(f"error: {err.message(args.lang)}", file=sys.stderr)
+        print(f"{CivDataError('error_prefix').message(args.lang)}{err.message(args.lang)}",
+              file=sys.stderr)
         return 1
+    except Exception as exc:  # an import never ends in a traceback  # noqa: BLE001
+        if args.command != "import":
+            raise
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        print(f"{CivDataError('error_prefix').message(args.lang)}"
+              f"{CivDataError('import_unreadable', name=args.file, detail=detail).message(args.lang)}",
+              file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
 

@@ -103,9 +103,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "照片过大（{size_mb} MB），上限为 {limit_mb} MB。",
         "en": "The photo is too large ({size_mb} MB); the limit is {limit_mb} MB.",
     },
+    "photo_too_many_pixels": {  # issue 15: a small file can still decode to a huge image
+        "zh": "照片像素过多（{width}×{height}，约 {megapixels} 百万像素），上限为 {limit_mp} 百万像素；请缩小后再上传。",
+        "en": "The photo has too many pixels ({width}×{height}, {megapixels} megapixels); the "
+        "limit is {limit_mp} megapixels. Scale it down and upload it again.",
+    },
     "photo_unreadable": {
         "zh": "照片文件已损坏或无法识别。",
         "en": "The photo file is damaged or cannot be read.",
+    },
+    "photo_not_stored": {  # issue 15: only names the photo store issued, for files it holds
+        "zh": "照片未在照片库中找到，请重新上传。",
+        "en": "The photo is not in the photo store; upload it again.",
+    },
+    "site_wrong_subdistrict": {
+        "zh": "点位 {site} 不属于所选街道。",
+        "en": "The site {site} does not belong to the chosen subdistrict.",
+    },
+    "point_outside_subdistrict": {
+        "zh": "坐标 ({lat}, {lon}) 不在本街道范围内。",
+        "en": "The point ({lat}, {lon}) lies outside your subdistrict.",
     },
     "bad_transition": {
         "zh": "问题状态为“{state}”，不能执行“{action}”。",
@@ -125,8 +142,23 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "en": "The {week} meeting has not been opened."},
     "bad_item_status": {"zh": "未知的事项状态：{status}。", "en": "Unknown item status: {status}."},
     "market_score_range": {
-        "zh": "检查项 {item} 的得分 {score} 须在 0 到 {max} 之间。",
-        "en": "The score {score} of item {item} must lie between 0 and {max}.",
+        "zh": "检查项“{item}”的得分 {score} 须在 0 到 {max} 之间。",
+        "en": "The score {score} of the item '{item}' must lie between 0 and {max}.",
+    },
+    "inspection_exists": {
+        "zh": "{market}在 {day} 已有{inspector}的一条相同{kind}记录（总分相同），不能重复录入。",
+        "en": "The same {kind} of {market} by {inspector} on {day} (same total) is already "
+        "recorded; it cannot be recorded twice.",
+    },
+    "progress_exists": {
+        "zh": "工程 {project} 在 {day} 已有一条相同的进度填报（{percent}%，{stage}），不能重复录入。",
+        "en": "The project {project} already has the same progress report on {day} ({percent} %, "
+        "{stage}); it cannot be recorded twice.",
+    },
+    "activity_exists": {
+        "zh": "{team}在 {day} 于“{place}”的活动“{title}”已有记录，不能重复录入。",
+        "en": "The activity '{title}' of {team} at '{place}' on {day} is already recorded; it "
+        "cannot be recorded twice.",
     },
     "market_scores_missing": {
         "zh": "以下检查项未打分：{items}。",
@@ -183,6 +215,98 @@ MESSAGES: dict[str, dict[str, str]] = {
                             "en": "Unknown {what} code: {value}."},
     "import_duplicate_row": {"zh": "与第 {first} 行重复。",
                              "en": "Duplicates row {first}."},
+    "import_file_damaged": {
+        "zh": "文件 {name} 已损坏，无法作为 Excel 工作簿打开。请在 Excel 中打开并另存为 .xlsx 后重试。",
+        "en": "The file {name} is damaged: it cannot be opened as an Excel workbook. Open it in "
+        "Excel, save it again as .xlsx and retry.",
+    },
+    "import_old_xls": {
+        "zh": "文件 {name} 是旧版 Excel（.xls）或加密的工作簿。请在 Excel 中“另存为” Excel 工作簿（.xlsx，不加密码）后导入。",
+        "en": "The file {name} is an old-format Excel file (.xls) or a password-protected "
+        "workbook. Save it in Excel as an Excel Workbook (.xlsx, no password) and import that.",
+    },
+    "import_xlsx_named_csv": {
+        "zh": "文件 {name} 的内容是 Excel 工作簿，但文件名以 .csv 结尾。请把扩展名改为 .xlsx，或在 Excel 中另存为 CSV。",
+        "en": "The file {name} holds an Excel workbook but its name ends in .csv. Rename it to "
+        ".xlsx, or save it from Excel as CSV.",
+    },
+    "import_not_text": {
+        "zh": "文件 {name} 不是文本表格（CSV），看起来是二进制文件（如图片或压缩包）。请上传 CSV 或 .xlsx 文件。",
+        "en": "The file {name} is not a text table (CSV): it looks like a binary file (an image "
+        "or an archive, say). Upload a CSV or .xlsx file.",
+    },
+    "import_csv_unreadable": {
+        "zh": "文件 {name} 无法按 CSV 读取（{detail}），未写入任何数据。请确认它是用逗号分隔的表格。",
+        "en": "The file {name} cannot be read as CSV ({detail}); nothing was written. Check that "
+        "it is a comma-separated table.",
+    },
+    "import_cell_too_long": {
+        "zh": "文件 {name} 中有一个单元格超过 {limit} 个字符，这不是一张正常的表格，未写入任何数据。",
+        "en": "A cell of {name} is longer than {limit} characters: this is not a usual table; "
+        "nothing was written.",
+    },
+    "import_unreadable": {
+        "zh": "文件 {name} 无法读取（{detail}），未写入任何数据。",
+        "en": "The file {name} cannot be read ({detail}); nothing was written.",
+    },
+    "import_duplicate_key": {
+        "zh": "第 {row} 行与第 {first} 行的{key}相同（{value}），但其余内容不同；同一条记录在文件中只能出现一次。",
+        "en": "Rows {first} and {row} have the same {key} ({value}) but different contents; "
+        "one record may appear only once in a file.",
+    },
+    "import_conflict": {
+        "zh": "数据库中已有{what}（{value}），内容与本行不同；请核对后在页面中修改，而不是重复导入。",
+        "en": "The database already holds the {what} ({value}) with different contents; check "
+        "it and change it on its page rather than importing it again.",
+    },
+    "import_already_rows": {
+        "zh": "第 {rows} 行已导入过（与数据库中的记录相同），未重复写入。",
+        "en": "Rows {rows} were already imported (identical records are in the database) and "
+        "were not written again.",
+    },
+    "import_summary": {
+        "zh": "{kind}：{verb} {written} 行，共 {rows} 行（新增 {created}，更新 {updated}，已导入过 {already}，跳过 {skipped}）",
+        "en": "{kind}: {verb} {written} of {rows} rows ({created} new, {updated} updated, "
+        "{already} already imported, {skipped} skipped)",
+    },
+    "import_verb_dry": {"zh": "可导入", "en": "would import"},
+    "import_verb_done": {"zh": "已导入", "en": "imported"},
+    "import_row": {"zh": "第 {row} 行", "en": "row {row}"},
+    "import_file_level": {"zh": "整个文件", "en": "whole file"},
+    "error_prefix": {"zh": "错误：", "en": "error: "},
+    "import_datum_suspect": {
+        "zh": "坐标离{what} {ref} 有 {raw_m} 米，按 {datum_zh} 换算后只差 {conv_m} 米：这些坐标看起来是{datum_zh}坐标，不是 WGS-84。请选择坐标系（导入设置或“坐标系”列）后重新导入。",
+        "en": "The point lies {raw_m} m from its {what} {ref}, but only {conv_m} m after a "
+        "{datum} conversion: the coordinates look like {datum} ones, not WGS-84. Choose the "
+        "coordinate system (the import setting or a 'datum' column) and import again.",
+    },
+    "import_datum_suspect_file": {
+        "zh": "文件中 {n} 行（共 {m} 行可核对）的坐标都偏离所属点位或社区约 {raw_m} 米，按 {datum_zh} 换算后只差约 {conv_m} 米：整个文件看起来是{datum_zh}坐标。请选择坐标系后重新导入。",
+        "en": "{n} of the {m} rows that can be checked lie about {raw_m} m from their site or "
+        "community, but about {conv_m} m after a {datum} conversion: the whole file looks like "
+        "{datum} coordinates. Choose the coordinate system and import again.",
+    },
+    "import_lat_impossible": {
+        "zh": "纬度 {lat} 不可能（纬度只能在 -90 到 90 之间）。",
+        "en": "A latitude of {lat} is impossible (latitudes lie between -90 and 90).",
+    },
+    "import_lat_lon_swapped": {
+        "zh": "纬度 {lat} 不可能（纬度只能在 -90 到 90 之间）；经度 {lon} 像是纬度：“纬度”和“经度”两列似乎填反了。",
+        "en": "A latitude of {lat} is impossible (latitudes lie between -90 and 90), and the "
+        "longitude {lon} looks like a latitude: the latitude and longitude columns look swapped.",
+    },
+    "import_total_row": {
+        "zh": "这是合计行（“{word}”），不是一条记录。请删除合计行后重新导入。",
+        "en": "This is a total row ('{word}'), not a record. Delete the total row and import "
+        "again.",
+    },
+    "import_formula_no_value": {
+        "zh": "单元格是公式，但文件中没有保存计算结果。请在 Excel 中打开并保存该文件后再导入。",
+        "en": "The cell holds a formula without a saved value. Open the file in Excel, save it, "
+        "and import it again.",
+    },
+    "import_unknown_name": {"zh": "未知的{what}名称：{value}。",
+                            "en": "Unknown {what} name: {value}."},
     "import_refused": {
         "zh": "文件有 {issues} 处问题（涉及 {bad_rows} 行，共 {rows} 行），未写入任何数据。",
         "en": "The file has {issues} problems in {bad_rows} of {rows} rows; nothing was written.",
@@ -248,7 +372,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "恢复失败，已回滚，数据库中未写入任何数据：{detail}",
         "en": "The restore failed and was rolled back; nothing was written: {detail}",
     },
+    "backup_unsigned": {  # issue 15: the manifest is signed with the installation's secret
+        "zh": "{path} 的清单没有签名（可能来自旧版本），未恢复任何数据。确认文件来源可信后，可加 --allow-unsigned 恢复。",
+        "en": "The manifest of {path} is not signed (an archive of an older version?); nothing "
+        "was restored. If you trust where the file comes from, add --allow-unsigned.",
+    },
+    "backup_bad_signature": {
+        "zh": "{path} 的清单签名不符：清单在签名后被改动过，未恢复任何数据。",
+        "en": "The manifest of {path} does not match its signature: it was changed after it "
+        "was signed; nothing was restored.",
+    },
+    "backup_other_key": {
+        "zh": "{path} 由另一套系统签名（密钥 {found}，本系统为 {ours}），未恢复任何数据。请在本系统使用相同的 CIVDATA_SECRET，或确认文件来源可信后加 --allow-unsigned。",
+        "en": "{path} was signed by another installation (key {found}; this one is {ours}); "
+        "nothing was restored. Give this installation the same CIVDATA_SECRET, or, if you "
+        "trust where the file comes from, add --allow-unsigned.",
+    },
 }
+
+from civdata.evaluation_messages import EVAL_MESSAGES  # noqa: E402  (issue 19)
+
+MESSAGES.update(EVAL_MESSAGES)
 
 
 class CivDataError(Exception):

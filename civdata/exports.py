@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import datetime
 
 import pandas as pd
@@ -21,10 +22,17 @@ OPEN311_FIELDS = ["service_request_id", "status", "status_notes", "service_name"
                   "lat", "long", "media_url"]
 
 
+# a line start (the text's start, or just after a CR or LF) followed by a formula start
+_FORMULA_AT_LINE_START = re.compile(
+    r"(?:^|(?<=[\r\n]))(?=[" + re.escape("".join(FORMULA_STARTS)) + "])")
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # XML 1.0 has no such character
+
+
 def neutralise(value: object) -> object:
-    """Return value, with a leading apostrophe if it is text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """Return value with an apostrophe before every line of it that a spreadsheet would run as a
+    formula (a reader that splits a cell at a bare CR or LF must not find a formula either)."""
+    if isinstance(value, str):
+        return _FORMULA_AT_LINE_START.sub("'", value)
     return value
 
 
@@ -32,6 +40,8 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of frame whose text cells (and column names) cannot start a formula."""
     out = frame.copy()
     for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object)
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]
@@ -39,8 +49,12 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Return frame as UTF-8 CSV with a byte-order mark (so Excel reads Chinese), neutralised."""
-    return neutralised(frame).to_csv(index=False).encode("utf-8-sig")
+    """Return frame as UTF-8 CSV with a byte-order mark (so Excel reads Chinese), neutralised.
+
+    Rows end in CRLF (RFC 4180), so the csv writer quotes every field holding a CR, an LF, a
+    comma or a quote: a cell with a line break inside stays one cell.
+    """
+    return neutralised(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
@@ -50,7 +64,7 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     clean = neutralised(frame)
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet[:31] or "data")
-    ws.append([str(c) for c in clean.columns])
+    ws.append([_excel_value(str(c)) for c in clean.columns])
     for row in clean.itertuples(index=False):
         ws.append([_excel_value(v) for v in row])
     out = io.BytesIO()
@@ -59,7 +73,8 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
 
 
 def _excel_value(value: object) -> object:
-    """Return a cell value openpyxl can store (missing as blank, numpy scalars as Python)."""
+    """Return a cell value openpyxl can store (missing as blank, numpy scalars as Python, control
+    characters XML cannot hold as U+FFFD)."""
     if value is None:
         return None
     try:
@@ -72,7 +87,9 @@ def _excel_value(value: object) -> object:
     if hasattr(value, "item") and not isinstance(value, str):
         return value.item()
     if isinstance(value, (list, dict, tuple)):
-        return json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return _XLSX_ILLEGAL.sub("\ufffd", value)  # openpyxl refuses control characters
     return value
 
 

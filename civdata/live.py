@@ -33,3 +33,10 @@ def last_change(session: Session) -> tuple[datetime | None, int]:
         select(func.max(DataChange.changed_at), func.coalesce(func.sum(DataChange.counter), 0))
     ).one()
     return row[0], int(row[1])
+
+
+def domain_marks(session: Session) -> dict[str, tuple[str, int]]:
+    """Return (last change time as ISO text, counter) per domain that has ever changed."""
+    rows = session.execute(select(DataChange.domain, DataChange.changed_at, DataChange.counter)
+                           ).all()
+    return {d: (at.isoformat() if at else "", int(n or 0)) for d, at, n in rows}

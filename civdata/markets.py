@@ -33,6 +33,7 @@ from civdata.clock import today_local
 from civdata.errors import CivDataError
 from civdata.live import mark_changed
 from civdata.query import in_subdistrict as _in_subdistrict
+from civdata.query import problem_is_open
 
 SANITATION_ITEMS = frozenset({"environment_hygiene", "waste_sorting"})
 RANK_DECIMALS = 1
@@ -86,20 +87,23 @@ def validate_scores(scores: Mapping[str, float], items: pd.DataFrame) -> dict[st
     unknown = sorted(set(scores) - set(codes))
     if unknown:
         raise CivDataError("market_unknown_item", item=", ".join(unknown))
+    zh = dict(zip(items["code"], items.get("name_zh", items["code"]), strict=True))
+    en = dict(zip(items["code"], items.get("name_en", items["code"]), strict=True))
     missing = [c for c in codes if c not in scores or scores[c] is None]
     if missing:
-        raise CivDataError("market_scores_missing", items=", ".join(missing))
+        raise CivDataError("market_scores_missing", items=", ".join(en[c] for c in missing),
+                           items_zh="、".join(zh[c] for c in missing))
     maxima = dict(zip(items["code"], items["max_points"], strict=True))
     clean: dict[str, float] = {}
     for code in codes:
         try:
             value = float(scores[code])
         except (TypeError, ValueError):
-            raise CivDataError("market_score_range", item=code, score=scores[code],
-                               max=maxima[code]) from None
+            raise CivDataError("market_score_range", item=en[code], item_zh=zh[code],
+                               score=scores[code], max=maxima[code], item_code=code) from None
         if math.isnan(value) or value < 0 or value > float(maxima[code]):
-            raise CivDataError("market_score_range", item=code, score=scores[code],
-                               max=maxima[code])
+            raise CivDataError("market_score_range", item=en[code], item_zh=zh[code],
+                               score=scores[code], max=maxima[code], item_code=code)
         clean[code] = value
     return clean
 
@@ -156,7 +160,7 @@ def latest_market_scores(session: Session, day: date, subdistrict_id: int | None
                  .order_by(m.MarketInspection.inspected_on.desc(), m.MarketInspection.id.desc())
                  .limit(1).correlate(m.Market).scalar_subquery())
     ranked = aliased(m.MarketInspection)
-    open_ids = select(m.Problem.id).where(m.Problem.status != "closed")
+    open_ids = select(m.Problem.id).where(problem_is_open())
     nearby = (select(func.count(m.ProblemSite.problem_id))
               .where(m.ProblemSite.site_id == m.Market.site_id,
                      m.ProblemSite.problem_id.in_(open_ids))
@@ -380,7 +384,7 @@ def market_problems(session: Session, market_id: int, open_only: bool = True) ->
          .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
          .where(m.Problem.market_id == market_id, m.Problem.source == "market_inspection"))
     if open_only:
-        q = q.where(m.Problem.status != "closed")
+        q = q.where(problem_is_open())
     rows = session.execute(q.order_by(m.Problem.discovered_at.desc(), m.Problem.id.desc())).all()
     return pd.DataFrame(rows, columns=["id", "code", "status", "version", "class",
                                        "description", "discovered_at", "deadline",
@@ -423,6 +427,29 @@ def _clean_text(value: str | None, field_name: str, limit: int = MAX_NOTES) -> s
     return cleaned
 
 
+def inspection_on(session: Session, market_id: int, inspected_on: date, inspector: str,
+                  is_reinspection: bool, total_score: float | None = None
+                  ) -> m.MarketInspection | None:
+    """Return an inspection of the market that day by the inspector (of that kind, and with
+    that total when given: the natural key that a second save of the same form repeats)."""
+    query = select(m.MarketInspection).where(
+        m.MarketInspection.market_id == market_id, m.MarketInspection.inspected_on == inspected_on,
+        m.MarketInspection.inspector == inspector,
+        m.MarketInspection.is_reinspection.is_(bool(is_reinspection)))
+    if total_score is not None:
+        query = query.where(m.MarketInspection.total_score == total_score)
+    return session.scalar(query.order_by(m.MarketInspection.id).limit(1))
+
+
+def inspection_key_params(market: m.Market, inspected_on: date, inspector: str,
+                          is_reinspection: bool) -> dict[str, str]:
+    """Return the message parameters naming an inspection by its natural key."""
+    kind = ("复检", "re-inspection") if is_reinspection else ("检查", "inspection")
+    return {"market": f"{market.code} {market.name_en}", "market_zh": f"{market.code} {market.name_zh}",
+            "day": inspected_on.isoformat(), "inspector": inspector, "kind": kind[1],
+            "kind_zh": kind[0]}
+
+
 def record_inspection(session: Session, actor: Actor, market_id: int, inspected_on: date,
                       inspector: str, scores: Mapping[str, float], notes: str | None = None,
                       vehicle: str | None = None, is_reinspection: bool = False,
@@ -441,10 +468,19 @@ def record_inspection(session: Session, actor: Actor, market_id: int, inspected_
         raise CivDataError("market_inspector_required")
     items = checklist_items(session)
     clean = validate_scores(scores, items)
+    if inspection_on(session, market.id, inspected_on, who, bool(is_reinspection),
+                     score_total(clean)) is not None:
+        raise CivDataError("inspection_exists", **inspection_key_params(
+            market, inspected_on, who, bool(is_reinspection)))
     found = findings_of(clean, items)
     notes_text = _clean_text(notes, "notes")
     vehicle_text = _clean_text(vehicle, "vehicle", 32)
     photo_name = _clean_text(photo, "photo", 255)
+    if photo_name is not None:  # issue 15: only names the photo store issued and holds
+        from civdata.photos import is_stored_photo
+
+        if not is_stored_photo(photo_name):
+            raise CivDataError("photo_not_stored")
     if found:
         require(actor, "problem.report", market.subdistrict_id, problem_source="market_inspection")
     total = score_total(clean)
@@ -485,19 +521,16 @@ def _report_findings(session: Session, actor: Actor, market: m.Market,
     """
     if not found:
         return None, True, []
-    from civdata.workflow import TRANSITIONS, report_problem, transition
+    from civdata.workflow import report_problem
 
     open_same = market_problems(session, market.id)
     open_same = open_same[open_same["class"] == finding_class(found)]
     if not open_same.empty:
-        row = open_same.iloc[-1]  # the oldest open one of the class
-        if row["status"] != "submitted" or not can(actor, TRANSITIONS["reject"].permission):
-            return int(row["id"]), False, []
         names = "、".join(items.set_index("code").at[c, "name_zh"] for c in found)
-        transition(session, actor, int(row["id"]), "reject", expected_version=int(row["version"]),
-                   note=f"检查未通过 / inspection failed: {names} "
-                        f"{inspection.inspected_on.isoformat()} #{inspection.id}")
-        return int(row["id"]), False, [int(row["id"])]
+        standing, sent_back = settle_repeat_finding(
+            session, actor, open_same, f"检查未通过 / inspection failed: {names} "
+                                       f"{inspection.inspected_on.isoformat()} #{inspection.id}")
+        return standing, False, sent_back
 
     by_code = items.set_index("code")
     parts = [f"{by_code.at[c, 'name_zh']} {scores[c]:g}/{by_code.at[c, 'max_points']:g}"
@@ -517,28 +550,53 @@ def closing_actions(status: str) -> tuple[str, ...]:
     return CLOSING_PATHS.get(status, ())
 
 
-def _close_market_problems(session: Session, actor: Actor, market: m.Market,
-                           inspection: m.MarketInspection) -> tuple[list[int], list[int]]:
-    """Walk the market's open market problems to closed; return (closed ids, left-open ids)."""
+def settle_repeat_finding(session: Session, actor: Actor, open_same: pd.DataFrame,
+                          note: str) -> tuple[int, list[int]]:
+    """Return (the open problem a repeat finding stands for, ids sent back): no duplicate is
+    raised; a rectification submitted for review is rejected back to rectifying (shared by
+    market and site inspections; open_same is newest first)."""
     from civdata.workflow import TRANSITIONS, transition
 
-    note = (f"复检通过 / re-inspection passed: {inspection.inspected_on.isoformat()} "
-            f"#{inspection.id}, {inspection.total_score:g}/100")
-    unit = f"{market.name_zh}市场方"
+    row = open_same.iloc[-1]  # the oldest open one of the class
+    if row["status"] != "submitted" or not can(actor, TRANSITIONS["reject"].permission):
+        return int(row["id"]), []
+    transition(session, actor, int(row["id"]), "reject", expected_version=int(row["version"]),
+               note=note)
+    return int(row["id"]), [int(row["id"])]
+
+
+def close_open_problems(session: Session, actor: Actor, problems: pd.DataFrame, note: str,
+                        unit: str, *, evidence_inspection_id: int | None = None,
+                        photo_after: str | None = None) -> tuple[list[int], list[int]]:
+    """Walk open problems to closed as far as the actor may after a passing re-check; return
+    (closed ids, left-open ids). Shared by market and site inspections."""
+    from civdata.workflow import TRANSITIONS, transition
+
     closed: list[int] = []
     left: list[int] = []
-    for row in market_problems(session, market.id).itertuples(index=False):
+    for row in problems.itertuples(index=False):
         path = closing_actions(row.status)
-        if not all(can(actor, TRANSITIONS[a].permission) for a in path):
+        if not all(can(actor, TRANSITIONS[a].permission) for a in path) or (
+                "submit" in path and evidence_inspection_id is None and not photo_after):
             left.append(int(row.id))
             continue
         version = int(row.version)
-        # pandas 3 reads a text column holding None as NaN (truthy): use the market then
+        # pandas 3 reads a text column holding None as NaN (truthy): use the default then
         current = row.responsible_unit if isinstance(row.responsible_unit, str) else None
         for action in path:
             problem = transition(session, actor, int(row.id), action, expected_version=version,
                                  note=note, responsible_unit=current or unit,
-                                 evidence_inspection_id=inspection.id)
+                                 evidence_inspection_id=evidence_inspection_id,
+                                 photo_after=photo_after if action == "submit" else None)
             version = problem.version
         closed.append(int(row.id))
     return closed, left
+
+
+def _close_market_problems(session: Session, actor: Actor, market: m.Market,
+                           inspection: m.MarketInspection) -> tuple[list[int], list[int]]:
+    """Walk the market's open market problems to closed; return (closed ids, left-open ids)."""
+    note = (f"复检通过 / re-inspection passed: {inspection.inspected_on.isoformat()} "
+            f"#{inspection.id}, {inspection.total_score:g}/100")
+    return close_open_problems(session, actor, market_problems(session, market.id), note,
+                               f"{market.name_zh}市场方", evidence_inspection_id=inspection.id)

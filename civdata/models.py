@@ -50,6 +50,7 @@ class Subdistrict(Base):
     boundary_geojson: Mapped[str] = mapped_column(Text)
     center_lat: Mapped[float] = mapped_column(Float)
     center_lon: Mapped[float] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)  # weights the survey (issue 19)
 
 
 class Community(Base):
@@ -163,6 +164,7 @@ class Problem(Base):
     h3_cell: Mapped[str | None] = mapped_column(String(16), index=True)
     market_id: Mapped[int | None] = mapped_column(ForeignKey("market.id"))
     inspection_id: Mapped[int | None] = mapped_column(ForeignKey("market_inspection.id"))
+    site_inspection_id: Mapped[int | None] = mapped_column(ForeignKey("site_inspection.id"))
     reopened_from_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"))
     photo_before: Mapped[str | None] = mapped_column(String(255))
     photo_after: Mapped[str | None] = mapped_column(String(255))
@@ -180,6 +182,16 @@ class ProblemSite(Base):
     )
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
     distance_m: Mapped[float] = mapped_column(Float)
+
+
+class SiteLinkCount(Base):
+    """How many problems (any state) lie within each site's radius: a summary of problem_site
+    kept by the write path (civdata.sites.refresh_site_link_counts) in the same transaction."""
+
+    __tablename__ = "site_link_count"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    problems: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProblemEvent(Base):
@@ -245,6 +257,8 @@ class ProjectProgress(Base):
     __table_args__ = (
         CheckConstraint("percent >= 0 AND percent <= 100", name="ck_progress_percent"),
         Index("ix_progress_project_date", "project_id", "reported_on"),
+        Index("uq_progress_natural_key", "project_id", "reported_on", "percent", "stage",
+              unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
@@ -303,7 +317,9 @@ class MarketInspection(Base):
     """One inspection of a market: who, when, total out of 100."""
 
     __tablename__ = "market_inspection"
-    __table_args__ = (Index("ix_inspection_market_date", "market_id", "inspected_on"),)
+    __table_args__ = (Index("ix_inspection_market_date", "market_id", "inspected_on"),
+                      Index("uq_inspection_natural_key", "market_id", "inspected_on", "inspector",
+                            "is_reinspection", "total_score", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     market_id: Mapped[int] = mapped_column(ForeignKey("market.id"))
     inspected_on: Mapped[date] = mapped_column(Date, index=True)
@@ -404,7 +420,9 @@ class VolunteerActivity(Base):
 
     __tablename__ = "volunteer_activity"
     __table_args__ = (Index("ix_activity_subdistrict_date", "subdistrict_id", "held_on"),
-                      Index("ix_activity_community_date", "community_id", "held_on"))
+                      Index("ix_activity_community_date", "community_id", "held_on"),
+                      Index("uq_activity_natural_key", "team_id", "held_on", "place", "title",
+                            unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id"), index=True)
     partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("partner_org.id"))
@@ -526,3 +544,274 @@ class DataChange(Base):
     domain: Mapped[str] = mapped_column(String(24), primary_key=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime)
     counter: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- the national evaluation (issue 19) -----------------------------------------------------
+
+EVAL_METHODS = ("onsite", "survey", "materials")
+EVAL_PART_KINDS = ("basic", "distinctive")
+INSPECTION_SOURCES = ("self_check", "third_party", "spot_check")
+SURVEY_DIMENSIONS = ("awareness", "support", "satisfaction", "participation")
+MATERIAL_STATUSES = ("missing", "submitted", "accepted", "returned")
+TASK_STATUSES = ("open", "done")
+
+
+class EvalEdition(Base):
+    """One edition (year) of the evaluation system; the current one is scored."""
+
+    __tablename__ = "eval_edition"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(160))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class EvalPart(Base):
+    """A part of an edition (basic or distinctive indicators)."""
+
+    __tablename__ = "eval_part"
+    __table_args__ = (UniqueConstraint("edition_id", "code"),
+                      CheckConstraint("kind IN ('basic','distinctive')", name="ck_eval_part_kind"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("eval_edition.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(16))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EvalItem(Base):
+    """An evaluation item (测评项目) of a part."""
+
+    __tablename__ = "eval_item"
+    __table_args__ = (UniqueConstraint("edition_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("eval_edition.id", ondelete="CASCADE"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("eval_part.id", ondelete="CASCADE"),
+                                         index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(160))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EvalContent(Base):
+    """An evaluation content (测评内容): points, collection method, lead unit."""
+
+    __tablename__ = "eval_content"
+    __table_args__ = (UniqueConstraint("edition_id", "code"),
+                      CheckConstraint("method IN ('onsite','survey','materials')",
+                                      name="ck_eval_content_method"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("eval_edition.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("eval_item.id", ondelete="CASCADE"),
+                                         index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    points: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(16))
+    lead_unit: Mapped[str] = mapped_column(String(96))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EvalContentCategory(Base):
+    """An on-site content applies to the sites of this category."""
+
+    __tablename__ = "eval_content_category"
+    content_id: Mapped[int] = mapped_column(ForeignKey("eval_content.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("site_category.id"), primary_key=True)
+
+
+class SiteChecklistItem(Base):
+    """An item of a site category's on-site checklist: points and the class a failure raises."""
+
+    __tablename__ = "site_checklist_item"
+    __table_args__ = (UniqueConstraint("category_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("site_category.id"), index=True)
+    code: Mapped[str] = mapped_column(String(48))
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(160))
+    points: Mapped[float] = mapped_column(Float)
+    class_id: Mapped[int] = mapped_column(ForeignKey("problem_class.id"))
+    content_code: Mapped[str | None] = mapped_column(String(32))  # the on-site content it checks
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InspectionRound(Base):
+    """A round of inspections: a stratified random sample of sites drawn with a seed."""
+
+    __tablename__ = "inspection_round"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    seed: Mapped[int] = mapped_column(Integer)
+    sample_size: Mapped[int] = mapped_column(Integer)
+    drawn_at: Mapped[datetime] = mapped_column(DateTime)
+    drawn_by: Mapped[str] = mapped_column(String(64))
+
+
+class InspectionRoundSite(Base):
+    """A site drawn into a round and the inspector it is assigned to."""
+
+    __tablename__ = "inspection_round_site"
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    inspector: Mapped[str] = mapped_column(String(64))
+
+
+class SiteInspection(Base):
+    """An on-site inspection of a site: source, inspector, points out of the checklist's."""
+
+    __tablename__ = "site_inspection"
+    __table_args__ = (
+        Index("ix_site_inspection_site_at", "site_id", "inspected_at"),
+        CheckConstraint("source IN ('self_check','third_party','spot_check')",
+                        name="ck_site_inspection_source"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    inspector: Mapped[str] = mapped_column(String(64))
+    inspected_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    points: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    photo: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class SiteInspectionResult(Base):
+    """The points one site inspection gave one checklist item."""
+
+    __tablename__ = "site_inspection_result"
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("site_inspection.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("site_checklist_item.id"), primary_key=True)
+    points: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+
+
+class SurveyQuestion(Base):
+    """A household questionnaire question, scored by the share answering favourably."""
+
+    __tablename__ = "survey_question"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    dimension: Mapped[str] = mapped_column(String(16))
+    content_code: Mapped[str | None] = mapped_column(String(32))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SurveyResponse(Base):
+    """One household's questionnaire: where, who (age band), when."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (Index("ix_survey_response_sub_on", "subdistrict_id", "responded_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent: Mapped[str] = mapped_column(String(48), unique=True)
+    subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    age_band: Mapped[str] = mapped_column(String(16))
+    responded_on: Mapped[date] = mapped_column(Date)
+    imported_by: Mapped[str] = mapped_column(String(64))
+
+
+class SurveyAnswer(Base):
+    """One answer: favourable (True) or not; a blank answer is not stored."""
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (Index("ix_survey_answer_question", "question_id"),)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_response.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_question.id"), primary_key=True)
+    favourable: Mapped[bool] = mapped_column(Boolean)
+
+
+class EvalTask(Base):
+    """A task of the six lists: standard, measures, responsibility, deadline."""
+
+    __tablename__ = "eval_task"
+    __table_args__ = (CheckConstraint("status IN ('open','done')", name="ck_eval_task_status"),
+                      Index("ix_eval_task_content", "content_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("eval_content.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(Text)
+    standard: Mapped[str] = mapped_column(Text)
+    measures: Mapped[str] = mapped_column(Text)
+    responsible_unit: Mapped[str] = mapped_column(String(96))
+    responsible_person: Mapped[str] = mapped_column(String(64))
+    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class EvalTaskProblem(Base):
+    """A problem the task has to solve (the problem list of the six lists)."""
+
+    __tablename__ = "eval_task_problem"
+    task_id: Mapped[int] = mapped_column(ForeignKey("eval_task.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"),
+                                            primary_key=True)
+
+
+class EvalMaterial(Base):
+    """Evidence a materials content needs: deadline, responsible unit, review state."""
+
+    __tablename__ = "eval_material"
+    __table_args__ = (CheckConstraint(
+        "status IN ('missing','submitted','accepted','returned')", name="ck_eval_material_status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("eval_content.id", ondelete="CASCADE"),
+                                            index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("eval_task.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(160))
+    responsible_unit: Mapped[str] = mapped_column(String(96))
+    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12), default="missing")
+    version: Mapped[int] = mapped_column(Integer, default=0)  # the latest uploaded version
+
+
+class EvalMaterialVersion(Base):
+    """One uploaded version of a material's file (stored under a name made from its hash)."""
+
+    __tablename__ = "eval_material_version"
+    __table_args__ = (UniqueConstraint("material_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("eval_material.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    stored_name: Mapped[str | None] = mapped_column(String(255))  # None: a sample record
+    file_kind: Mapped[str] = mapped_column(String(8))
+    display_name: Mapped[str] = mapped_column(String(160))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class EvalMaterialReview(Base):
+    """A review of a material's version: accepted, or returned with a reason."""
+
+    __tablename__ = "eval_material_review"
+    __table_args__ = (Index("ix_eval_review_material_at", "material_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("eval_material.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    reviewer: Mapped[str] = mapped_column(String(64))

@@ -13,6 +13,7 @@ from civdata import models as m
 from civdata import workflow
 from civdata.auth import Actor
 from civdata.query import in_subdistrict as _in_subdistrict
+from civdata.query import problem_is_open
 
 AGE_BUCKETS = ((0, 1), (1, 3), (3, 7), (7, 15), (15, 30), (30, None))  # days since discovery
 FUNNEL = ("discovered", "assigned", "rectifying", "submitted", "closed")
@@ -20,7 +21,7 @@ FUNNEL = ("discovered", "assigned", "rectifying", "submitted", "closed")
 
 def _open():  # noqa: ANN202
     """Return the condition 'the problem is not closed'."""
-    return m.Problem.status != "closed"
+    return problem_is_open()
 
 
 def problem_classes(session: Session) -> pd.DataFrame:
@@ -325,3 +326,21 @@ def closed_problems(session: Session, subdistrict_id: int | None, limit: int = 1
                _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id))
         .order_by(m.Problem.closed_at.desc(), m.Problem.id.desc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=["id", "code", "description", "closed_at"])
+
+
+def find_problems(session: Session, text: str, limit: int = 20) -> pd.DataFrame:
+    """Return problems, open or closed, whose code or description holds text: an exact code
+    first, then the newest."""
+    needle = text.strip()
+    if not needle:
+        return pd.DataFrame(columns=["id", "code", "status", "description", "discovered_at"])
+    like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    exact = func.upper(m.Problem.code) == needle.upper()
+    rows = session.execute(
+        select(m.Problem.id, m.Problem.code, m.Problem.status, m.Problem.description,
+               m.Problem.discovered_at)
+        .where(or_(exact, m.Problem.code.ilike(like, escape="\\"),
+                   m.Problem.description.like(like, escape="\\")))
+        .order_by(case((exact, 0), else_=1), m.Problem.discovered_at.desc(), m.Problem.id.desc())
+        .limit(limit)).all()
+    return pd.DataFrame(rows, columns=["id", "code", "status", "description", "discovered_at"])

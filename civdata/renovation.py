@@ -136,6 +136,14 @@ def _clean_percent(percent: float) -> float:
     return round(value, 1)
 
 
+def progress_report_on(session: Session, project_id: int, reported_on: date, percent: float,
+                       stage: str) -> m.ProjectProgress | None:
+    """Return the report with this natural key (project, day, percent, stage), if any."""
+    return session.scalar(select(m.ProjectProgress).where(
+        m.ProjectProgress.project_id == project_id, m.ProjectProgress.reported_on == reported_on,
+        m.ProjectProgress.percent == round(float(percent), 1), m.ProjectProgress.stage == stage))
+
+
 def add_progress_report(session: Session, actor: Actor, project_id: int, reported_on: date,
                         percent: float, stage: str, note: str | None = None,
                         is_correction: bool = False, photo: bytes | None = None,
@@ -159,6 +167,10 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
     today = today_local()
     if reported_on > today:
         raise CivDataError("progress_date_future", day=reported_on.isoformat())
+    if progress_report_on(session, project.id, reported_on, value, stage) is not None:
+        st_zh, st_en = STAGE_NAMES.get(stage, (stage, stage))
+        raise CivDataError("progress_exists", project=project.code, day=reported_on.isoformat(),
+                           percent=f"{value:g}", stage=st_en, stage_zh=st_zh)
     last = _latest_report(session, project.id)
     if last is not None and reported_on < last.reported_on:
         raise CivDataError("progress_date_order", day=reported_on.isoformat(),
@@ -172,11 +184,11 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
     cleaned = (note or "").strip() or None
     if cleaned is not None and len(cleaned) > MAX_NOTE:
         raise CivDataError("invalid_value", field="note", detail=f"> {MAX_NOTE}")
-    photo_name = None
+    photo_name, photo_new = None, False
     if photo:
-        from civdata.photos import store_photo
+        from civdata.photos import store_photo_once
 
-        photo_name = store_photo(photo)
+        photo_name, photo_new = store_photo_once(photo)
     try:
         old = {k: getattr(project, k) for k in ("stage", "actual_start", "actual_end", "version")}
         values: dict = {"stage": stage, "version": project.version + 1}
@@ -202,10 +214,10 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
         session.flush()
         session.refresh(project)
     except BaseException:
-        if photo_name:  # the report was refused after the photo was stored: remove it
-            from civdata.photos import delete_photo
+        if photo_new:  # refused after this call stored the photo: remove it unless in use
+            from civdata.photos import discard_photo
 
-            delete_photo(photo_name)
+            discard_photo(session, photo_name)
         raise
     return report
 

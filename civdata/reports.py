@@ -21,7 +21,8 @@ LATIN_FONT = "Arial"
 XLSX_FONT = "Microsoft YaHei"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SECTIONS = ("summary", "index", "lists", "escalations", "renovation", "services", "overdue",
-            "accountability", "follow_ups")
+            "accountability", "points_at_risk", "follow_ups")
+RISK_ROWS = 10  # contents shown in the meeting's points-at-risk section
 
 # Labels of the exports (the page has its own texts in ui/texts/weekly.py).
 LABELS: dict[str, tuple[str, str]] = {
@@ -40,6 +41,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "section.overdue": ("超期问题（前10）", "Top overdue problems"),
     "section.accountability": ("问责名单", "Accountability list"),
     "section.follow_ups": ("跟进事项", "Follow-ups"),
+    "section.points_at_risk": ("测评失分风险（前10）", "Evaluation points at risk (top 10)"),
+    "col.content_code": ("内容编号", "Content"), "col.content": ("测评内容", "What is assessed"),
+    "col.method": ("测评方式", "Method"), "col.max_points": ("满分", "Max"),
+    "col.estimated": ("预计得分", "Estimate"), "col.points_lost": ("预计失分", "Points lost"),
+    "col.lead_unit": ("牵头单位", "Lead unit"), "col.work_under_way": ("整改中", "Work under way"),
+    "method.onsite": ("实地考察", "On-site"), "method.survey": ("问卷调查", "Survey"),
+    "method.materials": ("材料审核", "Materials"),
+    "yes": ("是", "yes"), "no": ("否", "no"),
     "col.figure": ("指标", "Figure"), "col.now": ("本周", "This week"),
     "col.before": ("上周", "Last week"), "col.change": ("变化", "Change"),
     "col.rank": ("名次", "Rank"), "col.name": ("街道", "Subdistrict"),
@@ -133,6 +142,8 @@ def section_tables(snapshot: dict[str, Any], lang: str) -> dict[str, pd.DataFram
     accountable = [dict(r, subdistrict_name=r[f"subdistrict_{suffix}"])
                    for r in snapshot["accountability"]]
     escal = [dict(r, rung=r[f"name_{suffix}"]) for r in snapshot["escalations"]]
+    risk = [dict(r, content=r.get(f"content_{suffix}"), deadline=(r.get("deadline") or "")[:10])
+            for r in (snapshot.get("points_at_risk") or [])[:RISK_ROWS]]
     items = ([dict(r, source="this") for r in snapshot.get("action_items", [])]
              + [dict(r, source="carried") for r in snapshot.get("carried_items", [])])
     return {
@@ -155,18 +166,25 @@ def section_tables(snapshot: dict[str, Any], lang: str) -> dict[str, pd.DataFram
                                     "responsible_unit", "deadline", "days_overdue", "rung"]),
         "accountability": _frame(accountable, ["subdistrict_name", "responsible_unit",
                                                "problems", "max_days_overdue", "codes"]),
+        "points_at_risk": _frame(risk, ["content_code", "content", "method", "max_points",
+                                        "estimated", "points_lost", "lead_unit", "deadline",
+                                        "work_under_way"]),
         "follow_ups": _frame(items, ["source", "week", "what", "owner", "due_on", "status"]),
     }
 
 
 COLUMN_LABEL = {"figure": "col.figure", "subdistrict_name": "col.subdistrict", "cls": "col.class"}
 CODE_COLUMNS = {"figure": "figure.", "metric": "metric.", "list": "list.", "status": "status.",
-                "programme": "programme.", "source": "source."}
+                "programme": "programme.", "source": "source.", "method": "method."}
 
 
 def localised(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Return a section table with translated codes and column headers (for the exports)."""
     out = frame.copy()
+    if "work_under_way" in out.columns:
+        out["work_under_way"] = [None if v is None or (isinstance(v, float) and pd.isna(v))
+                                 else label("yes" if v else "no", lang)
+                                 for v in out["work_under_way"]]
     for col, prefix in CODE_COLUMNS.items():
         if col in out.columns:
             out[col] = [None if v is None or (isinstance(v, float) and pd.isna(v))
@@ -298,6 +316,7 @@ def weekly_pptx(snapshot: dict[str, Any], lang: str = "zh") -> bytes:
         tables["overdue"].drop(columns=["responsible_unit"]), lang), lang)
     _table_slide(prs, label("section.accountability", lang),
                  localised(tables["accountability"], lang), lang)
+    _risk_slide(prs, tables["points_at_risk"], lang)
     _table_slide(prs, label("section.follow_ups", lang), localised(tables["follow_ups"], lang),
                  lang)
     for slide in prs.slides:
@@ -431,6 +450,17 @@ def _services_slide(prs: Presentation, services: pd.DataFrame, lang: str) -> Non
                {label("this_week", lang): list(services["market_score"]),
                 label("last_week", lang): list(services["market_score_before"])},
                XL_CHART_TYPE.COLUMN_CLUSTERED)
+
+
+def _risk_slide(prs: Presentation, risk: pd.DataFrame, lang: str) -> None:
+    """Add the points-at-risk slide: a native table of the contents losing most points, with
+    lead unit, deadline and whether work is under way."""
+    frame = risk.copy()
+    for col in ("max_points", "estimated", "points_lost"):
+        frame[col] = [_fmt(v) if v is None or pd.isna(v) else f"{float(v):.2f}"
+                      for v in frame[col]]
+    _table_slide(prs, label("section.points_at_risk", lang), localised(frame, lang), lang,
+                 max_rows=RISK_ROWS)
 
 
 def write_report(snapshot: dict[str, Any], path: str, lang: str = "zh") -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civdata import models as m
+from civdata.query import problem_is_open
 
 # An open problem weighs its class's risk_weight times (1 + days open / AGE_SCALE_DAYS);
 # an overdue problem counts OVERDUE_FACTOR times as much.
@@ -29,7 +30,7 @@ def open_problem_links(session: Session, subdistrict_id: int | None = None) -> p
                 m.Problem.discovered_at, m.Problem.deadline)
          .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
          .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
-         .where(m.Problem.status != "closed")
+         .where(problem_is_open())
          .order_by(m.ProblemSite.site_id, m.Problem.id))
     if subdistrict_id is not None:
         q = q.join(m.Site, m.Site.id == m.ProblemSite.site_id).where(

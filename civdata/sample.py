@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +76,23 @@ def clear_all(session: Session) -> None:
         session.execute(delete(table))
 
 
+def loading_moment(as_of: date) -> datetime:
+    """Return the moment the sample is loaded at: now when as_of is today (district time), else
+    the last second of as_of."""
+    from civdata.clock import now_local
+
+    now = now_local()
+    return now if now.date() == as_of else datetime.combine(as_of, time(23, 59, 59))
+
+
 def load_sample(session: Session, as_of: date, replace: bool = False,
-                folder: Path = SAMPLE_DIR) -> dict[str, int]:
-    """Load the sample into session's database with as_of as 'today'; return rows per table."""
+                folder: Path = SAMPLE_DIR, now: datetime | None = None) -> dict[str, int]:
+    """Load the sample into session's database with as_of as 'today'; return rows per table.
+
+    Nothing loaded lies after now (default: loading_moment(as_of)): problems found later are
+    left out and later transitions of the others are undone, so every page agrees with the
+    clock."""
+    now = now or loading_moment(as_of)
     if not database_is_empty(session):
         if not replace:
             raise CivDataError("sample_not_empty")
@@ -87,10 +101,13 @@ def load_sample(session: Session, as_of: date, replace: bool = False,
     _load_geography(session, folder)
     _load_sites(session, folder)
     inspection_ids = _load_markets(session, folder, days)
-    _load_problems(session, folder, days, inspection_ids)
+    _load_problems(session, folder, days, inspection_ids, now)
     _load_projects(session, folder, days)
     _load_volunteers(session, folder, days)
     _load_misc(session, folder, days)
+    from civdata.evaluation_import import load_evaluation_sample  # issue 19
+
+    load_evaluation_sample(session, folder, days)
     from civdata.sites import recompute_problem_sites
 
     recompute_problem_sites(session)
@@ -187,12 +204,30 @@ def _load_markets(session: Session, folder: Path, days: int) -> dict[str, int]:
     return ins_ids
 
 
+def _until(problems: pd.DataFrame, events: pd.DataFrame,
+           now: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return problems and events as they stood at now: problems found later and events after
+    now left out, each problem in the state of its last event, later dates cleared."""
+    problems = problems[[v <= now for v in problems["discovered_at"]]].copy()
+    before = pd.Series([v <= now for v in events["at"]], index=events.index)
+    events = events[events["problem"].isin(problems["code"]) & before]
+    last = events.groupby("problem", sort=False)["to_status"].last()
+    problems["status"] = [last.get(c, s) for c, s in zip(problems["code"], problems["status"],
+                                                           strict=True)]
+    later = [v is not None and v > now for v in problems["assigned_at"]]
+    problems.loc[later, ["assigned_at", "deadline", "responsible_unit"]] = None
+    problems.loc[[v is not None and v > now for v in problems["closed_at"]], "closed_at"] = None
+    return problems, events
+
+
 def _load_problems(session: Session, folder: Path, days: int,
-                   inspection_ids: dict[str, int]) -> None:
-    """Load problems and their events, with time to close and on-time flags."""
+                   inspection_ids: dict[str, int], now: datetime) -> None:
+    """Load problems and their events as they stood at now, with time to close and on-time
+    flags."""
     subs, sites = _ids(session, m.Subdistrict), _ids(session, m.Site)
     classes, markets = _ids(session, m.ProblemClass), _ids(session, m.Market)
-    frame = _shift(_read(folder, "problems.csv"), days)
+    frame, events = _until(_shift(_read(folder, "problems.csv"), days),
+                           _shift(_read(folder, "problem_events.csv"), days), now)
     rows = _records(frame, {"lat": float, "lon": float})
     for row in rows:
         row["subdistrict_id"] = subs[row.pop("subdistrict")]
@@ -207,7 +242,6 @@ def _load_problems(session: Session, folder: Path, days: int,
             row["closed_on_time"] = deadline is None or closed <= deadline
     session.execute(insert(m.Problem), rows)
     ids = _ids(session, m.Problem)
-    events = _shift(_read(folder, "problem_events.csv"), days)
     ev_rows = _records(events, {})
     for row in ev_rows:
         row["problem_id"] = ids[row.pop("problem")]

@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema that create_all made before migrations existed
@@ -81,11 +81,10 @@ def _migration_connection(engine: Engine) -> Iterator[Connection]:
         try:
             with conn.begin():
                 _lock_for_migration(conn)
+                before = _revision_of(conn)
                 yield conn
-                if sqlite:
-                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                    if broken:
-                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+                if sqlite and _revision_of(conn) != before:  # tables may have been rebuilt
+                    _raise_on_broken_foreign_keys(conn)
         finally:
             if sqlite:
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
@@ -113,9 +112,18 @@ def _retry_when_locked(engine: Engine, step):  # noqa: ANN001, ANN202
     return None
 
 
+def _raise_on_broken_foreign_keys(connection: Connection) -> None:
+    """Raise RuntimeError when a SQLite foreign key points nowhere (scans every table)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"foreign keys broken: {broken[:5]}")
+
+
 def _upgrade_once(engine: Engine, revision: str) -> None:
     """Bring the database to revision in one locked transaction."""
     with _migration_connection(engine) as conn:
+        if revision == "head" and _revision_of(conn) == head_revision():
+            return  # another process migrated while this one waited for the lock
         cfg = _config(conn)
         if _is_unversioned_schema(conn):
             command.stamp(cfg, BASELINE)
@@ -128,11 +136,39 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(_config(conn), revision)
 
 
-def init_db(engine: Engine) -> list[str]:
-    """Apply every pending migration; return the names of the tables created."""
+def stamped_revision(engine: Engine) -> str | None:
+    """Return the revision in alembic_version (one indexed read), or None when there is none."""
+    with engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:  # no alembic_version table: empty, or made by create_all
+            conn.rollback()
+            return None
+
+
+def check_foreign_keys(engine: Engine) -> None:
+    """Raise RuntimeError when a foreign key points nowhere (SQLite; PostgreSQL enforces them)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            _raise_on_broken_foreign_keys(conn)
+
+
+def init_db(engine: Engine, check: bool = False) -> list[str]:
+    """Apply every pending migration; return the names of the tables created.
+
+    A database already at head costs one read of its revision: no lock is taken and no table is
+    scanned (every new app process calls this). check=True also verifies every foreign key.
+    """
+    head = head_revision()
+    if _retry_when_locked(engine, lambda: stamped_revision(engine)) == head:
+        if check:
+            check_foreign_keys(engine)
+        return []
     before = set(_retry_when_locked(engine, lambda: inspect(engine).get_table_names()))
     upgrade(engine, "head")
     after = set(inspect(engine).get_table_names())
+    if check:
+        check_foreign_keys(engine)
     return sorted(after - before - {"alembic_version"})
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import and_, case, delete, func, insert, select, true, update
+from sqlalchemy import and_, delete, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from civdata import geo
@@ -15,6 +15,8 @@ from civdata import models as m
 from civdata.auth import Actor, audit, require
 from civdata.errors import CivDataError, StaleEdit
 from civdata.live import mark_changed
+from civdata.query import problem_is_open
+from civdata.riskmodel import open_problem_links
 
 
 def site_points(session: Session) -> pd.DataFrame:
@@ -61,8 +63,13 @@ def write_spatial(session: Session, problems: pd.DataFrame) -> None:
     sites = site_points(session)
     nearest, links = spatial_links(sites, problems)
     ids = [int(v) for v in problems["id"]]
+    few = len(ids) <= FEW_PROBLEMS
+    touched: set[int] = set(int(v) for v in links["site_id"]) if few else set()
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
+        if few:
+            touched.update(session.scalars(select(m.ProblemSite.site_id).distinct()
+                                           .where(m.ProblemSite.problem_id.in_(part))))
         session.execute(delete(m.ProblemSite).where(m.ProblemSite.problem_id.in_(part)))
     session.execute(
         update(m.Problem),
@@ -74,6 +81,26 @@ def write_spatial(session: Session, problems: pd.DataFrame) -> None:
     if len(links):
         session.execute(insert(m.ProblemSite), links.astype(
             {"problem_id": int, "site_id": int, "distance_m": float}).to_dict("records"))
+    refresh_site_link_counts(session, touched if few else None)
+
+
+# Beyond this many problems written at once, every site's count is recomputed in one statement.
+FEW_PROBLEMS = 5_000
+
+
+def refresh_site_link_counts(session: Session, site_ids: set[int] | None = None) -> None:
+    """Recount the problems within the radius of these sites (None: every site) into
+    site_link_count; called by every write of problem_site, in its transaction."""
+    counted = select(m.ProblemSite.site_id, func.count()).group_by(m.ProblemSite.site_id)
+    gone = delete(m.SiteLinkCount)
+    if site_ids is not None:
+        if not site_ids:
+            return
+        ids = sorted(int(v) for v in site_ids)
+        counted = counted.where(m.ProblemSite.site_id.in_(ids))
+        gone = gone.where(m.SiteLinkCount.site_id.in_(ids))
+    session.execute(gone)
+    session.execute(insert(m.SiteLinkCount).from_select(["site_id", "problems"], counted))
 
 
 def recompute_problem_sites(session: Session) -> int:
@@ -82,6 +109,8 @@ def recompute_problem_sites(session: Session) -> int:
     problems = pd.DataFrame(rows, columns=["id", "lat", "lon"])
     session.execute(delete(m.ProblemSite))
     write_spatial(session, problems)
+    if problems.empty:
+        refresh_site_link_counts(session)
     return len(problems)
 
 
@@ -93,7 +122,7 @@ PROBLEM_STATES = ("open", "overdue", "closed", "all")
 
 def _problem_state_condition(state: str, now: datetime):  # noqa: ANN202
     """Return the condition selecting problems in state ('open', 'overdue', 'closed', 'all')."""
-    is_open = m.Problem.status != "closed"
+    is_open = problem_is_open()
     if state == "open":
         return is_open
     if state == "overdue":
@@ -132,46 +161,51 @@ def subdistrict_boundaries(session: Session) -> pd.DataFrame:
                                        "center_lon", "boundary_geojson"])
 
 
-def sites_with_problem_counts(session: Session, now: datetime,
-                              subdistrict_id: int | None = None) -> pd.DataFrame:
-    """Return every site with category, subdistrict and open/overdue/closed problems in radius."""
-    # Open problems are few: start from them (the partial index on open problems) and count
-    # closed ones as all links less open ones, so that no query joins every link to its problem
-    # (at 1M problems and 4M links that join took 16 s in SQLite; these two take ~1.4 s).
-    open_counts = (
-        select(m.ProblemSite.site_id.label("site_id"), func.count().label("open"),
-               func.sum(case((m.Problem.deadline < now, 1), else_=0)).label("overdue"))
-        .select_from(m.Problem)
-        .join(m.ProblemSite, m.ProblemSite.problem_id == m.Problem.id)
-        .where(m.Problem.status != "closed")
-        .group_by(m.ProblemSite.site_id)
-    ).subquery()
-    links = select(m.ProblemSite.site_id.label("site_id"), func.count().label("links"))
-    if subdistrict_id is not None:
-        links = links.where(m.ProblemSite.site_id.in_(
-            select(m.Site.id).where(m.Site.subdistrict_id == subdistrict_id)))
-    link_counts = links.group_by(m.ProblemSite.site_id).subquery()
-    open_n = func.coalesce(open_counts.c.open, 0)
+def sites_with_link_counts(session: Session, subdistrict_id: int | None = None) -> pd.DataFrame:
+    """Return every site with category, subdistrict and its problems in radius (any state),
+    read from the site_link_count summary (381 rows, whatever the number of problems)."""
     q = (select(m.Site.id, m.Site.code, m.Site.name_zh, m.Site.name_en, m.Site.lat, m.Site.lon,
                 m.Site.category_id, m.SiteCategory.code, m.SiteCategory.name_zh,
                 m.SiteCategory.name_en, m.SiteCategory.radius_m, m.Site.subdistrict_id,
                 m.Subdistrict.code, m.Subdistrict.name_zh, m.Subdistrict.name_en,
-                open_n, func.coalesce(open_counts.c.overdue, 0),
-                func.coalesce(link_counts.c.links, 0) - open_n)
+                func.coalesce(m.SiteLinkCount.problems, 0))
          .join(m.SiteCategory, m.SiteCategory.id == m.Site.category_id)
          .join(m.Subdistrict, m.Subdistrict.id == m.Site.subdistrict_id)
-         .outerjoin(open_counts, open_counts.c.site_id == m.Site.id)
-         .outerjoin(link_counts, link_counts.c.site_id == m.Site.id)
+         .outerjoin(m.SiteLinkCount, m.SiteLinkCount.site_id == m.Site.id)
          .order_by(m.Site.id))
     if subdistrict_id is not None:
         q = q.where(m.Site.subdistrict_id == subdistrict_id)
     cols = ["id", "code", "name_zh", "name_en", "lat", "lon", "category_id", "category_code",
             "category_zh", "category_en", "radius_m", "subdistrict_id", "subdistrict_code",
-            "subdistrict_zh", "subdistrict_en", "open", "overdue", "closed"]
-    frame = pd.DataFrame(session.execute(q).all(), columns=cols)
+            "subdistrict_zh", "subdistrict_en", "links"]
+    return pd.DataFrame(session.execute(q).all(), columns=cols).astype({"links": int})
+
+
+def with_problem_counts(site_rows: pd.DataFrame, open_links: pd.DataFrame,
+                        now: datetime) -> pd.DataFrame:
+    """Return the sites with open, overdue and closed problems in radius and their state at now.
+
+    A pure function of the cached rows (sites_with_link_counts, riskmodel.open_problem_links):
+    the clock moving on re-reads nothing.
+    """
+    overdue = pd.to_datetime(open_links["deadline"]) < now
+    per_site = pd.DataFrame({"site_id": open_links["site_id"].to_numpy(),
+                             "overdue": overdue.to_numpy(dtype=int)}).groupby("site_id")
+    opened = site_rows["id"].map(per_site.size()).fillna(0).astype(int)
+    late = site_rows["id"].map(per_site["overdue"].sum()).fillna(0).astype(int)
+    frame = site_rows.drop(columns=["links"]).assign(
+        open=opened.to_numpy(), overdue=late.to_numpy(),
+        closed=(site_rows["links"] - opened).to_numpy())
     frame["state"] = np.select([frame["overdue"] > 0, frame["open"] > 0], ["overdue", "open"],
                                "clean")
     return frame
+
+
+def sites_with_problem_counts(session: Session, now: datetime,
+                              subdistrict_id: int | None = None) -> pd.DataFrame:
+    """Return every site with category, subdistrict and open/overdue/closed problems in radius."""
+    return with_problem_counts(sites_with_link_counts(session, subdistrict_id),
+                               open_problem_links(session, subdistrict_id), now)
 
 
 def count_problems_in_view(session: Session, now: datetime, subdistrict_id: int | None,
@@ -182,35 +216,87 @@ def count_problems_in_view(session: Session, now: datetime, subdistrict_id: int 
     return int(session.scalar(q) or 0)
 
 
+def problem_points(session: Session, subdistrict_id: int | None,
+                   class_ids: tuple[int, ...] | None, state: str,
+                   limit: int | None = None) -> pd.DataFrame:
+    """Return problems in state ('open', 'closed', 'all') to draw as points: id, code, lat, lon,
+    class, status, deadline, text, found (no clock: overdue is marked at render time)."""
+    q = (select(m.Problem.id, m.Problem.code, m.Problem.lat, m.Problem.lon, m.Problem.class_id,
+                m.Problem.status, m.Problem.deadline, m.Problem.description,
+                m.Problem.discovered_at)
+         .where(*_problem_filters(None, subdistrict_id, class_ids, state))  # type: ignore[arg-type]
+         .order_by(m.Problem.id))
+    if limit is not None:
+        q = q.limit(limit)
+    return pd.DataFrame(session.execute(q).all(),
+                        columns=["id", "code", "lat", "lon", "class_id", "status", "deadline",
+                                 "description", "discovered_at"])
+
+
+def mark_overdue(frame: pd.DataFrame, now: datetime, only_overdue: bool = False) -> pd.DataFrame:
+    """Return problem rows with an overdue column at now (only the overdue ones if asked)."""
+    out = frame.assign(overdue=(frame["status"] != "closed")
+                       & (pd.to_datetime(frame["deadline"]) < now))
+    return out[out["overdue"]].reset_index(drop=True) if only_overdue else out
+
+
 def problems_in_view(session: Session, now: datetime, subdistrict_id: int | None,
                      class_ids: tuple[int, ...] | None, state: str,
                      limit: int | None = None) -> pd.DataFrame:
     """Return the problems to draw as points: id, code, lat, lon, class, status, overdue, text."""
-    q = (select(m.Problem.id, m.Problem.code, m.Problem.lat, m.Problem.lon, m.Problem.class_id,
-                m.Problem.status, m.Problem.deadline, m.Problem.description,
-                m.Problem.discovered_at)
-         .where(*_problem_filters(now, subdistrict_id, class_ids, state))
-         .order_by(m.Problem.id))
-    if limit is not None:
-        q = q.limit(limit)
-    frame = pd.DataFrame(session.execute(q).all(),
-                         columns=["id", "code", "lat", "lon", "class_id", "status", "deadline",
-                                  "description", "discovered_at"])
-    frame["overdue"] = (frame["status"] != "closed") & (pd.to_datetime(frame["deadline"]) < now)
-    return frame
+    if state == "overdue":
+        frame = mark_overdue(problem_points(session, subdistrict_id, class_ids, "open"), now,
+                             only_overdue=True)
+        return frame.head(limit).reset_index(drop=True) if limit is not None else frame
+    return mark_overdue(problem_points(session, subdistrict_id, class_ids, state, limit), now)
 
 
 def problem_cells_in_view(session: Session, now: datetime, subdistrict_id: int | None,
                           class_ids: tuple[int, ...] | None, state: str) -> pd.DataFrame:
     """Return problems counted per stored H3 cell (resolution 9): h3_cell, problems, overdue."""
-    overdue = and_(m.Problem.status != "closed", m.Problem.deadline < now)
-    q = (select(m.Problem.h3_cell, func.count(m.Problem.id),
-                func.sum(case((overdue, 1), else_=0)))
-         .where(*_problem_filters(now, subdistrict_id, class_ids, state),
-                m.Problem.h3_cell.is_not(None))
-         .group_by(m.Problem.h3_cell).order_by(m.Problem.h3_cell))
-    frame = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "problems", "overdue"])
-    return frame.astype({"problems": int, "overdue": int})
+    return cells_at(problem_cell_rows(session, subdistrict_id, class_ids, state), now, state)
+
+
+def problem_cell_rows(session: Session, subdistrict_id: int | None,
+                      class_ids: tuple[int, ...] | None, state: str) -> dict[str, pd.DataFrame]:
+    """Return what the H3 cells of state need, without the clock: 'open' (h3_cell, deadline of
+    each open problem in view) and 'closed' (h3_cell, problems: closed ones counted in SQL)."""
+    empty = pd.DataFrame({"h3_cell": pd.Series(dtype=object), "problems": pd.Series(dtype=int)})
+    out = {"open": pd.DataFrame({"h3_cell": pd.Series(dtype=object),
+                                 "deadline": pd.Series(dtype="datetime64[ns]")}),
+           "closed": empty}
+    if state in ("open", "overdue", "all"):
+        # No "h3_cell IS NOT NULL" in SQL: SQLite would then walk the h3_cell index over every
+        # problem instead of the partial index on open ones (10 s against 0.1 s at 1M).
+        q = select(m.Problem.h3_cell, m.Problem.deadline).where(
+            *_problem_filters(None, subdistrict_id, class_ids, "open"))  # type: ignore[arg-type]
+        opened = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "deadline"])
+        out["open"] = opened[opened["h3_cell"].notna()].reset_index(drop=True)
+    if state in ("closed", "all"):
+        q = (select(m.Problem.h3_cell, func.count(m.Problem.id))
+             .where(*_problem_filters(None, subdistrict_id, class_ids, "closed"),  # type: ignore[arg-type]
+                    m.Problem.h3_cell.is_not(None))
+             .group_by(m.Problem.h3_cell))
+        out["closed"] = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "problems"])
+    return out
+
+
+def cells_at(rows: dict[str, pd.DataFrame], now: datetime, state: str) -> pd.DataFrame:
+    """Return h3_cell, problems, overdue per cell at now from problem_cell_rows (pure)."""
+    opened = rows["open"]
+    late = (pd.to_datetime(opened["deadline"]) < now).to_numpy(dtype=int)
+    parts = [pd.DataFrame({"h3_cell": opened["h3_cell"].to_numpy(), "problems": 1,
+                           "overdue": late})]
+    if state == "overdue":
+        parts = [parts[0][late == 1]]
+    if state in ("closed", "all"):
+        parts.append(rows["closed"].assign(overdue=0))
+    if state == "closed":
+        parts = parts[1:]
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.groupby("h3_cell", as_index=False)[["problems", "overdue"]].sum()
+    return frame.sort_values("h3_cell").reset_index(drop=True).astype(
+        {"problems": int, "overdue": int})
 
 
 def site_detail(session: Session, site_id: int) -> dict | None:

@@ -26,6 +26,7 @@ from civdata.errors import CivDataError
 from civdata.live import mark_changed
 from civdata.overview import COVERAGE_WINDOW_DAYS
 from civdata.query import in_subdistrict as _in_subdistrict
+from civdata.query import problem_is_open
 
 LOOKBACK_DAYS = 365  # how far back 'days since the last activity nearby' looks
 SERVICE_TYPES = ("theory", "education", "culture", "science", "fitness", "environment",
@@ -113,7 +114,7 @@ def sites_with_open_problem_counts(session: Session,
     """Return the evaluation sites with check radius and their number of open problems nearby."""
     open_counts = (select(m.ProblemSite.site_id, func.count(m.ProblemSite.problem_id).label("n"))
                    .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
-                   .where(m.Problem.status != "closed")
+                   .where(problem_is_open())
                    .group_by(m.ProblemSite.site_id)).subquery()
     rows = session.execute(
         select(m.Site.id, m.Site.code, m.Site.name_zh, m.Site.name_en,
@@ -371,6 +372,14 @@ def _required_text(value: str | None, field: str) -> str:
     return cleaned
 
 
+def activity_on(session: Session, team_id: int, held_on: date, place: str,
+                title: str) -> m.VolunteerActivity | None:
+    """Return the activity with this natural key (team, day, place, title), if any."""
+    return session.scalar(select(m.VolunteerActivity).where(
+        m.VolunteerActivity.team_id == team_id, m.VolunteerActivity.held_on == held_on,
+        m.VolunteerActivity.place == place, m.VolunteerActivity.title == title).limit(1))
+
+
 def record_activity(session: Session, actor: Actor, *, team_id: int, community_id: int,
                     held_on: date, title: str, participants: int, volunteer_hours: float,
                     place: str | None = None, service_type: str | None = None,
@@ -401,10 +410,15 @@ def record_activity(session: Session, actor: Actor, *, team_id: int, community_i
     kind = service_type or team.service_type
     if kind not in SERVICE_TYPES:
         raise CivDataError("invalid_value", field="service_type", detail=str(kind))
+    title_text = _required_text(title, "title")
+    place_text = _required_text(place or community.name_zh, "place")
+    if activity_on(session, team.id, held_on, place_text, title_text) is not None:
+        raise CivDataError("activity_exists", team=f"{team.code} {team.name_en}",
+                           team_zh=f"{team.code} {team.name_zh}", day=held_on.isoformat(),
+                           place=place_text, title=title_text)
     row = m.VolunteerActivity(
         team_id=team.id, partner_org_id=partner_org_id, held_on=held_on,
-        title=_required_text(title, "title"),
-        place=_required_text(place or community.name_zh, "place"),
+        title=title_text, place=place_text,
         community_id=community.id, subdistrict_id=community.subdistrict_id,
         lat=community.lat, lon=community.lon, service_type=kind, participants=people,
         volunteer_hours=round(hours, 1), created_by=actor.username)

@@ -20,6 +20,7 @@ from civdata import models as m
 from civdata.auth import Actor
 from civdata.clock import iso_week_label, monday_of_iso_week, now_local
 from civdata.errors import CivDataError
+from civdata.evaluation import points_at_risk
 from civdata.metrics import change, weighted_progress
 from civdata.overview import (
     community_coverage_at,
@@ -311,9 +312,22 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None) -
         "overdue_top": _overdue_rows(cur["overdue"], rungs, cur["end"]),
         "accountability": _accountability_rows(cur["overdue"], cur["due"], rungs, cur["start"],
                                                cur["end"]),
+        "points_at_risk": points_at_risk_rows(session, cur["end"]),
         "action_items": [],
         "carried_items": [],
     }
+
+
+RISK_ROWS = 10
+
+
+def points_at_risk_rows(session: Session, at: datetime) -> list[dict[str, Any]]:
+    """Return the evaluation contents losing most points at a moment (none without a system)."""
+    try:
+        risk = points_at_risk(session, at)
+    except CivDataError:  # no evaluation system loaded
+        return []
+    return records(risk[risk["points_lost"] > 0].head(RISK_ROWS))
 
 
 def _renovation_rows(now: pd.DataFrame, before: pd.DataFrame) -> list[dict[str, Any]]:

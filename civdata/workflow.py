@@ -166,6 +166,39 @@ def _district_outline():  # noqa: ANN202
     return geo.district_outline()
 
 
+@lru_cache(maxsize=32)
+def _boundary(geojson: str):  # noqa: ANN202
+    """Return the geometry of a subdistrict boundary (parsed once per distinct text)."""
+    return geo.geometry_from_geojson(geojson)
+
+
+def _stored_photo(name: str | None) -> str | None:
+    """Return name (None when blank) if the photo store issued it and holds its file; else raise."""
+    from civdata.photos import is_stored_photo
+
+    if not name:
+        return None
+    if not is_stored_photo(name):
+        raise CivDataError("photo_not_stored")
+    return name
+
+
+def _check_place(session: Session, actor: Actor, subdistrict: m.Subdistrict,
+                 site_id: int | None, lat: float, lon: float) -> None:
+    """Raise unless the site (if any) lies in the problem's subdistrict and, for a subdistrict
+    account, the point lies inside its own subdistrict's boundary."""
+    if site_id is not None:
+        site = session.get(m.Site, site_id)
+        if site is None:
+            raise CivDataError("not_found", what=f"site {site_id}")
+        if site.subdistrict_id != subdistrict.id:
+            raise CivDataError("site_wrong_subdistrict", site=site.code)
+    if actor.role == "subdistrict" and not geo.points_inside(
+            _boundary(subdistrict.boundary_geojson), [float(lon)], [float(lat)])[0]:
+        raise CivDataError("point_outside_subdistrict", lat=round(float(lat), 6),
+                           lon=round(float(lon), 6))
+
+
 def _class_by_code(session: Session, class_code: str) -> m.ProblemClass:
     """Return the problem class with this code, or raise invalid_value."""
     cls = session.scalar(select(m.ProblemClass).where(m.ProblemClass.code == class_code))
@@ -215,12 +248,15 @@ def report_problem(session: Session, actor: Actor, *, subdistrict_id: int, class
         raise CivDataError("invalid_value", field="source", detail=source)
     text = _text(description, "description", required=True)
     cls = _class_by_code(session, class_code)
-    if session.get(m.Subdistrict, subdistrict_id) is None:
+    subdistrict = session.get(m.Subdistrict, subdistrict_id)
+    if subdistrict is None:
         raise CivDataError("not_found", what=f"subdistrict {subdistrict_id}")
     if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
         raise CivDataError("invalid_value", field="lat/lon", detail=f"{lat}, {lon}")
     if geo.points_outside(_district_outline(), [float(lon)], [float(lat)])[0]:
         raise CivDataError("outside_district", lat=round(float(lat), 6), lon=round(float(lon), 6))
+    _check_place(session, actor, subdistrict, site_id, lat, lon)
+    photo_before = _stored_photo(photo_before)
     now = now_local()
     problem = m.Problem(code="", site_id=site_id, subdistrict_id=subdistrict_id,
                         class_id=cls.id, lat=float(lat), lon=float(lon), description=text,
@@ -279,6 +315,7 @@ def transition(session: Session, actor: Actor, problem_id: int, action: str, *,
     if problem.status != tr.from_status:
         raise _bad_transition(problem.status, action)
     note = _text(note, "note")
+    photo_after = _stored_photo(photo_after)
     now = now_local()
     values: dict = {"status": tr.to_status, "version": problem.version + 1}
     if action == "assign":
@@ -325,6 +362,8 @@ def reopen_problem(session: Session, actor: Actor, closed_problem_id: int, *,
     if source is None:
         source = "market_inspection" if actor.role == "market" else "spot_check"
     require(actor, "problem.report", old.subdistrict_id, problem_source=source)
+    # the market bureau reopens only the problems its inspections raised
+    require(actor, "problem.report", old.subdistrict_id, problem_source=old.source)
     if old.status != "closed":
         raise _bad_transition(old.status, "reopen")
     code = session.scalar(select(m.ProblemClass.code).where(m.ProblemClass.id == old.class_id))

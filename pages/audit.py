@@ -6,9 +6,12 @@ import streamlit as st
 
 from civdata.clock import today_local
 from ui.admin import audit_rows
+from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.i18n import t
+from ui.problems import problem_links
 
+require_page(__file__)
 st.title(t("audit.title"))
 st.caption(t("audit.what"))
 actor = st.session_state["actor"]
@@ -24,6 +27,9 @@ st.metric(t("audit.count"), len(rows))
 if rows.empty:
     st.info(t("common.no_data"))
 else:
-    st.dataframe(rows.rename(columns={c: t(f"audit.col.{c}") for c in rows.columns}),
-                 hide_index=True, width="stretch")
+    st.dataframe(problem_links(rows).rename(columns={c: t(f"audit.col.{c}") for c in rows.columns}
+                                            | {"problem": t("audit.col.problem")}),
+                 hide_index=True, width="stretch", column_config={
+                     t("audit.col.problem"): st.column_config.LinkColumn(
+                         display_text=r"problem=(\w+)", help=t("audit.problem_help"))})
     download_table(rows, "audit_log", key="audit")

@@ -5,9 +5,11 @@ import streamlit as st
 from civdata.auth import can
 from ui import data
 from ui import data_page as dp
+from ui.auth_gate import require_page
 from ui.filters import selected_subdistrict
 from ui.i18n import t
 
+require_page(__file__)
 st.title(t("data.title"))
 actor = st.session_state.get("actor")
 version = data.data_version()

@@ -7,10 +7,12 @@ from civdata.clock import this_minute
 from civdata.sites import PROBLEM_STATES, SITE_STATES, filter_sites
 from ui import data
 from ui import map as mp
+from ui.auth_gate import require_page
 from ui.downloads import download_table, table_with_downloads
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import current_lang, name_col, t
 
+require_page(__file__)
 st.title(f"{t('map.title')} · {subdistrict_label()}")
 now = this_minute()
 sub_id, _ = selected_subdistrict()

@@ -10,10 +10,12 @@ from civdata.clock import today_local
 from civdata.markets import WEEK_DAYS, count_below, weighted_mean_score
 from ui import data
 from ui import markets as mk
+from ui.auth_gate import require_page
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import t
 from ui.widgets import kpi
 
+require_page(__file__)
 scope = subdistrict_label()
 st.title(f"{t('markets.title')} · {scope}")
 today = today_local()
@@ -52,15 +54,12 @@ with tabs[0]:
     with c5:
         kpi(t("markets.kpi.open_problems"), int(latest["open_nearby"].sum()), None, inverse=True)
 
-    left, right = st.columns([3, 2])
-    with left:
-        st.subheader(t("markets.map"))
-        mk.show_map(latest, mk.outlines(version))
-        st.caption(t("markets.legend"))
-    with right:
-        st.subheader(t("markets.ranking"))
-        st.caption(t("markets.ranking_help"))
-        mk.ranking_table(mk.ranking(version, today, sub_id))
+    st.subheader(t("markets.map"))
+    mk.show_map(latest, mk.outlines(version))
+    st.caption(t("markets.legend"))
+    st.subheader(t("markets.ranking"))  # full width: every column shows whole
+    st.caption(t("markets.ranking_help"))
+    mk.ranking_table(mk.ranking(version, today, sub_id))
 
     st.subheader(t("markets.trend"))
     per_market = mk.daily_scores(version, trend_first, today, sub_id, market_id)

@@ -6,13 +6,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from civdata.clock import this_minute
-from ui import data
+from ui import data, readiness
+from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import name_col, t
 from ui.live import live_status
-from ui.widgets import fmt_pct, kpi, progress_rows
+from ui.widgets import fmt_pct, kpi, progress_rows, styled, why_missing
 
+require_page(__file__)
 st.title(f"{t('overview.title')} · {subdistrict_label()}")
 now = this_minute()
 sub_id, _ = selected_subdistrict()
@@ -50,6 +52,7 @@ with left:
         st.progress(min(percent / 100, 1.0),
                     text=f"{label}: {percent:.1f}% ({row.completed}/{row.projects}){gained}")
 with right:
+    readiness.overview_headline(version, now, sub_id)
     kpi(t("overview.kpi.coverage"), fig_now["volunteer_coverage"],
         fig_before["volunteer_coverage"], fmt="pct",
         help_text=t("overview.kpi.coverage_help", covered=int(fig_now["communities_covered"]),
@@ -64,13 +67,14 @@ cols = ["rank", name_col(), "index", "on_time_rate", "clean_site_share", "market
 table = ranking[cols].rename(columns={name_col(): t("overview.col.name"),
                                       **{c: t(f"overview.col.{c}") for c in cols
                                          if c != name_col()}})
-st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
-             column_config={
+PCT = ("on_time_rate", "clean_site_share", "volunteer_coverage", "renovation_vs_plan")
+st.dataframe(styled(table, pct=tuple(t(f"overview.col.{c}") for c in PCT),
+                    digits={t("overview.col.market_score"): 1}),
+             hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3, column_config={
     t("overview.col.index"): st.column_config.ProgressColumn(min_value=0, max_value=125,
                                                              format="%.1f"),
-    **{t(f"overview.col.{c}"): st.column_config.NumberColumn(format="percent")
-       for c in ("on_time_rate", "clean_site_share", "volunteer_coverage", "renovation_vs_plan")},
-    t("overview.col.market_score"): st.column_config.NumberColumn(format="%.1f"),
+    **{t(f"overview.col.{c}"): why_missing(t(f"overview.missing.{c}"))
+       for c in ("on_time_rate", "market_score", "volunteer_coverage", "renovation_vs_plan")},
 })
 download_table(table, t("overview.ranking"), key="overview_ranking")
 

@@ -6,11 +6,13 @@ import streamlit as st
 from civdata.clock import this_minute
 from ui import data
 from ui import problems as up
+from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import t
 from ui.widgets import fmt_num, fmt_pct
 
+require_page(__file__)
 st.title(f"{t('problems.title')} · {subdistrict_label()}")
 actor = st.session_state.get("actor")
 sub_id, _ = selected_subdistrict()
@@ -18,6 +20,7 @@ version = data.data_version()
 now = this_minute()
 st.caption(t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M")))
 up.show_flash()
+up.problem_finder()
 
 days = st.segmented_control(t("problems.window"), [7, 30, 90], default=30, key="problems_window",
                             format_func=lambda d: t("problems.window_days", days=d)) or 30
@@ -107,7 +110,7 @@ with work:
         st.caption(t("problems.no_rights"))
     else:
         with st.expander(t("problems.report"), expanded=False):
-            up.report_form(actor)
+            up.report_form(actor, sub_id)
         st.subheader(t("problems.change"))
         up.action_form(actor, sub_id)
         with st.expander(t("problems.reopen")):

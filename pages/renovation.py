@@ -8,10 +8,12 @@ from civdata.clock import this_minute
 from civdata.metrics import SLIP_POINTS
 from ui import data
 from ui import renovation as ren
+from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import t
 
+require_page(__file__)
 st.title(f"{t('renovation.title')} · {subdistrict_label()}")
 now = this_minute()
 today = now.date()

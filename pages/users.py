@@ -4,8 +4,10 @@ import streamlit as st
 
 from ui import data
 from ui.admin import create_user_form, manage_user_form, show_flash, users
+from ui.auth_gate import require_page
 from ui.i18n import name_col, t
 
+require_page(__file__)
 st.title(t("users.title"))
 st.caption(t("users.what"))
 actor = st.session_state["actor"]

@@ -7,11 +7,14 @@ from civdata.clock import today_local
 from civdata.volunteers import COVERAGE_WINDOW_DAYS, activity_totals, coverage_share, window_bounds
 from ui import data
 from ui import volunteers as vui
+from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import name_col, t
+from ui.plain import escape_md
 from ui.widgets import fmt_num, fmt_pct
 
+require_page(__file__)
 st.title(f"{t('volunteers.title')} · {subdistrict_label()}")
 today = today_local()
 sub_id, _ = selected_subdistrict()
@@ -66,13 +69,11 @@ st.caption(t("volunteers.gaps_help"))
 if cov["gaps"].empty:
     st.success(t("volunteers.no_gaps"))
 else:
-    st.dataframe(vui.gap_table(cov["gaps"]), hide_index=True, width="stretch", height=320)
+    vui.show_gap_table(cov["gaps"])
     download_table(vui.gap_table(cov["gaps"]), "volunteer_gaps", key="gaps")
 if sub_id is None:
     st.subheader(t("volunteers.by_subdistrict"))
-    st.dataframe(vui.subdistrict_table(cov["by_subdistrict"]), hide_index=True, width="stretch",
-                 column_config={t(f"volunteers.col.{c}"): st.column_config.NumberColumn(
-                     format="percent") for c in ("community_share", "site_share")})
+    vui.show_subdistrict_table(cov["by_subdistrict"])
     download_table(vui.subdistrict_table(cov["by_subdistrict"]), "volunteer_coverage",
                    key="coverage")
 
@@ -91,7 +92,7 @@ with r2:
                     width="stretch")
 
 st.subheader(t("volunteers.recent") if team is None
-             else t("volunteers.team_activities", team=team[name_col()]))
+             else t("volunteers.team_activities", team=escape_md(team[name_col()])))
 if acts.empty:
     st.info(t("common.no_data"))
 else:

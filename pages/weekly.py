@@ -5,10 +5,12 @@ import streamlit as st
 from civdata.clock import this_minute, today_local
 from ui import data
 from ui import weekly as wk
+from ui.auth_gate import require_page
 from ui.filters import selected_subdistrict
 from ui.i18n import t
 from ui.live import live_status
 
+require_page(__file__)
 actor = st.session_state.get("actor")
 version = data.data_version()
 present = wk.presenting()

@@ -754,6 +754,9 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915
           f"inspections={len(inspections)} projects={len(projects)} reports={len(progress)} "
           f"stations={len(stations)} teams={len(teams)} partners={len(partners)} "
           f"activities={len(activities)}")
+    from generate_evaluation import main as evaluation_main  # issue 19: its own seed
+
+    evaluation_main()
 
 
 if __name__ == "__main__":

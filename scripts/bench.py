@@ -15,8 +15,21 @@ activities and events in proportion), then prints:
                                     headless Chromium opens every page (skipped without Chromium
                                     unless REQUIRE_BROWSER_TESTS=1; --no-browser skips it)
   import_rows_per_s                 validated CSV import of problems into the sample (once)
-The clock is frozen at 12:00 on 2026-11-25 (CIVDATA_TODAY) in the AppTest runs so that a warm
-run never crosses the minute that keys the cached reads. Timings are wall-clock and noisy.
+What a user waits for (issue 18), with headless Chromium (skipped like server_peak_rss):
+  startup_N                         `streamlit run` started until /_stcore/health answers
+  browser_<page>_first_N            a new server (its only earlier run: the sign-in landing),
+                                    from navigation to the page until Streamlit is idle
+                                    (overview: from the sign-in click; it is the landing page)
+  browser_<page>_second_N           the same page again in a new session a minute later (the
+                                    app's clock moved on by one minute via scripts/bench_server.py)
+  growth_<page>_{cold,first}_B_over_A   how a page's time grows from size A to size B
+Each size also runs on a second shape of data that is not this generator's default
+(scale_data.py --shape clustered: 10 % open, half the problems within 300 m of 20 sites), its
+figures prefixed clustered_; and on PostgreSQL (figures prefixed pg_) when
+CIVDATA_BENCH_POSTGRES_URL is set (its public schema is dropped and recreated), with a side by
+side table on stderr. The clock is frozen at 12:00 on 2026-11-25 (CIVDATA_TODAY) in the
+AppTest runs. Cold AppTest runs clear st.cache_resource too: the engine (and init_db) is
+created inside the timing, as in a new process. Timings are wall-clock and noisy.
 """
 
 from __future__ import annotations
@@ -65,8 +78,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+RESULTS: dict[str, float] = {}
+PREFIX = {"value": ""}  # "", "clustered_" or "pg_": the data variant being measured
+
+
 def emit(name: str, value: float, unit: str, digits: int = 3) -> None:
-    """Print one figure as `name: value unit`."""
+    """Print one figure as `name: value unit` (prefixed by the variant being measured)."""
+    name = PREFIX["value"] + name
+    RESULTS[name] = value
     print(f"{name}: {value:.{digits}f} {unit}", flush=True)
 
 
@@ -355,6 +374,116 @@ def server_peak_rss(url: str, folder: Path, n: int, exe: str) -> None:
     emit(f"server_peak_rss_{n}", peak / 1e6, "MB", 0)
 
 
+# --- what a user waits for: start-up, first and second visit in the browser -----------------
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+SIGNED_IN = '[data-testid="stSidebar"] button:has-text("退出登录")'
+
+
+def _start_server(url: str, folder: Path, clock_file: Path, log_name: str
+                  ) -> tuple[subprocess.Popen, str, float]:
+    """Start scripts/bench_server.py; return (process, base URL, seconds until healthy)."""
+    port = _free_port()
+    env = dict(os.environ, CIVDATA_DATABASE_URL=url, CIVDATA_TODAY=AS_OF.isoformat(),
+               CIVDATA_PHOTO_DIR=str(folder / "photos"), CIVDATA_BENCH_CLOCK_FILE=str(clock_file))
+    log = open(folder / log_name, "w")  # noqa: SIM115
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "bench_server.py"),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--server.port", str(port),
+         "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base, time.perf_counter() - t0
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                _stop(proc)
+                raise RuntimeError("streamlit did not start: "
+                                   + (folder / log_name).read_text()[-2000:]) from None
+            time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a server started by _start_server."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _until_idle(page, t0: float) -> float:  # noqa: ANN001
+    """Return seconds from t0 until the app (signed in) finished its script run."""
+    page.wait_for_selector(SIGNED_IN, timeout=600_000)
+    page.wait_for_selector(IDLE, timeout=600_000)
+    done = time.perf_counter()
+    page.wait_for_timeout(300)
+    if page.locator(IDLE).count() == 0:  # a rerun followed (st.rerun, a fragment): wait for it
+        page.wait_for_selector(IDLE, timeout=600_000)
+        done = time.perf_counter()
+    return done - t0
+
+
+def _visit_twice(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float]:  # noqa: ANN001
+    """Sign in, open spec's page on this (new) server, then again a minute later; return the
+    seconds of the first and the second visit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(600_000)
+        page.goto(base + "/")
+        page.wait_for_selector('input[type="password"]')
+        page.wait_for_selector(IDLE)
+        page.get_by_label("用户名").fill("office")
+        page.get_by_label("密码").fill(DEMO["office"])
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="登录").click()
+        landing = _until_idle(page, t0)
+        if spec.url_path == "overview":  # the landing page after sign-in
+            first = landing
+        else:
+            t0 = time.perf_counter()
+            page.goto(f"{base}/{spec.url_path}")
+            first = _until_idle(page, t0)
+        clock_file.write_text((NOON + timedelta(minutes=1)).isoformat())
+        t0 = time.perf_counter()
+        page.goto(f"{base}/{spec.url_path}")
+        second = _until_idle(page, t0)
+        context.close()
+        browser.close()
+    return first, second
+
+
+def browser_visits(url: str, folder: Path, n: int, exe: str) -> None:
+    """Print start-up and each page's first and second visit in the browser, a new server per
+    page (so that the first visit meets empty caches)."""
+    from ui.nav import PAGES
+
+    startups = []
+    for spec in [s for s in PAGES if "office" in s.roles]:
+        clock_file = folder / "bench_clock.txt"
+        clock_file.write_text(NOON.isoformat())
+        proc, base, startup = _start_server(url, folder, clock_file, f"server_visit_{n}.log")
+        startups.append(startup)
+        try:
+            first, second = _visit_twice(base, spec, clock_file, exe)
+        finally:
+            _stop(proc)
+        name = Path(spec.file).stem
+        emit(f"browser_{name}_first_{n}", first, "s")
+        emit(f"browser_{name}_second_{n}", second, "s")
+    emit(f"startup_{n}", sorted(startups)[len(startups) // 2], "s")
+
+
 # --- the rest --------------------------------------------------------------------------------
 
 def site_join(url: str, n: int) -> None:
@@ -408,7 +537,8 @@ def sample_template(folder: Path) -> Path:
     return path
 
 
-def scaled_database(template: Path, folder: Path, n: int, pg_url: str | None) -> str:
+def scaled_database(template: Path, folder: Path, n: int, pg_url: str | None,
+                    shape: str = "default") -> str:
     """Return the URL of the sample plus n scaled problems (a SQLite copy, or pg_url)."""
     if pg_url:
         eng = make_engine(pg_url)
@@ -420,23 +550,26 @@ def scaled_database(template: Path, folder: Path, n: int, pg_url: str | None) ->
             load_sample(s, as_of=AS_OF)
         url = pg_url
     else:
-        db = folder / f"scaled_{n}.db"
+        suffix = "" if shape == "default" else f"_{shape}"
+        db = folder / f"scaled_{n}{suffix}.db"
         url = f"sqlite:///{db}"
         if db.exists():  # --keep: reuse the scaled database of an earlier run
             return url
         shutil.copy(template, db)
         eng = make_engine(url)
     t0 = time.perf_counter()
-    add_scaled_data(eng, n)
+    add_scaled_data(eng, n, shape=shape)
     emit(f"scale_data_{n}", time.perf_counter() - t0, "s", 1)
     eng.dispose()
     return url
 
 
-def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace) -> None:
-    """Print every figure of one size."""
-    url = scaled_database(template, folder, n, args.database_url)
+def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace,
+               pg_url: str | None = None, shape: str = "default") -> None:
+    """Print every figure of one size on one backend and shape of data."""
+    url = scaled_database(template, folder, n, pg_url, shape)
     eng = make_engine(url)
+    init_db(eng)  # a kept database made by an older revision
     ours: dict[str, float] = {}
     with session_factory(eng)() as s:
         for name, fn in overview_queries(s).items():
@@ -444,14 +577,15 @@ def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace) -
             emit(f"overview_query_{name}_{n}", ours[name], "s")
     eng.dispose()
     emit(f"overview_query_total_{n}", sum(ours.values()), "s")
-    con = duckdb_connection(url)
-    duck = {name: best_of(fn) for name, fn in duckdb_figures(con).items()}
-    con.close()
-    for name, secs in duck.items():
-        emit(f"duckdb_overview_{name}_{n}", secs, "s")
-        emit(f"overview_vs_duckdb_{name}_{n}", ours[name] / secs, "x", 1)
-    emit(f"overview_vs_duckdb_total_{n}", sum(ours.values()) / sum(duck.values()), "x", 1)
-    site_join(url, n)
+    if shape == "default" and pg_url is None:
+        con = duckdb_connection(url)
+        duck = {name: best_of(fn) for name, fn in duckdb_figures(con).items()}
+        con.close()
+        for name, secs in duck.items():
+            emit(f"duckdb_overview_{name}_{n}", secs, "s")
+            emit(f"overview_vs_duckdb_{name}_{n}", ours[name] / secs, "x", 1)
+        emit(f"overview_vs_duckdb_total_{n}", sum(ours.values()) / sum(duck.values()), "x", 1)
+        site_join(url, n)
     os.environ["CIVDATA_DATABASE_URL"] = url
     os.environ["CIVDATA_PHOTO_DIR"] = str(folder / "photos")
     page_figures(n)
@@ -459,12 +593,40 @@ def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace) -
         exe = chromium()
         if exe is None:
             if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
-                raise RuntimeError("server memory needs Chromium (REQUIRE_BROWSER_TESTS=1)")
-            print(f"# server_peak_rss_{n} skipped: no Chromium", file=sys.stderr)
+                raise RuntimeError("the browser figures need Chromium (REQUIRE_BROWSER_TESTS=1)")
+            print(f"# browser figures of {n} skipped: no Chromium", file=sys.stderr)
         else:
-            server_peak_rss(url, folder, n, exe)
+            browser_visits(url, folder, n, exe)
+            if shape == "default" and pg_url is None:
+                server_peak_rss(url, folder, n, exe)
     if url.startswith("sqlite") and args.keep is None:
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+
+
+def print_growth(sizes: list[int]) -> None:
+    """Print how each page's cold run and first visit grow between consecutive sizes."""
+    pattern = __import__("re").compile(r"^(.*(?:page|browser)_[a-z_]+?_(?:cold|first))_(\d+)$")
+    for name in list(RESULTS):
+        match = pattern.match(name)
+        if not match or int(match.group(2)) != sizes[0]:
+            continue
+        for small, big in zip(sizes, sizes[1:], strict=False):
+            a, b = RESULTS.get(f"{match.group(1)}_{small}"), RESULTS.get(f"{match.group(1)}_{big}")
+            if a and b:
+                stem = match.group(1).replace("page_", "growth_", 1).replace(
+                    "browser_", "growth_browser_", 1)
+                print(f"{stem}_{big}_over_{small}: {b / a:.1f} x", flush=True)
+
+
+def print_side_by_side(sizes: list[int]) -> None:
+    """Print SQLite and PostgreSQL figures side by side on stderr (a table for the docs)."""
+    rows = sorted(k for k in RESULTS if not k.startswith(("pg_", "clustered_"))
+                  and f"pg_{k}" in RESULTS)
+    if not rows:
+        return
+    print("\n| figure | SQLite | PostgreSQL |\n| --- | ---: | ---: |", file=sys.stderr)
+    for k in rows:
+        print(f"| {k} | {RESULTS[k]:.3f} | {RESULTS['pg_' + k]:.3f} |", file=sys.stderr)
 
 
 def main() -> int:
@@ -476,18 +638,31 @@ def main() -> int:
     parser.add_argument("--database-url", default=None,
                         help="run on this (PostgreSQL) database instead of SQLite copies; "
                              "its public schema is dropped and recreated")
-    parser.add_argument("--no-browser", action="store_true", help="skip the server memory figure")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="skip the browser figures (start-up, visits, server memory)")
+    parser.add_argument("--shapes", default="default,clustered",
+                        help="shapes of data to run (scale_data.py --shape): default,clustered")
     parser.add_argument("--keep", type=Path, default=None,
                         help="work in this folder and keep it; reuse scaled databases found there")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x] + ([1_000_000] if args.full else [])
+    pg_url = os.environ.get("CIVDATA_BENCH_POSTGRES_URL") or None
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         template = sample_template(folder)
         import_throughput(template, folder, args.import_rows)
+        shapes = [x for x in args.shapes.split(",") if x]
         for n in sizes:
-            bench_size(template, folder, n, args)
+            for shape in shapes:
+                PREFIX["value"] = "" if shape == "default" else f"{shape}_"
+                bench_size(template, folder, n, args, args.database_url, shape=shape)
+            if pg_url and not args.database_url:
+                PREFIX["value"] = "pg_"
+                bench_size(template, folder, n, args, pg_url)
+        PREFIX["value"] = ""
+        print_growth(sizes)
+        print_side_by_side(sizes)
     return 0
 
 

@@ -9,7 +9,11 @@ events still meets a table of millions of rows). Spatial attributes (nearest sit
 cell, problem-site links) are computed with civdata.sites.spatial_links, as write_spatial does,
 and written with the rows. Everything is bulk inserted with Core executemany in chunks.
 
-Usage: python scripts/scale_data.py URL N   (URL: an initialised database with the sample)
+A second shape (--shape clustered, issue 18) is not this generator's default: 10 % of the
+problems stay open whatever their age, and half of them lie within 300 m of 20 sites.
+
+Usage: python scripts/scale_data.py URL N [--shape clustered]
+       (URL: an initialised database with the sample)
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -29,13 +34,17 @@ if str(ROOT) not in sys.path:
 
 from civdata import models as m  # noqa: E402
 from civdata.db import make_engine, session_scope  # noqa: E402
-from civdata.sites import site_points, spatial_links  # noqa: E402
+from civdata.sites import refresh_site_link_counts, site_points, spatial_links  # noqa: E402
 
 AS_OF = date(2026, 11, 25)
 YEARS = 5
 INSPECTIONS_PER_PROBLEM = 7290 / 10000
 ACTIVITIES_PER_PROBLEM = 1178 / 10000
 CHUNK = 50_000
+SHAPES = ("default", "clustered")
+CLUSTER_SITES = 20
+CLUSTER_RADIUS_M = 300.0
+CLUSTER_OPEN_SHARE = 0.10
 SOURCES = np.array(["daily_inspection", "spot_check", "third_party", "public_report"])
 OPEN_STATES = np.array(["discovered", "assigned", "rectifying", "submitted"])
 
@@ -65,7 +74,7 @@ def _insert_chunks(session, model: type, rows: list[dict]) -> None:  # noqa: ANN
 
 
 def _problem_frame(session, n: int, rng: np.random.Generator,  # noqa: ANN001
-                   now: datetime) -> pd.DataFrame:
+                   now: datetime, shape: str = "default") -> pd.DataFrame:
     """Return n synthetic problems as a frame (ids, places, classes, times, states)."""
     sites = pd.DataFrame(session.execute(
         select(m.Site.id, m.Site.lat, m.Site.lon, m.Site.subdistrict_id)).all(),
@@ -83,6 +92,18 @@ def _problem_frame(session, n: int, rng: np.random.Generator,  # noqa: ANN001
                    subs["lat"].to_numpy()[sub_pick] + rng.normal(0, 0.006, n))
     lon = np.where(near, sites["lon"].to_numpy()[pick] + rng.normal(0, 0.002, n),
                    subs["lon"].to_numpy()[sub_pick] + rng.normal(0, 0.008, n))
+    if shape == "clustered":  # half within 300 m of 20 sites (uniform over the disc)
+        hot = rng.choice(len(sites), CLUSTER_SITES, replace=False)
+        packed = rng.random(n) < 0.5
+        pick = np.where(packed, hot[rng.integers(0, CLUSTER_SITES, n)], pick)
+        near = near | packed
+        r_m = CLUSTER_RADIUS_M * 0.98 * np.sqrt(rng.random(n))
+        angle = rng.uniform(0, 2 * np.pi, n)
+        m_per_deg = 111_320.0
+        site_lat = sites["lat"].to_numpy()[pick]
+        lat = np.where(packed, site_lat + r_m * np.sin(angle) / m_per_deg, lat)
+        lon = np.where(packed, sites["lon"].to_numpy()[pick]
+                       + r_m * np.cos(angle) / (m_per_deg * np.cos(np.radians(site_lat))), lon)
     sid = np.where(near, sites["sid"].to_numpy()[pick], subs["id"].to_numpy()[sub_pick])
     cls = rng.integers(0, len(classes), n)
     limit_s = classes["days"].to_numpy()[cls] * 86400
@@ -95,6 +116,8 @@ def _problem_frame(session, n: int, rng: np.random.Generator,  # noqa: ANN001
     start = now - timedelta(seconds=span)
     now_s = (now - start).total_seconds()
     closed = (found + close_after <= now_s) & ~stuck
+    if shape == "clustered":  # a tenth stays open, however old (a backlog, not a clean loop)
+        closed &= rng.random(n) >= CLUSTER_OPEN_SHARE
     assigned = found + assign_after <= now_s
     state = np.where(closed, "closed",
                      np.where(~assigned, "discovered",
@@ -109,9 +132,10 @@ def _problem_frame(session, n: int, rng: np.random.Generator,  # noqa: ANN001
     }), start
 
 
-def add_problems(session, n: int, rng: np.random.Generator, now: datetime) -> int:  # noqa: ANN001
+def add_problems(session, n: int, rng: np.random.Generator, now: datetime,  # noqa: ANN001
+                 shape: str = "default") -> int:
     """Insert n problems with spatial attributes, links and events; return the rows written."""
-    frame, start = _problem_frame(session, n, rng, now)
+    frame, start = _problem_frame(session, n, rng, now, shape)
     sites = site_points(session)
     event_id = _next_id(session, m.ProblemEvent)
     written = 0
@@ -158,6 +182,7 @@ def add_problems(session, n: int, rng: np.random.Generator, now: datetime) -> in
         _insert_chunks(session, m.ProblemSite, links.astype(
             {"problem_id": int, "site_id": int, "distance_m": float}).to_dict("records"))
         written += len(rows) + len(events) + len(links)
+    refresh_site_link_counts(session)  # the summary the write path keeps
     return written
 
 
@@ -177,7 +202,7 @@ def add_inspections(session, n: int, rng: np.random.Generator, day: date) -> int
     market = rng.integers(0, len(markets), n)
     on_days = _dates(days, start)
     rows = [{"id": first + i, "market_id": markets[market[i]], "inspected_on": on_days[i],
-             "inspector": "bench", "vehicle": None, "total_score": float(totals[i]),
+             "inspector": f"bench {first + i}", "vehicle": None, "total_score": float(totals[i]),
              "is_reinspection": False, "findings": int(findings[i]),
              "fed_back_same_day": True, "notes": None} for i in range(n)]
     _insert_chunks(session, m.MarketInspection, rows)
@@ -201,12 +226,13 @@ def add_activities(session, n: int, rng: np.random.Generator, day: date) -> int:
     pick = rng.integers(0, len(teams), n)
     on_days = _dates(np.sort(rng.integers(0, YEARS * 365 + 1, n)), start)
     people = rng.integers(3, 40, n)
+    base = _next_id(session, m.VolunteerActivity)
     rows = []
     for i in range(n):
         team = teams.iloc[pick[i]]
         choices = by_sub.get(team["sid"]) or [None]
         rows.append({"team_id": int(team["id"]), "partner_org_id": None, "held_on": on_days[i],
-                     "title": "bench activity", "place": "bench place",
+                     "title": f"bench activity {base + i}", "place": "bench place",
                      "community_id": choices[int(rng.integers(0, len(choices)))],
                      "subdistrict_id": int(team["sid"]),
                      "lat": float(team["lat"]) + float(rng.normal(0, 0.002)),
@@ -217,12 +243,15 @@ def add_activities(session, n: int, rng: np.random.Generator, day: date) -> int:
     return len(rows)
 
 
-def add_scaled_data(engine: Engine, n: int, as_of: date = AS_OF, seed: int = 7) -> dict[str, int]:
+def add_scaled_data(engine: Engine, n: int, as_of: date = AS_OF, seed: int = 7,
+                    shape: str = "default") -> dict[str, int]:
     """Add n problems and proportional inspections and activities; return rows per kind."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}")
     rng = np.random.default_rng(seed)
     now = datetime.combine(as_of, datetime.min.time())
     with session_scope(engine) as s:
-        out = {"problem_rows": add_problems(s, n, rng, now),
+        out = {"problem_rows": add_problems(s, n, rng, now, shape),
                "inspection_rows": add_inspections(s, round(n * INSPECTIONS_PER_PROBLEM), rng,
                                                   as_of - timedelta(days=1)),
                "activity_rows": add_activities(s, round(n * ACTIVITIES_PER_PROBLEM), rng,
@@ -230,7 +259,12 @@ def add_scaled_data(engine: Engine, n: int, as_of: date = AS_OF, seed: int = 7) 
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.commit()
+        try:  # tidies the -wal file only; a reader elsewhere may hold it (then it stays)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except OperationalError:
+            pass
     else:
         with engine.begin() as conn:  # committed: PostgreSQL's statistics are transactional
             conn.exec_driver_sql("ANALYZE")
@@ -239,9 +273,16 @@ def add_scaled_data(engine: Engine, n: int, as_of: date = AS_OF, seed: int = 7) 
 
 def main() -> int:
     """Add scaled data to the database at argv[1]; print rows and seconds."""
-    engine = make_engine(sys.argv[1])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("n", type=int)
+    parser.add_argument("--shape", choices=SHAPES, default="default")
+    args = parser.parse_args()
+    engine = make_engine(args.url)
     started = time.perf_counter()
-    counts = add_scaled_data(engine, int(sys.argv[2]))
+    counts = add_scaled_data(engine, args.n, shape=args.shape)
     print(f"scale_data_{sys.argv[2]}: {time.perf_counter() - started:.1f} s ({counts})")
     engine.dispose()
     return 0

@@ -17,7 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
-PAGES = ["", "map", "problems", "renovation", "markets", "volunteers", "weekly", "data", "audit"]
+sys.path.insert(0, str(ROOT))
+from ui.nav import pages_for  # noqa: E402  (the office's menu: every page but users)
+
+PAGES = ["" if i == 0 else p.url_path for i, p in enumerate(pages_for("office"))]
+EN_PAGES = {"overview", "problems", "markets", "weekly"}  # also shot in English: *_en.png
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -38,8 +42,9 @@ def _wait(page, selector: str) -> None:  # noqa: ANN001
         page.wait_for_timeout(1500)
 
 
-def main() -> int:
-    """Take the screenshots; return the exit code."""
+def main(only: list[str] | None = None) -> int:
+    """Take the screenshots (of the pages named in only, else of every page); return the exit
+    code."""
     from playwright.sync_api import sync_playwright
 
     chromium = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
@@ -72,10 +77,14 @@ def main() -> int:
                 page.get_by_label("密码").fill("demo-office-2022")
                 page.get_by_role("button", name="登录").click()
                 _wait(page, '[data-testid="stMain"] h1')
-                for name in PAGES:
-                    page.goto(f"{base}/{name}")
+                wanted = [p for p in PAGES if not only or (p or "overview") in only]
+                shots = [(p, "zh") for p in wanted] + [(p, "en") for p in wanted
+                                                        if (p or "overview") in EN_PAGES]
+                for name, lang in shots:
+                    page.goto(f"{base}/{name}" + ("?lang=en" if lang == "en" else ""))
                     _wait(page, '[data-testid="stMain"] h1')
-                    target = OUT / f"{name or 'overview'}.png"
+                    suffix = "_en" if lang == "en" else ""
+                    target = OUT / f"{name or 'overview'}{suffix}.png"
                     page.screenshot(path=str(target), full_page=True)
                     print(f"wrote {target.relative_to(ROOT)}")
                 browser.close()
@@ -86,4 +95,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

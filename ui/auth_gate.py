@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
 from civdata import auth
 from civdata.auth import Actor
+from civdata.config import PROJECT_ROOT
 from civdata.errors import CivDataError
-from ui import data
+from ui import data, nav
 from ui.i18n import current_lang, t
 
 COOKIE = "civ_session"
+ENTRY_POINT = str(PROJECT_ROOT / "dashboard.py")
+TARGET_KEY = "civ_target"  # the page and query a signed-out visitor asked for
 _COOKIE_JS = """
 export default function(component) {
   const { data } = component;
@@ -23,6 +29,7 @@ export default function(component) {
     "; SameSite=Strict" + secure;
 }
 """
+_drawing = threading.local()  # .page is True while dashboard.py runs the page of this thread
 
 
 @st.cache_resource(show_spinner=False)
@@ -115,3 +122,66 @@ def demo_banner() -> None:
 def error_message(err: CivDataError) -> str:
     """Return a data-layer error in the user's language."""
     return err.message(current_lang())
+
+
+def login_pages() -> list[st.Page]:
+    """Return the login form registered at /login (default) and at every page's URL path, so
+    that a signed-out link opens the login form, never "Page not found"."""
+    title = t("auth.title")
+    return [st.Page(login_page, title=title, url_path="login", default=True),
+            *(st.Page(login_page, title=title, url_path=s.url_path, visibility="hidden")
+              for s in nav.PAGES)]
+
+
+def remember_target(url_path: str, query: dict[str, str]) -> None:
+    """Remember the page (if it is one of the app's) and query a signed-out visitor opened."""
+    if nav.spec_for_path(url_path) is not None:
+        st.session_state[TARGET_KEY] = {"page": url_path, "query": dict(query)}
+
+
+def take_target() -> dict | None:
+    """Return and forget the page and query remembered before sign-in, if any."""
+    return st.session_state.pop(TARGET_KEY, None)
+
+
+@contextmanager
+def drawing_page() -> Iterator[None]:
+    """Mark the script run of this thread as dashboard.py drawing the page it navigated to."""
+    _drawing.page = True
+    try:
+        yield
+    finally:
+        _drawing.page = False
+
+
+def inside_app() -> bool:
+    """Return True when dashboard.py's navigation is drawing the page now running."""
+    return bool(getattr(_drawing, "page", False))
+
+
+def _refuse() -> None:
+    """Show the refusal and stop the script: nothing of the page is drawn."""
+    st.error(t("auth.page_refused"))
+    st.stop()
+
+
+def require_page(page_file: str) -> Actor:
+    """Return the signed-in actor, or stop the page: a page draws only for a signed-in user
+    whose role ui.nav offers it."""
+    spec = nav.spec_for_file(page_file)
+    actor = st.session_state.get("actor")  # set by dashboard.py after checking the session
+    allowed = actor is not None and spec is not None and actor.role in spec.roles
+    if not allowed and not inside_app():
+        # Run on its own: Streamlit's legacy pages/ mode serves pages/*.py directly until the
+        # entry point has called st.navigation once. Go to the entry point, which signs in
+        # first and then opens the page asked for.
+        query = st.query_params.to_dict()
+        if spec is not None:
+            remember_target(spec.url_path, query)
+        try:
+            st.switch_page(ENTRY_POINT, query_params=query)
+        except st.errors.StreamlitAPIException:  # no app around this page (a test runs it alone)
+            _refuse()
+    if not allowed:
+        _refuse()
+    return actor

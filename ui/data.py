@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
@@ -12,7 +14,7 @@ from sqlalchemy import Engine
 from civdata import overview
 from civdata.config import database_url_from_env
 from civdata.db import make_engine, session_factory
-from civdata.live import last_change
+from civdata.live import domain_marks
 from civdata.schema import init_db
 
 READ_TTL_S = 600
@@ -36,11 +38,40 @@ def session():  # noqa: ANN201
     return session_factory(engine())()
 
 
-def data_version() -> tuple[str, int]:
-    """Return (last change time, change counter): the key that invalidates cached reads."""
+DataVersion = tuple  # (last change time, change counter, ((domain, (time, counter)), ...))
+
+
+def data_version() -> DataVersion:
+    """Return (last change time, change counter, per-domain marks): one read of data_change per
+    run; cached readers are keyed by the marks of the domains they read (domain_key)."""
     with session() as s:
-        at, counter = last_change(s)
-    return (at.isoformat() if at else "", counter)
+        marks = domain_marks(s)
+    at = max((v[0] for v in marks.values()), default="")
+    return (at, sum(v[1] for v in marks.values()), tuple(sorted(marks.items())))
+
+
+def domain_key(version: DataVersion, *domains: str) -> tuple:
+    """Return the part of version that the given domains' data depends on: a cache key that an
+    idle minute, or a write to another domain, leaves unchanged."""
+    if len(version) < 3:  # a bare (time, counter): every change counts
+        return tuple(version)
+    marks = dict(version[2])
+    return tuple((d, marks.get(d, ("", 0))) for d in domains)
+
+
+def cached_by_domains(*domains: str, **cache_options: object) -> Callable:
+    """Return a decorator: st.cache_data over fn(key, ...), called as fn(version, ...) with the
+    key cut down to the marks of domains, so a write elsewhere or an idle minute keeps it."""
+    def decorate(fn: Callable) -> Callable:
+        cached = st.cache_data(**cache_options)(fn)
+
+        @functools.wraps(fn)
+        def read(version: DataVersion, *args: object, **kwargs: object) -> object:
+            return cached(domain_key(version, *domains), *args, **kwargs)
+
+        read.clear = cached.clear  # type: ignore[attr-defined]
+        return read
+    return decorate
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +18,8 @@ from ui.i18n import current_lang, t
 PREVIEW_KEY = "data_preview"
 IMPORTED_KEY = "data_imported"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATUM_CHOICES = (None, *importers.DATUMS)  # None: not stated, WGS-84 with a GCJ-02/BD-09 check
+LOG = logging.getLogger(__name__)
 
 
 @st.cache_data(ttl=data.READ_TTL_S, show_spinner=False)
@@ -46,26 +49,30 @@ def column_names(kind: str) -> list[importers.Column]:
         return importers.columns_for(s, kind)
 
 
-def check_upload(actor: Actor, kind: str, name: str, payload: bytes, datum: str,
+def _attempt(actor: Actor, kind: str, name: str, payload: bytes, datum: str | None,
+             only_valid: bool, dry_run: bool) -> importers.ImportResult | CivDataError:
+    """Return what an import (or its dry run) did, or the error refusing it: never raise."""
+    with data.session() as s:
+        try:
+            return importers.import_file(s, actor, kind, name, payload, datum=datum,
+                                         only_valid=only_valid, dry_run=dry_run)
+        except CivDataError as err:
+            return err
+        except Exception as exc:  # a file must never crash the page  # noqa: BLE001
+            LOG.exception("import of %s failed", name)
+            return CivDataError("import_unreadable", name=name, detail=type(exc).__name__)
+
+
+def check_upload(actor: Actor, kind: str, name: str, payload: bytes, datum: str | None,
                  only_valid: bool) -> importers.ImportResult | CivDataError:
     """Return the dry run of an uploaded file (nothing written), or the error refusing it."""
-    with data.session() as s:
-        try:
-            return importers.import_file(s, actor, kind, name, payload, datum=datum,
-                                         only_valid=only_valid, dry_run=True)
-        except CivDataError as err:
-            return err
+    return _attempt(actor, kind, name, payload, datum, only_valid, dry_run=True)
 
 
-def run_import(actor: Actor, kind: str, name: str, payload: bytes, datum: str,
+def run_import(actor: Actor, kind: str, name: str, payload: bytes, datum: str | None,
                only_valid: bool) -> importers.ImportResult | CivDataError:
     """Import an uploaded file in one transaction; return what happened or the refusal."""
-    with data.session() as s:
-        try:
-            return importers.import_file(s, actor, kind, name, payload, datum=datum,
-                                         only_valid=only_valid)
-        except CivDataError as err:
-            return err
+    return _attempt(actor, kind, name, payload, datum, only_valid, dry_run=False)
 
 
 def templates_section(version: tuple[str, int]) -> None:
@@ -115,8 +122,8 @@ def upload_section(actor: Actor, version: tuple[str, int]) -> None:
                             index=importers.KINDS.index("problems"),
                             format_func=lambda k: t(f"data.kind.{k}"))
     with right:
-        datum = st.selectbox(t("data.datum"), importers.DATUMS, key="import_datum",
-                             format_func=lambda d: t(f"data.datum.{d}"))
+        datum = st.selectbox(t("data.datum"), DATUM_CHOICES, key="import_datum",
+                             format_func=lambda d: t(f"data.datum.{d or 'auto'}"))
     upload = st.file_uploader(t("data.file"), key="import_file")
     only_valid = st.checkbox(t("data.only_valid"), key="import_only_valid")
     if upload is None:
@@ -135,6 +142,9 @@ def upload_section(actor: Actor, version: tuple[str, int]) -> None:
     c1.metric(t("data.rows"), result.rows)
     c2.metric(t("data.valid_rows"), result.valid_rows)
     c3.metric(t("data.issue_count"), len(result.issues))
+    note = result.already_note()
+    if note is not None:
+        st.info(note.message(current_lang()))
     if result.issues:
         if not only_valid:
             st.error(t("data.refused"))
@@ -142,11 +152,11 @@ def upload_section(actor: Actor, version: tuple[str, int]) -> None:
         table = issues_table(result, kind)
         st.dataframe(table, hide_index=True, width="stretch", key="import_issues")
         download_table(table, f"issues_{kind}", key="import_issues")
-    else:
+    elif result.written:
         st.success(t("data.clean", rows=result.rows))
     with st.expander(t("data.preview")):
         st.dataframe(result.preview, hide_index=True, width="stretch")
-    can_go = result.written > 0 and (only_valid or not result.issues)
+    can_go = result.written > 0 and (only_valid or not result.issues) and not result.file_refused
     if st.button(t("data.go", n=result.written), type="primary", disabled=not can_go,
                  key="import_go"):
         outcome = run_import(actor, kind, upload.name, upload.getvalue(), datum, only_valid)
@@ -160,8 +170,10 @@ def draw_outcome(outcome: importers.ImportResult | CivDataError) -> None:
     if isinstance(outcome, CivDataError):
         st.error(outcome.message(current_lang()))
     elif outcome.committed:
-        st.success(t("data.done", written=outcome.written, created=outcome.created,
-                     updated=outcome.updated, skipped=outcome.bad_rows))
+        st.success(t("data.done_already" if outcome.already else "data.done",
+                     written=outcome.written, created=outcome.created,
+                     updated=outcome.updated, already=outcome.already,
+                     skipped=outcome.bad_rows))
     else:
         st.error(outcome.refusal().message(current_lang()))
 

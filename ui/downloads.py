@@ -21,17 +21,15 @@ def download_table(df: pd.DataFrame, name: str, key: str | None = None) -> None:
     base = _safe_name(name)
     key = key or base
     frame = df.copy()
-    left, right, _ = st.columns([1, 1, 6])
-    with left:
+    with st.container(horizontal=True, gap="small"):  # each button as wide as its label
         st.download_button(t("downloads.csv"), data=lambda: exports.csv_bytes(frame),
                            file_name=f"{base}.csv", mime="text/csv", key=f"dl_csv_{key}",
-                           on_click="ignore", icon=":material/download:")
-    with right:
+                           on_click="ignore", icon=":material/download:", width="content")
         st.download_button(
             t("downloads.xlsx"), data=lambda: exports.xlsx_bytes(frame, base),
             file_name=f"{base}.xlsx", key=f"dl_xlsx_{key}", on_click="ignore",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            icon=":material/download:")
+            icon=":material/download:", width="content")
 
 
 def table_with_downloads(df: pd.DataFrame, name: str, key: str, **options: object) -> None:

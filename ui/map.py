@@ -16,6 +16,7 @@ from civdata.errors import CivDataError
 from ui import data
 from ui.downloads import table_with_downloads
 from ui.i18n import current_lang, t
+from ui.plain import escape_md
 
 READ_TTL_S = data.READ_TTL_S
 # Beyond this many problem points the map draws server-side H3 cells instead (deck JSON size).
@@ -38,12 +39,29 @@ CATEGORY_PALETTE = [
 
 
 # --- cached readers ------------------------------------------------------------------------
+# Keyed by the marks of the domains the map reads (ui.data.domain_key), never by the clock:
+# an idle minute re-reads nothing; what depends on now (overdue, risk by age) is computed from
+# the cached rows at render time.
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def boundaries(version: tuple[str, int]) -> pd.DataFrame:
+MAP_DOMAINS = ("sites", "problems", "settings")
+DATA_TTL_S = 6 * 3600  # a safety net only: the data version invalidates on every write
+
+
+def _key(version: tuple) -> tuple:
+    """Return the cache key of the map's data within version."""
+    return data.domain_key(version, *MAP_DOMAINS)
+
+
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def _boundaries(key: tuple) -> pd.DataFrame:
     """Return the subdistrict boundaries (cached)."""
     with data.session() as s:
         return sites.subdistrict_boundaries(s)
+
+
+def boundaries(version: tuple) -> pd.DataFrame:
+    """Return the subdistrict boundaries."""
+    return _boundaries(_key(version))
 
 
 @st.cache_data(show_spinner=False)
@@ -52,60 +70,100 @@ def district_outline() -> dict:
     return json.loads(geo.district_outline_geojson())
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def categories(version: tuple[str, int]) -> pd.DataFrame:
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def _categories(key: tuple) -> pd.DataFrame:
     """Return the site categories (cached)."""
     with data.session() as s:
         return sites.site_categories(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def classes(version: tuple[str, int]) -> pd.DataFrame:
+def categories(version: tuple) -> pd.DataFrame:
+    """Return the site categories."""
+    return _categories(_key(version))
+
+
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def _classes(key: tuple) -> pd.DataFrame:
     """Return the problem classes (cached)."""
     with data.session() as s:
         return problems.problem_classes(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def site_table(version: tuple[str, int], now: datetime) -> pd.DataFrame:
-    """Return every site with its problem counts and state (cached)."""
+def classes(version: tuple) -> pd.DataFrame:
+    """Return the problem classes."""
+    return _classes(_key(version))
+
+
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def _site_rows(key: tuple) -> pd.DataFrame:
+    """Return every site with its problems in radius from the summary table (cached)."""
     with data.session() as s:
-        return sites.sites_with_problem_counts(s, now)
+        return sites.sites_with_link_counts(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def problem_layer_data(version: tuple[str, int], now: datetime, subdistrict_id: int | None,
-                       class_ids: tuple[int, ...] | None, state: str) -> tuple[str, pd.DataFrame]:
-    """Return ('points', problems) or, beyond MAX_RAW_POINTS, ('cells', H3 counts) (cached)."""
-    with data.session() as s:
-        n = sites.count_problems_in_view(s, now, subdistrict_id, class_ids, state)
-        if n > MAX_RAW_POINTS:
-            return "cells", sites.problem_cells_in_view(s, now, subdistrict_id, class_ids, state)
-        return "points", sites.problems_in_view(s, now, subdistrict_id, class_ids, state)
-
-
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def site_card(version: tuple[str, int], site_id: int, now: datetime) -> dict | None:
-    """Return a site's card: detail, problems within its radius, recent events (cached)."""
-    with data.session() as s:
-        detail = sites.site_detail(s, site_id)
-        if detail is None:
-            return None
-        return {"detail": detail, "problems": sites.site_problems(s, site_id, now),
-                "events": sites.site_recent_events(s, site_id)}
-
-
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def open_links(version: tuple[str, int]) -> pd.DataFrame:
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def _open_links(key: tuple) -> pd.DataFrame:
     """Return (site, open problem in radius, class weight, dates) rows (cached)."""
     with data.session() as s:
         return riskmodel.open_problem_links(s)
 
 
+def open_links(version: tuple) -> pd.DataFrame:
+    """Return (site, open problem in radius, class weight, dates) rows."""
+    return _open_links(_key(version))
+
+
+def site_table(version: tuple, now: datetime) -> pd.DataFrame:
+    """Return every site with its problem counts and state at now (from cached rows)."""
+    key = _key(version)
+    return sites.with_problem_counts(_site_rows(key), _open_links(key), now)
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def _problem_layer_rows(key: tuple, subdistrict_id: int | None,
+                        class_ids: tuple[int, ...] | None, state: str) -> tuple[str, object]:
+    """Return ('points', problem rows) or, beyond MAX_RAW_POINTS, ('cells', cell rows), both
+    without the clock (cached)."""
+    base = "open" if state == "overdue" else state
+    with data.session() as s:
+        n = sites.count_problems_in_view(s, None, subdistrict_id, class_ids, base)  # type: ignore[arg-type]
+        if n > MAX_RAW_POINTS:
+            return "cells", sites.problem_cell_rows(s, subdistrict_id, class_ids, state)
+        return "points", sites.problem_points(s, subdistrict_id, class_ids, base)
+
+
+def problem_layer_data(version: tuple, now: datetime, subdistrict_id: int | None,
+                       class_ids: tuple[int, ...] | None, state: str) -> tuple[str, pd.DataFrame]:
+    """Return ('points', problems) or, beyond MAX_RAW_POINTS, ('cells', H3 counts) at now."""
+    kind, rows = _problem_layer_rows(_key(version), subdistrict_id, class_ids, state)
+    if kind == "cells":
+        return kind, sites.cells_at(rows, now, state)  # type: ignore[arg-type]
+    return kind, sites.mark_overdue(rows, now, only_overdue=state == "overdue")  # type: ignore[arg-type]
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def _site_card(key: tuple, site_id: int) -> dict | None:
+    """Return a site's card rows: detail, problems within its radius, recent events (cached)."""
+    with data.session() as s:
+        detail = sites.site_detail(s, site_id)
+        if detail is None:
+            return None
+        return {"detail": detail, "problems": sites.site_problems(s, site_id, datetime.min),
+                "events": sites.site_recent_events(s, site_id)}
+
+
+def site_card(version: tuple, site_id: int, now: datetime) -> dict | None:
+    """Return a site's card: detail, problems within its radius (overdue at now), events."""
+    card = _site_card(_key(version), site_id)
+    if card is None:
+        return None
+    return {**card, "problems": sites.mark_overdue(card["problems"], now)}
+
+
 RANKING_TOP = 30
 
 
-def risk_ranking(version: tuple[str, int], now: datetime, subdistrict_id: int | None = None,
+def risk_ranking(version: tuple, now: datetime, subdistrict_id: int | None = None,
                  top: int = RANKING_TOP) -> pd.DataFrame:
     """Return the riskiest sites (district rank kept), in one subdistrict or the district."""
     ranked = riskmodel.site_risk(site_table(version, now), open_links(version), now)
@@ -120,10 +178,15 @@ def site_row(frame: pd.DataFrame, code: str | None) -> dict | None:
     return picked.iloc[0].to_dict() if len(picked) else None
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def mock_evaluation(version: tuple[str, int], now: datetime, n: int, seed: int) -> dict:
-    """Return a mock evaluation of n sites drawn with seed (cached)."""
-    return riskmodel.mock_evaluation(site_table(version, now), open_links(version), n, seed)
+@st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
+def _mock_evaluation(key: tuple, n: int, seed: int) -> dict:
+    """Return a mock evaluation of n sites drawn with seed (cached; it does not age)."""
+    return riskmodel.mock_evaluation(_site_rows(key), _open_links(key), n, seed)
+
+
+def mock_evaluation(version: tuple, now: datetime, n: int, seed: int) -> dict:
+    """Return a mock evaluation of n sites drawn with seed."""
+    return _mock_evaluation(_key(version), n, seed)
 
 
 # --- selection -----------------------------------------------------------------------------
@@ -194,11 +257,17 @@ def problem_records(frame: pd.DataFrame, class_names: dict[int, str]) -> pd.Data
     """Return the columns the problem layer needs, tooltips escaped."""
     out = pd.DataFrame({"lon": frame["lon"].round(6), "lat": frame["lat"].round(6)})
     out["color"] = [STATE_COLORS["overdue"] if o else CLOSED_COLOR if s == "closed"
-                    else STATE_COLORS["open"] for o, s in zip(frame["overdue"], frame["status"],
+                    else STATE_COLORS["open"] for o, s in zip(frame["overdue"].tolist(),
+                                                               frame["status"].tolist(),
                                                                strict=True)]
-    tips = pd.DataFrame([_tip_fields(r.code, class_names.get(int(r.class_id), ""),
-                                     t(f"map.status.{r.status}"), r.description)
-                         for r in frame.itertuples(index=False)], columns=list(_tip_fields("")))
+    status_text = {s: t(f"map.status.{s}") for s in frame["status"].unique()}  # once, not per row
+    # Plain lists, not itertuples: a row walk over Arrow-backed text columns cost ~0.2 ms a row.
+    tips = pd.DataFrame([_tip_fields(code, class_names.get(int(cid), ""), status_text[st_],
+                                     text)
+                         for code, cid, st_, text in zip(
+                             frame["code"].tolist(), frame["class_id"].tolist(),
+                             frame["status"].tolist(), frame["description"].tolist(),
+                             strict=True)], columns=list(_tip_fields("")))
     return pd.concat([out.reset_index(drop=True), tips], axis=1)
 
 
@@ -336,11 +405,12 @@ def draw_site_card(card: dict, class_names: dict[int, str]) -> None:
     """Draw a site's card: identity, 1+3+N, problems within its radius, recent history."""
     d, lang = card["detail"], current_lang()
     probs = card["problems"]
-    st.subheader(f"{d['code']} · {d['name_' + lang]}")
-    st.caption(t("map.card.identity", category=d["category_" + lang],
-                 subdistrict=d["subdistrict_" + lang], radius=int(d["radius_m"])))
-    st.markdown(t("map.card.responsibility", leader=d["leader"], u1=d["unit_1"], u2=d["unit_2"],
-                  u3=d["unit_3"], n=d["grid_staff"]))
+    st.subheader(escape_md(f"{d['code']} · {d['name_' + lang]}"))
+    st.caption(t("map.card.identity", category=escape_md(d["category_" + lang]),
+                 subdistrict=escape_md(d["subdistrict_" + lang]), radius=int(d["radius_m"])))
+    st.markdown(t("map.card.responsibility", leader=escape_md(d["leader"]),
+                  u1=escape_md(d["unit_1"]), u2=escape_md(d["unit_2"]),
+                  u3=escape_md(d["unit_3"]), n=escape_md(d["grid_staff"])))
     c1, c2, c3 = st.columns(3)
     c1.metric(t("map.card.open"), int((probs["status"] != "closed").sum()), border=True)
     c2.metric(t("map.card.overdue"), int(probs["overdue"].sum()), border=True)

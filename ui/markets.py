@@ -16,6 +16,7 @@ from civdata.errors import CivDataError
 from ui import data
 from ui.downloads import download_table, table_with_downloads
 from ui.i18n import current_lang, name_col, t
+from ui.plain import escape_md
 from ui.widgets import fmt_num, fmt_pct
 
 READ_TTL_S = data.READ_TTL_S
@@ -25,27 +26,31 @@ BAND_COLOURS = {"good": [26, 150, 65], "fair": [120, 198, 121], "weak": [253, 17
                 "poor": [215, 25, 28], "none": [150, 150, 150]}
 CHART_MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 FLASH = "markets_flash"
+FORM_FOR = "mi_form_for"  # the market the inspection form was last preselected for
 LEGEND_MAX = 6
 ROW_PX = 35
 
 
 # --- cached readers (one per dataset, keyed by the data version) ------------------------------
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def checklist(version: tuple[str, int]) -> pd.DataFrame:
     """Return the checklist items (cached)."""
     with data.session() as s:
         return markets.checklist_items(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def latest_scores(version: tuple[str, int], day: date, sub_id: int | None) -> pd.DataFrame:
     """Return every market with its latest score (cached)."""
     with data.session() as s:
         return markets.latest_market_scores(s, day, sub_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def daily_scores(version: tuple[str, int], first: date, last: date, sub_id: int | None,
                  market_id: int | None) -> pd.DataFrame:
     """Return daily scores per market (cached)."""
@@ -53,7 +58,8 @@ def daily_scores(version: tuple[str, int], first: date, last: date, sub_id: int 
         return markets.daily_market_scores(s, first, last, sub_id, market_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def scope_daily_scores(version: tuple[str, int], first: date, last: date,
                        sub_id: int | None) -> pd.DataFrame:
     """Return the daily mean score of the district or subdistrict (cached)."""
@@ -61,14 +67,16 @@ def scope_daily_scores(version: tuple[str, int], first: date, last: date,
         return markets.district_daily_scores(s, first, last, sub_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def ranking(version: tuple[str, int], day: date, sub_id: int | None) -> pd.DataFrame:
     """Return the market ranking with the change against last week (cached)."""
     with data.session() as s:
         return markets.rank_markets(markets.weekly_market_scores(s, day, sub_id))
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def item_losses(version: tuple[str, int], first: date, last: date, sub_id: int | None,
                 market_id: int | None) -> pd.DataFrame:
     """Return points lost per checklist item (cached)."""
@@ -76,7 +84,8 @@ def item_losses(version: tuple[str, int], first: date, last: date, sub_id: int |
         return markets.item_point_losses(s, first, last, sub_id, market_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def deployment(version: tuple[str, int], first: date, last: date,
                sub_id: int | None) -> pd.DataFrame:
     """Return inspections, inspectors and vehicles per day (cached)."""
@@ -84,56 +93,64 @@ def deployment(version: tuple[str, int], first: date, last: date,
         return markets.daily_deployment(s, first, last, sub_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def staff(version: tuple[str, int]) -> pd.DataFrame:
     """Return the active inspectors and vehicles (cached)."""
     with data.session() as s:
         return markets.staff_names(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def staff_on_roll(version: tuple[str, int]) -> dict[str, int]:
     """Return the active inspectors and vehicles counted by kind (cached)."""
     with data.session() as s:
         return markets.staff_on_roll(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def rates(version: tuple[str, int], first: date, last: date, sub_id: int | None) -> dict:
     """Return same-day feedback and re-inspection pass rates (cached)."""
     with data.session() as s:
         return markets.feedback_and_reinspection(s, first, last, sub_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def hardware(version: tuple[str, int], sub_id: int | None) -> pd.DataFrame:
     """Return hardware renewal done against planned (cached)."""
     with data.session() as s:
         return markets.hardware_progress(s, sub_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def history(version: tuple[str, int], market_id: int) -> pd.DataFrame:
     """Return a market's latest inspections (cached)."""
     with data.session() as s:
         return markets.inspection_history(s, market_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def item_scores(version: tuple[str, int], inspection_id: int) -> pd.DataFrame:
     """Return one inspection's item scores (cached)."""
     with data.session() as s:
         return markets.inspection_item_scores(s, inspection_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def open_problems(version: tuple[str, int], market_id: int) -> pd.DataFrame:
     """Return a market's open inspection problems (cached)."""
     with data.session() as s:
         return markets.market_problems(s, market_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+                        show_spinner=False)
 def outlines(version: tuple[str, int]) -> pd.DataFrame:
     """Return the subdistrict boundaries (cached)."""
     with data.session() as s:
@@ -223,7 +240,9 @@ def ranking_table(ranked: pd.DataFrame) -> None:
     })
     st.dataframe(table, hide_index=True, width="stretch", height=ROW_PX * (len(table) + 1) + 3,
                  column_config={t("markets.col.score_change"):
-                                st.column_config.NumberColumn(format="%+.1f")})
+                                st.column_config.NumberColumn(format="%+.1f"),
+                                **{t(f"markets.col.{c}"): st.column_config.NumberColumn(
+                                    format="%.1f") for c in ("this_week", "last_week")}})
     download_table(table, "market_ranking", key="market_ranking")
 
 
@@ -319,9 +338,9 @@ def _latest_photo(name: object) -> None:
 def market_card(version: tuple[str, int], market: pd.Series) -> None:
     """Draw a market's card: its figures, latest item scores, open problems and history."""
     lang = current_lang()
-    st.subheader(str(market[name_col()]))
-    st.caption(t("markets.card.caption", subdistrict=market[f"subdistrict_{lang}"],
-                 director=market["director"], stalls=int(market["stalls"])))
+    st.subheader(escape_md(market[name_col()]))
+    st.caption(t("markets.card.caption", subdistrict=escape_md(market[f"subdistrict_{lang}"]),
+                 director=escape_md(market["director"]), stalls=int(market["stalls"])))
     c1, c2 = st.columns(2)
     c1.metric(t("markets.card.latest"), fmt_num(market["score"], 1), border=True,
               help=None if pd.isna(market["score"]) else
@@ -372,15 +391,22 @@ def _save_inspection(actor: Actor, upload: object, **values: object
     try:
         raw = upload.getvalue() if upload is not None else None
         name = photos.photo_name(raw, photos.validate_photo(raw)) if raw else None
-        with data.session() as s:
-            outcome = markets.record_inspection(s, actor, photo=name, **values)
-            codes = markets.problem_codes(s, [outcome.problem_id or 0,
-                                              *outcome.closed_problem_ids,
-                                              *outcome.rejected_problem_ids,
-                                              *outcome.left_open_problem_ids])
-            s.commit()
+        # stored first: the data layer accepts only stored photos; a refusal removes a new one
+        new = bool(name) and not photos.photo_path(name).exists()
         if raw:
             photos.store_photo(raw)
+        try:
+            with data.session() as s:
+                outcome = markets.record_inspection(s, actor, photo=name, **values)
+                codes = markets.problem_codes(s, [outcome.problem_id or 0,
+                                                  *outcome.closed_problem_ids,
+                                                  *outcome.rejected_problem_ids,
+                                                  *outcome.left_open_problem_ids])
+                s.commit()
+        except CivDataError:
+            if new:
+                photos.delete_photo(name)
+            raise
     except CivDataError as err:
         st.error(err.message(current_lang()))
         return None
@@ -394,7 +420,8 @@ def _show_flash(names: dict[int, str], items: pd.DataFrame) -> None:
     if flash is None:
         return
     outcome, codes, market_id, day = flash
-    st.success(t("markets.form.saved", market=names.get(market_id, market_id), day=str(day),
+    st.success(t("markets.form.saved", market=escape_md(names.get(market_id, market_id)),
+                 day=str(day),
                  total=outcome.total_score))
     if outcome.findings:
         item_names = dict(zip(items["code"], items[name_col()], strict=True))
@@ -426,10 +453,13 @@ def inspection_form(actor: Actor, latest: pd.DataFrame, items: pd.DataFrame, peo
     options = list(names)
     inspectors = list(people.loc[people["kind"] == "market_inspector", "name"])
     vehicles = ["", *people.loc[people["kind"] == "inspection_vehicle", "name"]]
+    in_view = market_id if market_id in options else options[0]
+    if st.session_state.get(FORM_FOR) != in_view:  # the page's market changed: the form follows
+        st.session_state["mi_market"] = in_view
+        st.session_state[FORM_FOR] = in_view
     with st.form("market_inspection_form"):
         c1, c2, c3, c4 = st.columns(4)
         chosen = c1.selectbox(t("markets.market"), options, key="mi_market",
-                              index=options.index(market_id) if market_id in options else 0,
                               format_func=names.get)
         day = c2.date_input(t("markets.form.date"), value=today, max_value=today, key="mi_date")
         inspector = c3.selectbox(t("markets.form.inspector"), inspectors, key="mi_inspector",
@@ -448,10 +478,13 @@ def inspection_form(actor: Actor, latest: pd.DataFrame, items: pd.DataFrame, peo
         fed = c6.checkbox(t("markets.form.fed_back"), value=False, key="mi_fed_back")
         notes = st.text_area(t("markets.form.notes"), key="mi_notes", max_chars=2000)
         upload = st.file_uploader(t("markets.form.photo"), type=["jpg", "jpeg", "png", "webp"],
-                                  key="mi_photo")
+                                  key="mi_photo", help=t("problems.upload_help"))
         submitted = st.form_submit_button(t("markets.form.submit"), key="mi_submit")
     if submitted and _save_inspection(actor, upload, market_id=int(chosen), inspected_on=day,
                                       inspector=inspector or "", scores=scores, notes=notes,
                                       vehicle=vehicle or None, is_reinspection=re,
                                       fed_back_same_day=fed) is not None:
+        for key in [k for k in st.session_state if str(k).startswith("mi_") and k != "mi_submit"]:
+            del st.session_state[key]  # saved: the form starts afresh, inviting no duplicate
+        st.session_state.pop(FORM_FOR, None)
         st.rerun()

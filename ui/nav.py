@@ -30,6 +30,8 @@ PAGES = [
     PageSpec("pages/volunteers.py", "volunteers", "nav.volunteers",
              ":material/volunteer_activism:", EVERYONE),
     PageSpec("pages/weekly.py", "weekly", "nav.weekly", ":material/event_note:", EVERYONE),
+    PageSpec("pages/readiness.py", "readiness", "nav.readiness", ":material/fact_check:",
+             frozenset({"leader", "office", "subdistrict"})),
     PageSpec("pages/data.py", "data", "nav.data", ":material/upload_file:",
              frozenset({"office", "subdistrict", "market"})),
     PageSpec("pages/audit.py", "audit", "nav.audit", ":material/history:",
@@ -46,3 +48,14 @@ def pages_for(role: str) -> list[PageSpec]:
 def page_path(spec: PageSpec) -> str:
     """Return the absolute path of a page file."""
     return str(PROJECT_ROOT / spec.file)
+
+
+def spec_for_file(page_file: str) -> PageSpec | None:
+    """Return the spec of a page file (absolute or relative to the project), or None."""
+    wanted = (PROJECT_ROOT / page_file).resolve()
+    return next((p for p in PAGES if (PROJECT_ROOT / p.file).resolve() == wanted), None)
+
+
+def spec_for_path(url_path: str) -> PageSpec | None:
+    """Return the spec whose URL path is url_path, or None."""
+    return next((p for p in PAGES if p.url_path == url_path), None)

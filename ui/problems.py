@@ -13,14 +13,19 @@ from civdata import models as m
 from civdata import problems as P
 from civdata.auth import Actor, can
 from civdata.errors import CivDataError
+from civdata.markets import problem_codes
 from ui import data
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
+from ui.plain import escape_md
+from ui.widgets import styled, why_missing
 
 MIN_PROBLEMS = 10  # problems a subdistrict needs in the period before it is ranked
 LIST_SIZE = 3
 FLASH = "problems_flash"
 TARGET = "problems_form_target"
+FINDER = "problem"  # the query parameter ?problem=<code>
+FINDER_KEY = "problem_search"  # the search box
 TTL = data.READ_TTL_S
 LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}
 
@@ -125,6 +130,20 @@ def card(version: tuple[str, int], problem_id: int) -> tuple[dict | None, pd.Dat
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def search(version: tuple[str, int], text: str) -> pd.DataFrame:
+    """Return the problems whose code or description holds text (cached)."""
+    with data.session() as s:
+        return P.find_problems(s, text)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def codes(version: tuple[str, int], problem_ids: tuple[int, ...]) -> dict[int, str]:
+    """Return {problem id: code} for the ids (cached)."""
+    with data.session() as s:
+        return problem_codes(s, list(problem_ids))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def closed(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return recently closed problems (cached)."""
     with data.session() as s:
@@ -207,11 +226,9 @@ def rate_chart(stats: pd.DataFrame) -> go.Figure:
 def stats_table(stats: pd.DataFrame, label_key: str = "problems.col.subdistrict") -> None:
     """Draw close statistics as a table (first column: the group's name)."""
     cols = [name_col(), "closed", "on_time", "on_time_rate", "median_hours"]
-    st.dataframe(stats[cols].rename(columns={name_col(): t(label_key), **{
-        c: t(f"problems.col.{c}") for c in cols[1:]}}), hide_index=True, width="stretch",
-        column_config={t("problems.col.on_time_rate"): st.column_config.NumberColumn(
-            format="percent"), t("problems.col.median_hours"): st.column_config.NumberColumn(
-            format="%.1f")})
+    st.dataframe(styled(stats[cols].rename(columns={name_col(): t(label_key), **{
+        c: t(f"problems.col.{c}") for c in cols[1:]}}), pct=(t("problems.col.on_time_rate"),),
+        digits={t("problems.col.median_hours"): 1}), hide_index=True, width="stretch")
 
 
 def overdue_table(frame: pd.DataFrame) -> None:
@@ -236,7 +253,7 @@ def ladder_caption(ladder: pd.DataFrame) -> str:
     """Return the escalation ladder as one line."""
     name = f"name_{current_lang()}"
     return t("problems.ladder_help", rungs="；".join(
-        t("problems.ladder_rung", days=int(r.days_overdue), name=getattr(r, name))
+        t("problems.ladder_rung", days=int(r.days_overdue), name=escape_md(getattr(r, name)))
         for r in ladder.itertuples()))
 
 
@@ -273,10 +290,12 @@ def show_list(frame: pd.DataFrame, which: str | None = None) -> None:
     """Draw ranking rows (only the 'red' or 'black' list when which is given)."""
     if which is not None:
         frame = frame[frame["list"] == which]
-    st.dataframe(list_table(frame), hide_index=True, width="stretch", column_config={
-        t("problems.col.on_time_rate"): st.column_config.NumberColumn(format="percent"),
-        t("problems.col.rate_change"): st.column_config.NumberColumn(format="percent"),
-        t("problems.col.rank"): st.column_config.NumberColumn(format="%d")})
+    st.dataframe(styled(list_table(frame), pct=(t("problems.col.on_time_rate"),),
+                        signed_pct=(t("problems.col.rate_change"),),
+                        digits={t("problems.col.rank"): 0, t("problems.col.rank_change"): 0}),
+                 hide_index=True, width="stretch", column_config={
+                     t("problems.col.rank"): why_missing(t("problems.missing.rank", n=MIN_PROBLEMS)),
+                     t("problems.col.rate_change"): why_missing(t("problems.missing.change"))})
     download_table(list_table(frame), f"problem_ranking_{which or 'all'}",
                    key=f"problem_ranking_{which or 'all'}")
 
@@ -284,14 +303,20 @@ def show_list(frame: pd.DataFrame, which: str | None = None) -> None:
 def queue_table(frame: pd.DataFrame) -> None:
     """Draw a work queue."""
     lang = current_lang()
-    st.dataframe(pd.DataFrame({
+    table = pd.DataFrame({
         t("problems.col.code"): frame["code"],
         t("problems.col.class"): frame[f"class_{lang}"],
         t("problems.col.status"): [t(f"problems.status.{s}") for s in frame["status"]],
         t("problems.col.deadline"): frame["deadline"],
         t("problems.col.hours_left"): frame["hours_left"],
         t("problems.col.description"): frame["description"],
-    }), hide_index=True, width="stretch")
+    })
+    unassigned = why_missing(t("problems.missing.unassigned"))
+    st.dataframe(styled(table, dates=(t("problems.col.deadline"),),
+                        digits={t("problems.col.hours_left"): 1}),
+                 hide_index=True, width="stretch",
+                 column_config={t("problems.col.deadline"): unassigned,
+                                t("problems.col.hours_left"): unassigned})
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -331,10 +356,20 @@ def _photo(upload) -> tuple[bytes, str] | None:  # noqa: ANN001
     return raw, photos.photo_name(raw, photos.validate_photo(raw))
 
 
-def _store(photo: tuple[bytes, str] | None) -> None:
-    """Write a checked photo and its thumbnail to the photo folder."""
-    if photo is not None:
-        photos.store_photo(photo[0])
+def _store(photo: tuple[bytes, str] | None) -> bool:
+    """Write a checked photo and its thumbnail to the photo folder before the write that names
+    it (the data layer accepts only stored photos); return True when its file is new."""
+    if photo is None:
+        return False
+    new = not photos.photo_path(photo[1]).exists()
+    photos.store_photo(photo[0])
+    return new
+
+
+def _settle(photo: tuple[bytes, str] | None, new: bool, saved: bool) -> None:
+    """Remove a photo stored anew for a write that was refused (a refusal leaves no file)."""
+    if photo is not None and new and not saved:
+        photos.delete_photo(photo[1])
 
 
 def _label(row: pd.Series) -> str:
@@ -342,10 +377,11 @@ def _label(row: pd.Series) -> str:
     return f"{row['code']} · {row[f'subdistrict_{current_lang()}']} · {row['description'][:30]}"
 
 
-def report_form(actor: Actor) -> None:
-    """Draw the form to report a problem (site or typed coordinates, class, photo)."""
+def report_form(actor: Actor, subdistrict_id: int | None = None) -> None:
+    """Draw the form to report a problem (a site of the subdistrict in view, searchable by
+    name, or typed coordinates; class, photo)."""
     version = data.data_version()
-    own = actor.subdistrict_id if actor.role == "subdistrict" else None
+    own = actor.subdistrict_id if actor.role == "subdistrict" else subdistrict_id
     subs = data.subdistricts(version)
     if own is not None:
         subs = subs[subs["id"] == own]
@@ -355,12 +391,13 @@ def report_form(actor: Actor) -> None:
     mode = st.radio(t("problems.location"), ["site", "coords"], horizontal=True,
                     format_func=lambda v: t(f"problems.loc.{v}"), key="report_mode")
     site_labels = dict(zip(site_rows["id"].tolist(),
-                           (site_rows["code"] + " · " + site_rows[name_col()]).tolist(),
+                           (site_rows[name_col()] + " · " + site_rows["code"]).tolist(),
                            strict=True))  # one lookup per option: 381 frame filters cost ~0.5 s
     with st.form("report_form"):  # kept after a refusal, cleared after success
         if mode == "site":
             site_id = st.selectbox(t("problems.site"), list(site_labels), key="report_site",
-                                   format_func=site_labels.get)
+                                   format_func=site_labels.get, help=t("problems.site_help"),
+                                   placeholder=t("problems.site_search"))
         else:
             sub_id = st.selectbox(t("problems.col.subdistrict"), subs["id"].tolist(),
                                   key="report_sub", format_func=lambda i: subs.loc[
@@ -377,7 +414,7 @@ def report_form(actor: Actor) -> None:
                               format_func=lambda s: t(f"problems.source.{s}"))
         text = st.text_area(t("problems.description"), key="report_text", max_chars=500)
         upload = st.file_uploader(t("problems.photo_before"), type=["jpg", "jpeg", "png", "webp"],
-                                  key="report_photo")
+                                  key="report_photo", help=t("problems.upload_help"))
         submitted = st.form_submit_button(t("problems.submit_report"), type="primary")
     if not submitted:
         return
@@ -393,11 +430,12 @@ def report_form(actor: Actor) -> None:
     except CivDataError as err:
         st.error(err.message(current_lang()))
         return
+    new = _store(photo)
     problem = _write(lambda s: workflow.report_problem(
         s, actor, class_code=class_code, description=text, source=source,
         photo_before=photo[1] if photo else None, **where))
+    _settle(photo, new, saved=problem is not None)
     if problem is not None:
-        _store(photo)
         _clear("report_text", "report_photo")
         st.session_state[FLASH] = t("problems.reported", code=problem.code)
         st.rerun()
@@ -414,15 +452,58 @@ def _thumbnail(name: str | None) -> str | None:
     return str(path) if path.exists() else None
 
 
-def problem_card(info: dict, events: pd.DataFrame) -> None:
+def history_table(events: pd.DataFrame) -> pd.DataFrame:
+    """Return a problem's transitions with translated headers and states ('—' before the first)."""
+    def state(value: object) -> str:
+        return "—" if value is None or pd.isna(value) else t(f"problems.status.{value}")
+
+    return pd.DataFrame({
+        t("problems.col.at"): [f"{v:%Y-%m-%d %H:%M}" for v in events["at"]],
+        t("problems.col.actor"): events["actor"],
+        t("problems.col.from_status"): [state(v) for v in events["from_status"]],
+        t("problems.col.to_status"): [state(v) for v in events["to_status"]],
+        t("problems.col.note"): ["" if v is None or pd.isna(v) else str(v)
+                                 for v in events["note"]],
+    })
+
+
+def _moment(value: object) -> str:
+    """Return a moment to the minute, or '—'."""
+    return "—" if value is None or pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
+
+
+def card_facts(info: dict) -> pd.DataFrame:
+    """Return a problem's fields as (field, value) rows in the current language."""
+    lang = current_lang()
+    rows = [
+        ("problems.col.code", info["code"]),
+        ("problems.col.status", t(f"problems.status.{info['status']}")),
+        ("problems.col.class", info[f"class_{lang}"]),
+        ("problems.col.subdistrict", info[f"subdistrict_{lang}"]),
+        ("problems.col.site", info.get(f"site_{lang}") or "—"),
+        ("problems.source", t(f"problems.source.{info['source']}")),
+        ("problems.col.discovered_at", _moment(info["discovered_at"])),
+        ("problems.col.assigned_at", _moment(info["assigned_at"])),
+        ("problems.col.deadline", _moment(info["deadline"])),
+        ("problems.col.closed_at", _moment(info["closed_at"])),
+        ("problems.col.unit", info["responsible_unit"] or "—"),
+        ("problems.col.position", f"{info['lat']:.6f}, {info['lon']:.6f}"),
+    ]
+    return pd.DataFrame({t("problems.col.field"): [t(k) for k, _ in rows],
+                         t("problems.col.value"): [str(v) for _, v in rows]})
+
+
+def problem_card(info: dict, events: pd.DataFrame, expanded: bool = False) -> None:
     """Draw a problem's card: facts, before/after thumbnails, history."""
     lang = current_lang()
-    st.markdown(f"**{info['code']}** · {t('problems.status.' + info['status'])} · "
-                f"{info['class_' + lang]} · {info['subdistrict_' + lang]}")
+    st.markdown(f"**{escape_md(info['code'])}** · {t('problems.status.' + info['status'])} · "
+                f"{escape_md(info['class_' + lang])} · {escape_md(info['subdistrict_' + lang])}")
     st.text(info["description"])
-    if info["deadline"] is not None:
+    if expanded:
+        st.dataframe(card_facts(info), hide_index=True, width="stretch", key="card_facts")
+    elif info["deadline"] is not None:
         st.caption(f"{t('problems.col.deadline')}: {info['deadline']:%Y-%m-%d %H:%M} · "
-                   f"{t('problems.col.unit')}: {info['responsible_unit'] or '—'}")
+                   f"{t('problems.col.unit')}: {escape_md(info['responsible_unit'] or '—')}")
     cols = st.columns(2)
     for col, key, label in ((cols[0], "photo_before", "problems.before"),
                             (cols[1], "photo_after", "problems.after")):
@@ -431,12 +512,61 @@ def problem_card(info: dict, events: pd.DataFrame) -> None:
             col.image(thumb, caption=t(label), width=200)
         else:
             col.caption(f"{t(label)}: {t('problems.no_photo')}")
-    with st.expander(t("problems.history")):
-        st.dataframe(events.assign(from_status=[t(f"problems.status.{s}") if s else ""
-                                                for s in events["from_status"]],
-                                   to_status=[t(f"problems.status.{s}")
-                                              for s in events["to_status"]]),
-                     hide_index=True, width="stretch")
+    with st.expander(t("problems.history"), expanded=expanded):
+        st.dataframe(history_table(events), hide_index=True, width="stretch")
+
+
+def _pick_found() -> None:
+    """Put the code chosen among the search results into the finder (and so the URL)."""
+    st.session_state[FINDER_KEY] = st.session_state.pop("problem_found", "")
+
+
+def problem_finder() -> None:
+    """Draw the search box bound to ?problem=<code>; show the card of the problem found."""
+    if FINDER_KEY not in st.session_state:
+        st.session_state[FINDER_KEY] = st.query_params.get(FINDER, "")
+    text = st.text_input(t("problems.find"), key=FINDER_KEY, placeholder=t("problems.find_hint"),
+                         max_chars=100).strip()
+    if text:
+        st.query_params[FINDER] = text
+    elif FINDER in st.query_params:
+        del st.query_params[FINDER]
+    if not text:
+        return
+    version = data.data_version()
+    found = search(version, text)
+    if found.empty:
+        st.info(t("problems.not_found", text=text))
+        return
+    exact = found[found["code"].str.upper() == text.upper()]
+    if exact.empty:
+        labels = {r.code: f"{r.code} · {t('problems.status.' + r.status)} · {r.description[:40]}"
+                  for r in found.itertuples()}
+        st.selectbox(t("problems.found", n=len(found)), list(labels), index=None,
+                     format_func=labels.get, key="problem_found", on_change=_pick_found,
+                     placeholder=t("problems.pick_found"))
+        return
+    info, events = card(version, int(exact["id"].iloc[0]))
+    if info is not None:
+        with st.container(border=True):
+            st.subheader(t("problems.card"))
+            problem_card(info, events, expanded=True)
+
+
+def card_link(code: str) -> str:
+    """Return the link that opens a problem's card on the problems page."""
+    lang = current_lang()
+    return f"/problems?{FINDER}={code}" + ("&lang=en" if lang == "en" else "")
+
+
+def problem_links(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return audit rows with a link to the card of each problem they are about ('' if none)."""
+    about = rows["table"] == "problem"
+    ids = tuple(sorted({int(i) for i in rows.loc[about, "record_id"] if str(i).isdigit()}))
+    found = codes(data.data_version(), ids) if ids else {}
+    links = [card_link(found[int(r)]) if a and str(r).isdigit() and int(r) in found else ""
+             for a, r in zip(about, rows["record_id"], strict=True)]
+    return rows.assign(problem=links)
 
 
 def action_form(actor: Actor, subdistrict_id: int | None) -> None:
@@ -463,7 +593,8 @@ def action_form(actor: Actor, subdistrict_id: int | None) -> None:
         unit = st.text_input(t("problems.unit"), key="action_unit") if action == "assign" else None
         note = st.text_area(t("problems.note"), key="action_note", max_chars=500)
         upload = st.file_uploader(t("problems.photo_after"), type=["jpg", "jpeg", "png", "webp"],
-                                  key="action_photo") if action == "submit" else None
+                                  key="action_photo", help=t("problems.upload_help")
+                                  ) if action == "submit" else None
         submitted = st.form_submit_button(t("problems.do"), type="primary")
     # The form acts on the problem and version the user was looking at when it was drawn,
     # even if the list has changed since (another user moved the problem on).
@@ -477,11 +608,12 @@ def action_form(actor: Actor, subdistrict_id: int | None) -> None:
     except CivDataError as err:
         st.error(err.message(current_lang()))
         return
+    new = _store(photo)
     done = _write(lambda s: workflow.transition(
         s, actor, target[1], action, expected_version=target[2], note=note,
         responsible_unit=unit, photo_after=photo[1] if photo else None))
+    _settle(photo, new, saved=done is not None)
     if done is not None:
-        _store(photo)
         _clear(TARGET, "action_note", "action_unit", "action_photo")
         st.session_state[FLASH] = t("problems.done", code=done.code,
                                     action=t(f"problems.action.{action}"),

@@ -16,6 +16,7 @@ from civdata.errors import CivDataError
 from ui import data
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
+from ui.plain import escape_md
 from ui.widgets import fmt_num, fmt_pct, programme_label
 
 READ_TTL_S = 600
@@ -236,7 +237,7 @@ def _today_line(fig: go.Figure, day: date) -> None:
 
 def draw_project_card(project: pd.Series, history: pd.DataFrame, day: date) -> None:
     """Draw a project's facts, slip state, report chart and report list."""
-    st.markdown(f"**{project['code']} · {project[name_col()]}**")
+    st.markdown(f"**{escape_md(project['code'])} · {escape_md(project[name_col()])}**")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("renovation.card.percent"), f"{float(project['percent']):.1f}%")
     c2.metric(t("renovation.card.plan"), f"{float(project['planned_percent']):.1f}%")
@@ -249,7 +250,7 @@ def draw_project_card(project: pd.Series, history: pd.DataFrame, day: date) -> N
         size = t("renovation.card.size_street", length=fmt_num(project["length_m"]))
     actual = f"{project['actual_start'] or '—'} – {project['actual_end'] or '—'}"
     st.caption(" · ".join([
-        f"{t('renovation.card.contractor')}: {project['contractor'] or '—'}",
+        f"{t('renovation.card.contractor')}: {escape_md(project['contractor'] or '—')}",
         f"{t('renovation.card.planned')}: {project['planned_start']} – {project['planned_end']}",
         f"{t('renovation.card.actual')}: {actual}",
         f"{t('renovation.card.drawings')}: {_day(project['drawings_done_on'])}",
@@ -379,7 +380,7 @@ def _save(actor: Actor, project: pd.Series, reported_on: date, percent: float, s
     _write_then_rerun(lambda s: ren.add_progress_report(
         s, actor, int(project["id"]), reported_on, percent, stage, note=note,
         is_correction=bool(correction), photo=photo, expected_version=int(project["version"])),
-        t("renovation.form.saved", name=project[name_col()], percent=f"{percent:g}"))
+        t("renovation.form.saved", name=escape_md(project[name_col()]), percent=f"{percent:g}"))
 
 
 def _write_then_rerun(write, message: str) -> None:  # noqa: ANN001
@@ -415,7 +416,7 @@ def drawings_form(actor: Actor | None, project: pd.Series, day: date) -> None:
     if submitted:
         _write_then_rerun(lambda s: ren.record_drawings_done(
             s, actor, int(project["id"]), done_on, expected_version=int(project["version"])),
-            t("renovation.drawings_form.saved", name=project[name_col()],
+            t("renovation.drawings_form.saved", name=escape_md(project[name_col()]),
               day=done_on.isoformat()))
 
 

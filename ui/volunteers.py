@@ -18,6 +18,7 @@ from civdata.errors import CivDataError
 from civdata.sites import subdistrict_boundaries
 from ui import data
 from ui.i18n import current_lang, name_col, t
+from ui.widgets import styled, why_missing
 
 READ_TTL_S = data.READ_TTL_S
 TREND_WEEKS = 52
@@ -31,7 +32,8 @@ LEVEL_RADIUS = {"district": 90, "subdistrict": 60, "community": 35}
 
 # ---------------------------------------------------------------- cached readers
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def coverage(version: tuple[str, int], day: date, subdistrict_id: int | None,
              window_days: int) -> dict[str, pd.DataFrame]:
     """Return community and site coverage, the ranked gaps and coverage per subdistrict."""
@@ -47,28 +49,32 @@ def coverage(version: tuple[str, int], day: date, subdistrict_id: int | None,
             "by_subdistrict": vol.coverage_by_subdistrict(comm, site)}
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def boundaries(version: tuple[str, int]) -> pd.DataFrame:
     """Return the subdistrict boundaries (cached)."""
     with data.session() as s:
         return subdistrict_boundaries(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def stations(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the practice stations (cached)."""
     with data.session() as s:
         return vol.practice_stations(s, subdistrict_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def teams(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the volunteer teams and their bases (cached)."""
     with data.session() as s:
         return vol.team_bases(s, subdistrict_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def activities(version: tuple[str, int], first: date, last: date, subdistrict_id: int | None,
                team_id: int | None) -> pd.DataFrame:
     """Return the activities of the window (cached)."""
@@ -76,7 +82,8 @@ def activities(version: tuple[str, int], first: date, last: date, subdistrict_id
         return vol.activities_between(s, first, last, subdistrict_id, team_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def trend(version: tuple[str, int], last: date, subdistrict_id: int | None,
           team_id: int | None) -> pd.DataFrame:
     """Return activities, participants and hours per week for TREND_WEEKS weeks (cached)."""
@@ -86,7 +93,8 @@ def trend(version: tuple[str, int], last: date, subdistrict_id: int | None,
     return vol.weekly_trend(daily, last, TREND_WEEKS)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def rankings(version: tuple[str, int], first: date, last: date,
              subdistrict_id: int | None) -> dict[str, pd.DataFrame]:
     """Return the team ranking by hours and the partner organisations by activity (cached)."""
@@ -95,7 +103,8 @@ def rankings(version: tuple[str, int], first: date, last: date,
                 "partners": vol.partner_ranking(s, first, last, subdistrict_id)}
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+                        show_spinner=False)
 def form_choices(version: tuple[str, int], subdistrict_id: int | None) -> dict[str, pd.DataFrame]:
     """Return the teams, the communities (of subdistrict_id) and partners for the form."""
     with data.session() as s:
@@ -149,6 +158,20 @@ def gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
         t("volunteers.col.open_problems"): gaps["open_problems"],
         t("volunteers.col.days_since"): gaps["days_since"].round().astype("Int64"),
     })
+
+
+def show_gap_table(gaps: pd.DataFrame) -> None:
+    """Draw the gaps; a place with no activity on record shows '—' and the header says why."""
+    days = t("volunteers.col.days_since")
+    st.dataframe(styled(gap_table(gaps), digits={days: 0}), hide_index=True, width="stretch",
+                 height=320, column_config={days: why_missing(t("volunteers.missing.days_since"))})
+
+
+def show_subdistrict_table(by_sub: pd.DataFrame) -> None:
+    """Draw coverage per subdistrict, shares as one-decimal percents."""
+    st.dataframe(styled(subdistrict_table(by_sub), pct=(t("volunteers.col.community_share"),
+                                                        t("volunteers.col.site_share"))),
+                 hide_index=True, width="stretch")
 
 
 def subdistrict_table(by_sub: pd.DataFrame) -> pd.DataFrame:

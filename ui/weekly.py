@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from civdata import meetings, reports, weekly
 from civdata.auth import Actor, can
@@ -17,11 +19,11 @@ from civdata.overview import metric_targets
 from ui import data
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
-from ui.widgets import fmt_num, fmt_pct, kpi
+from ui.widgets import fmt_num, fmt_pct, kpi, styled
 
 READ_TTL_S = 600
 SECTIONS = ("summary", "index", "lists", "problems", "renovation", "services", "overdue",
-            "follow_ups")
+            "points_at_risk", "follow_ups")
 PCT_FIGURES = {"on_time_rate", "volunteer_coverage"}
 PCT_COLUMNS = ("on_time_rate", "clean_site_share", "renovation_vs_plan", "volunteer_coverage")
 INVERSE = {"new", "open", "overdue", "escalations"}
@@ -101,8 +103,9 @@ def week_choice(today: date) -> str:
         return t("weekly.week_option", week=label, monday=monday.strftime("%m-%d"),
                  sunday=sunday.strftime("%m-%d"))
 
+    # one widget per language: a kept widget would keep the labels of the other language
     week = st.selectbox(t("weekly.week"), options, index=options.index(wanted), format_func=fmt,
-                        key="weekly_week")
+                        key=f"weekly_week_{current_lang()}")
     if st.query_params.get("week") != week:
         st.query_params["week"] = week
     return week
@@ -134,7 +137,8 @@ def draw_section(name: str, snap: dict[str, Any], actor: Actor | None) -> None:
         return
     drawers = {"summary": draw_summary, "index": draw_index, "lists": draw_lists,
                "problems": draw_problems, "renovation": draw_renovation,
-               "services": draw_services, "overdue": draw_overdue}
+               "services": draw_services, "overdue": draw_overdue,
+               "points_at_risk": draw_points_at_risk}
     drawers[name](snap)
 
 
@@ -198,12 +202,11 @@ def draw_index(snap: dict[str, Any]) -> None:
                           list(index["index_before"])), width="stretch", key="weekly_index_chart")
     if presenting():
         return
-    st.dataframe(_renamed(index), hide_index=True, width="stretch", key="weekly_index_table",
-                 height=35 * (len(index) + 1) + 3,
-                 column_config={t(f"weekly.col.{c}"): st.column_config.NumberColumn(
-                     format="percent") for c in PCT_COLUMNS}
-                 | {t(f"weekly.col.{c}"): st.column_config.NumberColumn(format="%.1f")
-                    for c in ("index", "index_before", "index_change", "market_score")})
+    st.dataframe(styled(_renamed(index), pct=tuple(t(f"weekly.col.{c}") for c in PCT_COLUMNS),
+                        digits={t(f"weekly.col.{c}"): 1 for c in (
+                            "index", "index_before", "index_change", "market_score")}),
+                 hide_index=True, width="stretch", key="weekly_index_table",
+                 height=35 * (len(index) + 1) + 3)
 
 
 def _reason_text(reason: dict[str, Any]) -> str:
@@ -212,7 +215,7 @@ def _reason_text(reason: dict[str, Any]) -> str:
     show = fmt_pct if pct else (lambda v: fmt_num(v, 1))
     return t("weekly.reason", metric=t(f"weekly.col.{reason['metric']}"),
              actual=show(reason["actual"]), target=show(reason["target"]),
-             ratio=fmt_pct(reason["ratio"], 0))
+             ratio=fmt_pct(reason["ratio"]))
 
 
 def draw_lists(snap: dict[str, Any]) -> None:
@@ -274,11 +277,10 @@ def draw_services(snap: dict[str, Any]) -> None:
     if presenting():
         return
     st.caption(t("weekly.services_help"))
-    st.dataframe(_renamed(services), hide_index=True, width="stretch", key="weekly_services_table",
-                 column_config={t(f"weekly.col.{c}"): st.column_config.NumberColumn(
-                     format="percent") for c in ("volunteer_coverage", "volunteer_coverage_before")}
-                 | {t(f"weekly.col.{c}"): st.column_config.NumberColumn(format="%.1f")
-                    for c in ("market_score", "market_score_before")})
+    st.dataframe(styled(_renamed(services), pct=tuple(
+        t(f"weekly.col.{c}") for c in ("volunteer_coverage", "volunteer_coverage_before")),
+        digits={t(f"weekly.col.{c}"): 1 for c in ("market_score", "market_score_before")}),
+        hide_index=True, width="stretch", key="weekly_services_table")
 
 
 def draw_overdue(snap: dict[str, Any]) -> None:
@@ -295,6 +297,18 @@ def draw_overdue(snap: dict[str, Any]) -> None:
         st.info(t("weekly.no_accountability"))
     else:
         show_table(_renamed(tab["accountability"]), "weekly_accountability_table")
+
+
+def draw_points_at_risk(snap: dict[str, Any]) -> None:
+    """Draw the evaluation contents losing most points: lead unit, deadline, work under way."""
+    risk = tables(snap)["points_at_risk"]
+    if risk.empty:
+        st.info(t("weekly.no_points_at_risk"))
+        return
+    st.caption(t("weekly.points_at_risk_help"))
+    shown = risk.assign(method=[t(f"readiness.method.{v}") for v in risk["method"]])
+    show_table(shown.rename(columns={c: t(f"readiness.col.{c}") for c in shown.columns}),
+               "weekly_points_at_risk_table")
 
 
 def _items_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -362,6 +376,29 @@ def item_form(actor: Actor, week: str, today: date) -> None:
             st.rerun()
 
 
+def present_link(week: str, present: bool) -> str:
+    """Return the link into (or out of) presentation mode that keeps the page's other
+    parameters (subdistrict, language)."""
+    query = {k: v for k, v in st.query_params.to_dict().items() if k not in ("week", "present")}
+    query |= {"lang": current_lang(), "week": week} | ({"present": "1"} if present else {})
+    return "?" + urlencode(query)
+
+
+def export_buttons(version: tuple[str, int], week: str, left: DeltaGenerator,
+                   right: DeltaGenerator) -> None:
+    """Draw the PowerPoint and Excel exports of the meeting."""
+    lang = current_lang()
+    left.download_button(t("weekly.export_pptx"),
+                         lambda: export(version, week, lang, "pptx", _minute()),
+                         file_name=f"weekly-{week}.pptx", key="weekly_pptx",
+                         mime="application/vnd.openxmlformats-officedocument."
+                              "presentationml.presentation")
+    right.download_button(t("weekly.export_xlsx"),
+                          lambda: export(version, week, lang, "xlsx", _minute()),
+                          file_name=f"weekly-{week}.xlsx", key="weekly_xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 def meeting_controls(actor: Actor | None, week: str, info: dict[str, Any] | None,
                      snap: dict[str, Any]) -> None:
     """Draw open/close buttons, the follow-up form and the exports."""
@@ -375,15 +412,8 @@ def meeting_controls(actor: Actor | None, week: str, info: dict[str, Any] | None
                 t("weekly.close"), key="weekly_close", help=t("weekly.close_help")):
             if _write(meetings.close_meeting, actor, week, snap):
                 st.rerun()
-    lang = current_lang()
-    c2.download_button(t("weekly.export_pptx"), lambda: export(version, week, lang, "pptx", _minute()),
-                       file_name=f"weekly-{week}.pptx", key="weekly_pptx",
-                       mime="application/vnd.openxmlformats-officedocument."
-                            "presentationml.presentation")
-    c3.download_button(t("weekly.export_xlsx"), lambda: export(version, week, lang, "xlsx", _minute()),
-                       file_name=f"weekly-{week}.xlsx", key="weekly_xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    c4.link_button(t("weekly.present"), f"?week={week}&present=1")
+    export_buttons(version, week, c2, c3)
+    c4.link_button(t("weekly.present"), present_link(week, True))
     if info is not None and info["status"] == "open" and can(actor, "meeting.follow_up"):
         item_form(actor, week, today_local())
 
@@ -434,7 +464,9 @@ def presentation(snap: dict[str, Any], actor: Actor | None) -> None:
     st.session_state["weekly_slide"] = pos
     c2.caption(t("weekly.slide_of", n=pos + 1, total=len(SECTIONS)) + " · " + status_caption(snap))
     draw_section(SECTIONS[pos], snap, actor)
-    st.link_button(t("weekly.leave_present"), f"?week={snap['week']}")
+    c4, c5, c6 = st.columns([2, 2, 4])
+    export_buttons(data.data_version(), snap["week"], c4, c5)
+    c6.link_button(t("weekly.leave_present"), present_link(snap["week"], False))
 
 
 def current_week() -> str:

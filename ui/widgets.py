@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from civdata.metrics import change
 from ui.i18n import t
@@ -53,3 +54,49 @@ def progress_rows(progress: pd.DataFrame) -> list[tuple[str, float]]:
     batches = progress.groupby("programme")["batch"].nunique().to_dict()
     return [(programme_label(r.programme, int(r.batch), int(batches[r.programme])),
              float(r.percent)) for r in progress.itertuples(index=False)]
+
+
+DASH = "—"
+
+
+def _pct_cell(value: float) -> str:
+    """Return a share (0-1) as a percent with one decimal."""
+    return f"{100 * value:.1f}%"
+
+
+def _signed_pct_cell(value: float) -> str:
+    """Return a change of a share as a signed percent with one decimal."""
+    return f"{100 * value:+.1f}%"
+
+
+def styled(frame: pd.DataFrame, pct: tuple[str, ...] = (), signed_pct: tuple[str, ...] = (),
+           digits: dict[str, int] | None = None, dates: tuple[str, ...] = ()) -> Styler:
+    """Return frame ready for st.dataframe: shares as one-decimal percents, numbers with their
+    digits, moments to the minute and every missing cell as '—' (never a grey 'None')."""
+    formats: dict[str, object] = {c: _pct_cell for c in pct}
+    formats |= {c: _signed_pct_cell for c in signed_pct}
+    formats |= {c: f"{{:,.{d}f}}" for c, d in (digits or {}).items()}
+    formats |= {c: (lambda v: f"{v:%Y-%m-%d %H:%M}") for c in dates}
+    def text(value: object, fmt: object) -> str:
+        if value is None or pd.isna(value):
+            return DASH
+        if callable(fmt):
+            return fmt(value)
+        if isinstance(fmt, str):
+            return fmt.format(value)
+        return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+    # The browser draws a missing cell as a grey "None" whatever the Styler says: a column with
+    # gaps goes as text ("—" where missing); the others keep their numbers (and their sorting).
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].isna().any():
+            out[col] = [text(v, formats.get(col)) for v in out[col]]
+            formats.pop(col, None)
+    return out.style.format({c: formats.get(c) for c in out.columns}, na_rep=DASH,
+                            precision=1)
+
+
+def why_missing(help_text: str) -> st.column_config.Column:
+    """Return a column config whose header tooltip says why some cells show '—'."""
+    return st.column_config.Column(help=help_text)

@@ -170,3 +170,88 @@ def test_audit_log_filters_and_permission(session) -> None:  # noqa: ANN001
     assert auth.audit_log(session, ADMIN, username="nobody").empty
     with pytest.raises(PermissionDenied):
         auth.audit_log(session, Actor("l", "leader"))
+
+
+def _counting_verifier(monkeypatch) -> list[str]:  # noqa: ANN001
+    """Count every password verification (thread-safe: list.append) by the hash it used."""
+    checked: list[str] = []
+    real = auth.password_matches
+
+    def counting(stored_hash: str, password: str) -> bool:
+        checked.append(stored_hash)
+        return real(stored_hash, password)
+
+    monkeypatch.setattr(auth, "password_matches", counting)
+    return checked
+
+
+def _parallel_logins(engine, username: str, threads: int, rounds: int) -> list:  # noqa: ANN001
+    """Run rounds of threads simultaneous wrong logins, each in its own session; return the
+    outcomes (error codes, or the exception a thread raised)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from civdata.db import session_factory
+
+    factory = session_factory(engine)
+    outcomes: list = []
+    for _ in range(rounds):
+        barrier = Barrier(threads)
+
+        def attempt(barrier: Barrier = barrier) -> object:
+            barrier.wait()
+            try:
+                with factory() as s:
+                    result = auth.authenticate(s, username, "wrong guess")
+                    s.commit()
+                    return result.error.code
+            except Exception as exc:  # noqa: BLE001 - the test reports it
+                return exc
+
+        with ThreadPoolExecutor(threads) as pool:
+            outcomes += list(pool.map(lambda _: attempt(), range(threads)))
+    return outcomes
+
+
+@pytest.mark.parametrize("username", ["ivan", "never-seen"])
+def test_parallel_wrong_logins_check_at_most_lock_after_passwords(engine, monkeypatch,  # noqa: ANN001
+                                                                   username: str) -> None:
+    from civdata.db import session_scope
+
+    with session_scope(engine) as s:
+        auth.create_user(s, ADMIN, "ivan", "password123", "office")
+    checked = _counting_verifier(monkeypatch)
+    outcomes = _parallel_logins(engine, username, threads=20, rounds=3)
+    errors = [o for o in outcomes if not isinstance(o, str)]
+    assert errors == []
+    assert len(checked) == auth.LOCK_AFTER  # not one guess more, however many run at once
+    assert outcomes.count("login_failed") == auth.LOCK_AFTER - 1
+    assert outcomes.count("login_locked") == len(outcomes) - (auth.LOCK_AFTER - 1)
+    if username == "ivan":  # the lock holds for the right password too, unchecked
+        with session_scope(engine) as s:
+            assert auth.authenticate(s, "ivan", "password123").error.code == "login_locked"
+        assert len(checked) == auth.LOCK_AFTER
+
+
+def test_every_name_costs_one_verification(session, monkeypatch) -> None:  # noqa: ANN001
+    auth.create_user(session, ADMIN, "judy", "password123", "office")
+    auth.create_user(session, ADMIN, "kim", "password123", "office")
+    auth.set_user_active(session, ADMIN, "kim", False)
+    checked = _counting_verifier(monkeypatch)
+    paths = {"right password": ("judy", "password123"), "wrong password": ("judy", "nope"),
+             "disabled, right password": ("kim", "password123"),
+             "disabled, wrong password": ("kim", "nope"), "unknown name": ("nobody", "nope")}
+    for path, (name, password) in paths.items():
+        before = len(checked)
+        result = auth.authenticate(session, name, password)
+        assert len(checked) - before == 1, path
+        assert (result.actor is not None) == (path == "right password"), path
+    kim = auth.authenticate(session, "kim", "password123").error.message("en")
+    assert kim == auth.authenticate(session, "nobody", "x").error.message("en")
+    # a locked name costs none, known or not
+    for name in ("judy", "nobody"):
+        for _ in range(auth.LOCK_AFTER):
+            auth.authenticate(session, name, "nope")
+        before = len(checked)
+        assert auth.authenticate(session, name, "password123").error.code == "login_locked"
+        assert len(checked) == before, name

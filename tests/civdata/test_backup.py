@@ -84,13 +84,20 @@ def _rewrite(archive: Path, out: Path, change) -> None:  # noqa: ANN001
             dst.addfile(info, io.BytesIO(data))
 
 
-def _with_manifest(change_manifest):  # noqa: ANN001, ANN202
-    """Return a _rewrite change that edits the manifest (and re-checksums nothing else)."""
+def _with_manifest(change_manifest, key: bytes | None = None):  # noqa: ANN001, ANN202
+    """Return a _rewrite change that edits the manifest (and re-checksums nothing else), then
+    signs it again with key (this installation's by default: one who holds the secret); with
+    key=b"" the old signature stays (one who does not)."""
+    edited: dict[str, bytes] = {}
+
     def change(name: str, data: bytes):  # noqa: ANN202
         if name == backup.MANIFEST:
             manifest = json.loads(data)
             change_manifest(manifest)
-            return name, json.dumps(manifest).encode()
+            edited["manifest"] = json.dumps(manifest).encode()
+            return name, edited["manifest"]
+        if name == backup.SIGNATURE and key != b"":
+            return name, backup.sign_manifest(edited["manifest"], key or backup.signing_key())
         return name, data
     return change
 
@@ -153,7 +160,7 @@ def test_archive_holds_manifest_tables_in_fk_order_and_photos(archive, source) -
     with tarfile.open(archive) as tar:
         names = tar.getnames()
         manifest = json.loads(tar.extractfile(backup.MANIFEST).read())
-    assert names[0] == backup.MANIFEST
+    assert names[:2] == [backup.MANIFEST, backup.SIGNATURE]
     order = [t.name for t in m.Base.metadata.sorted_tables]
     assert [t["name"] for t in manifest["tables"]] == order
     assert [n for n in names if n.startswith("tables/")] == [f"tables/{t}.jsonl" for t in order]
@@ -161,7 +168,7 @@ def test_archive_holds_manifest_tables_in_fk_order_and_photos(archive, source) -
     assert manifest["alembic_revision"] == schema.current_revision(eng)
     expected = {k: len(v) for k, v in _rows(eng).items()}
     assert {t["name"]: t["rows"] for t in manifest["tables"]} == expected
-    assert set(manifest["members"]) == set(names) - {backup.MANIFEST}
+    assert set(manifest["members"]) == set(names) - {backup.MANIFEST, backup.SIGNATURE}
     assert all(len(v["sha256"]) == 64 for v in manifest["members"].values())
     assert {n.removeprefix("photos/") for n in names if n.startswith("photos/")} == \
         set(_files(folder))
@@ -211,7 +218,8 @@ def test_restored_database_accepts_new_writes(engine, archive, tmp_path) -> None
 
 @pytest.mark.parametrize("case", ["checksum", "not_a_tar", "truncated", "no_manifest",
                                   "newer_format", "unknown_revision", "traversal",
-                                  "extra_member", "missing_member"])
+                                  "extra_member", "missing_member", "edited_manifest",
+                                  "unsigned", "other_key", "resealed_member"])
 def test_bad_archives_are_refused_and_write_nothing(engine, archive, tmp_path,  # noqa: ANN001
                                                      case) -> None:
     bad = tmp_path / f"{case}.tar.gz"
@@ -239,13 +247,35 @@ def test_bad_archives_are_refused_and_write_nothing(engine, archive, tmp_path,  
             info = tarfile.TarInfo("tables/intruder.jsonl")
             info.size = 3
             dst.addfile(info, io.BytesIO(b"[]\n"))
-    else:
+    elif case == "missing_member":
         _rewrite(archive, bad, lambda n, d: None if n == "tables/site.jsonl" else (n, d))
+    elif case == "edited_manifest":  # by one without the secret: the old signature stays
+        _rewrite(archive, bad, _with_manifest(lambda mf: mf.update(alembic_revision="0001"),
+                                              key=b""))
+    elif case == "unsigned":
+        _rewrite(archive, bad, lambda n, d: None if n == backup.SIGNATURE else (n, d))
+    elif case == "other_key":
+        _rewrite(archive, bad, _with_manifest(lambda mf: None, key=b"another installation"))
+    else:  # a table edited and its checksum recomputed, the signature left as it was
+        import hashlib
+
+        with tarfile.open(archive) as tar:
+            sites = tar.extractfile("tables/site.jsonl").read().replace(b"1", b"2", 1)
+
+        def reseal(mf: dict) -> None:
+            mf["members"]["tables/site.jsonl"] = {"sha256": hashlib.sha256(sites).hexdigest(),
+                                                  "size": len(sites)}
+        _rewrite(archive, bad, lambda n, d: (n, sites) if n == "tables/site.jsonl" else (n, d))
+        resealed = tmp_path / "resealed.tar.gz"
+        _rewrite(bad, resealed, _with_manifest(reseal, key=b""))
+        bad = resealed
     expected = {"checksum": "backup_checksum", "not_a_tar": "backup_not_archive",
                 "truncated": "backup_not_archive", "no_manifest": "backup_no_manifest",
                 "newer_format": "backup_newer_format",
                 "unknown_revision": "backup_unknown_revision", "traversal": "backup_bad_member",
-                "extra_member": "backup_bad_member", "missing_member": "backup_bad_member"}
+                "extra_member": "backup_bad_member", "missing_member": "backup_bad_member",
+                "edited_manifest": "backup_bad_signature", "unsigned": "backup_unsigned",
+                "other_key": "backup_other_key", "resealed_member": "backup_bad_signature"}
     before = _rows(engine)
     with pytest.raises(CivDataError) as err:
         backup.restore_backup(engine, bad, photo_folder=tmp_path / "p")
@@ -346,7 +376,7 @@ def test_cli_backup_and_restore(engine, source, tmp_path, capsys, monkeypatch) -
     garbage.write_text("no")
     assert main(["--database-url", _url(engine), "--lang", "zh", "restore", str(garbage)]) == 1
     assert "不是备份文件" in capsys.readouterr().err
-    assert main(["--database-url", _url(engine), "restore", str(tmp_path / "none.tar.gz")]) == 1
+    assert main(["--database-url", _url(engine), "--lang", "en", "restore", str(tmp_path / "none.tar.gz")]) == 1
     assert "No backup file" in capsys.readouterr().err
 
 
@@ -380,3 +410,88 @@ def test_an_older_backup_restores_and_is_upgraded(engine, source, tmp_path) -> N
     summary = backup.restore_backup(engine, old, replace=True, photo_folder=tmp_path / "p")
     assert summary.replaced and summary.final_revision == schema.head_revision()
     assert _rows(engine, columns_of=eng) == _rows(eng)
+
+
+# --- issue 15, item 2: a refused restore leaves the database as it was; the manifest is signed --
+
+@pytest.mark.parametrize("how", ["signed", "allow_unsigned"])
+def test_a_refused_replace_leaves_the_database_exactly_as_it_was(engine, source, archive,  # noqa: ANN001
+                                                                 tmp_path, how) -> None:
+    """The issue's case: the manifest's revision changed to an older one that the code knows.
+    The schema is rebuilt at that revision and the load fails on a missing column: all of it,
+    drop and rebuild included, is one transaction that rolls back."""
+    folder = tmp_path / "p"
+    backup.restore_backup(engine, archive, photo_folder=folder)
+    with engine.begin() as conn:
+        conn.execute(update(m.Site).where(m.Site.id == 1).values(name_en="changed since"))
+    before, revision, files = _rows(engine), schema.current_revision(engine), _files(folder)
+    bad = tmp_path / "edited-revision.tar.gz"
+    edit = _with_manifest(lambda mf: mf.update(alembic_revision=schema.BASELINE),
+                          key=None if how == "signed" else b"")
+    _rewrite(archive, bad, edit)
+    with pytest.raises(CivDataError) as err:
+        backup.restore_backup(engine, bad, replace=True, photo_folder=folder,
+                              allow_unsigned=how == "allow_unsigned")
+    assert err.value.code in ("restore_schema_mismatch", "restore_failed")
+    assert _rows(engine) == before
+    assert schema.current_revision(engine) == revision
+    assert _files(folder) == files
+
+
+def test_a_restore_failing_while_copying_photos_removes_the_photos_it_added(  # noqa: ANN001
+        engine, archive, tmp_path, monkeypatch) -> None:
+    real_copy = backup.shutil.copyfile
+    copied: list[str] = []
+
+    def copy_then_disk_full(src, dst):  # noqa: ANN001, ANN202
+        if len(copied) == 2:
+            raise OSError(28, "No space left on device")
+        copied.append(str(dst))
+        return real_copy(src, dst)
+
+    monkeypatch.setattr(backup.shutil, "copyfile", copy_then_disk_full)
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "kept.jpg").write_bytes(b"a photo that was there before")
+    with pytest.raises(CivDataError) as err:
+        backup.restore_backup(engine, archive, photo_folder=folder)
+    assert err.value.code == "restore_failed" and "No space left" in err.value.message("en")
+    assert len(copied) == 2
+    assert _files(folder) == {"kept.jpg": b"a photo that was there before"}
+    assert not backup.database_holds_data(engine)
+
+
+def test_an_archive_of_another_installation_needs_its_secret_or_allow_unsigned(  # noqa: ANN001
+        engine, archive, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CIVDATA_SECRET", "the secret of another installation")
+    with pytest.raises(CivDataError) as err:
+        backup.restore_backup(engine, archive, photo_folder=tmp_path / "p")
+    assert err.value.code == "backup_other_key"
+    assert "CIVDATA_SECRET" in err.value.message("en") and "--allow-unsigned" in \
+        err.value.message("zh")
+    assert not backup.database_holds_data(engine) and not (tmp_path / "p").exists()
+    summary = backup.restore_backup(engine, archive, photo_folder=tmp_path / "p",
+                                    allow_unsigned=True)
+    assert not summary.signature_checked and sum(summary.rows.values()) > 0
+
+
+def test_cli_refuses_an_edited_manifest_and_names_the_escape(engine, source, archive,  # noqa: ANN001
+                                                             tmp_path, capsys,
+                                                             monkeypatch) -> None:
+    monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "p"))
+    assert main(["--database-url", _url(engine), "restore", str(archive)]) == 0
+    assert "signature: verified" in capsys.readouterr().out
+    before = _fingerprint(engine)
+    bad = tmp_path / "edited.tar.gz"
+    _rewrite(archive, bad, _with_manifest(lambda mf: mf.update(alembic_revision="0001"),
+                                          key=b""))
+    assert main(["--database-url", _url(engine), "--lang", "en", "restore", str(bad),
+                 "--replace"]) == 1
+    assert "changed after it was signed" in capsys.readouterr().err
+    assert main(["--database-url", _url(engine), "--lang", "zh", "restore", str(bad),
+                 "--replace"]) == 1
+    assert "签名不符" in capsys.readouterr().err
+    assert _fingerprint(engine) == before
+    assert main(["--database-url", _url(engine), "restore", str(archive), "--replace",
+                 "--allow-unsigned"]) == 0
+    assert "NOT checked" in capsys.readouterr().out

@@ -48,7 +48,7 @@ def test_load_sample_refuses_then_replaces(sample_template, tmp_path, capsys) ->
 
 def test_user_commands_over_stdin(tmp_path) -> None:  # noqa: ANN001
     url = f"sqlite:///{tmp_path / 'u.db'}"
-    env_cmd = [sys.executable, "-m", "civdata", "--database-url", url]
+    env_cmd = [sys.executable, "-m", "civdata", "--lang", "en", "--database-url", url]
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
         return subprocess.run([*env_cmd, *args], input=stdin, capture_output=True, text=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -77,3 +78,39 @@ def test_open311_for_one_subdistrict_in_english(sample_session) -> None:  # noqa
     assert frame["address"].str.startswith("Nanhu").all()
     classes = set(sample_session.scalars(select(m.ProblemClass.name_en)))
     assert set(frame["service_name"]) <= classes
+
+
+# --- issue 15, item 5: a line break inside a cell must not start a new row or a formula -------
+
+LINE_BREAKS = pd.DataFrame({
+    "description": ["note\r=2+3+cmd|' /C calc'!A0", "a\n+1", "x\r\n@SUM(A1)", "ok\r-1", "a,b",
+                    "line one\nline two"],
+    "count": [1, 2, 3, 4, 5, 6]})
+
+
+def _physical_cells(text: str) -> list[str]:
+    """Return the cells a naive reader sees: split at every CR or LF, then at every comma."""
+    return [cell.lstrip('"') for line in re.split(r"\r\n|\r|\n", text) for cell in line.split(",")]
+
+
+def test_csv_quotes_line_breaks_and_neutralises_every_line() -> None:
+    text = exports.csv_bytes(LINE_BREAKS).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 1 + len(LINE_BREAKS)  # every cell with a CR or LF is quoted: one row each
+    assert [r[0] for r in rows[1:]] == ["note\r'=2+3+cmd|' /C calc'!A0", "a\n'+1",
+                                        "x\r\n'@SUM(A1)", "ok\r'-1", "a,b", "line one\nline two"]
+    assert [r[1] for r in rows[1:]] == ["1", "2", "3", "4", "5", "6"]
+    starts = [c for c in _physical_cells(text) if c.startswith(exports.FORMULA_STARTS)]
+    assert starts == []  # even a reader that splits rows at a bare CR finds no formula
+
+
+def test_xlsx_neutralises_every_line_and_stores_control_characters() -> None:
+    frame = pd.concat([LINE_BREAKS, pd.DataFrame({"description": ["bell\x07=1", "=x\x1b"],
+                                                  "count": [7, 8]})], ignore_index=True)
+    ws = load_workbook(io.BytesIO(exports.xlsx_bytes(frame)))["data"]
+    cells = [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)]
+    assert len(cells) == len(frame)
+    assert all(ws.cell(r, 1).data_type == "s" for r in range(2, ws.max_row + 1))
+    lines = [line for cell in cells for line in re.split(r"\r\n|\r|\n", cell)]
+    assert not [line for line in lines if line.startswith(exports.FORMULA_STARTS)]
+    assert cells[-2:] == ["bell\ufffd=1", "'=x\ufffd"]

@@ -115,7 +115,7 @@ def test_dates_in_a_workbook_serial_number_and_chinese(sample_session) -> None: 
                                  .where(m.ProjectProgress.project_id == project.id))
     serial = (date(2026, 11, 24) - date(1899, 12, 30)).days
     data = xlsx_of([["工程进度填报表"], header,
-                    [project.code, serial, f"{last:g}%", "在建"],
+                    [project.code, serial, f"{last + 0.5:g}%", "在建"],
                     [project.code, "2026年11月25日", min(99, last + 1), "under_construction"]],
                    title="进度")
     result = importers.import_file(sample_session, OFFICE, "progress", "p.xlsx", data)
@@ -206,9 +206,9 @@ def _big() -> bytes:
 
 BAD_FILES = [
     ("notes.txt", csv_of(HEADER_EN, GOOD_ROW), "import_file_type", "notes.txt"),
-    ("old.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 600, "import_file_type", "old.xls"),
-    ("fake.xlsx", b"this is not a workbook", "import_file_type", "fake.xlsx"),
-    ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "import_file_type", "image.csv"),
+    ("old.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 600, "import_old_xls", "save it in excel"),
+    ("fake.xlsx", b"this is not a workbook", "import_file_damaged", "damaged"),
+    ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "import_not_text", "binary"),
     ("empty.csv", b"", "import_file_empty", "empty.csv"),
     ("blank.csv", b"\n\n,,,\n", "import_file_empty", "blank.csv"),
     ("header_only.csv", csv_of(HEADER_EN), "import_file_empty", "header_only.csv"),
@@ -352,14 +352,14 @@ def test_cli_exit_codes(sample_db, tmp_path, capsys) -> None:  # noqa: ANN001
     gcj = tmp_path / "gcj.csv"
     lat, lon = geo.from_wgs84(41.7615, 123.4268, "gcj02")
     gcj.write_bytes(csv_of(HEADER_EN, f"nanhu,sanitation,{lat:.7f},{lon:.7f},g,spot_check"))
-    assert main(["import", "problems", str(good), "--dry-run"]) == 0
+    assert main(["--lang", "en", "import", "problems", str(good), "--dry-run"]) == 0
     assert "would import 1 of 1" in capsys.readouterr().out
-    assert main(["import", "problems", str(bad)]) == 1
+    assert main(["--lang", "en", "import", "problems", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "row 2, Subdistrict: Unknown subdistrict code: nowhere." in err
     assert "nothing was written" in err
     assert main(["--lang", "zh", "import", "problems", str(tmp_path / "x.txt")]) == 1
-    assert main(["import", "problems", str(good), "--user", "leader"]) == 1
+    assert main(["--lang", "en", "import", "problems", str(good), "--user", "leader"]) == 1
     assert "leader role may not import data" in capsys.readouterr().err
     assert main(["import", "problems", str(good)]) == 0
     assert main(["import", "problems", str(gcj), "--datum", "gcj02"]) == 0

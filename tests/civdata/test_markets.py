@@ -197,7 +197,7 @@ def test_finding_raises_a_problem_and_a_passing_reinspection_closes_it(session, 
     assert "环境卫生" in problem.description and "消防安全" in problem.description
 
     # a passing daily inspection that is not a re-inspection closes nothing
-    out2 = mk.record_inspection(session, MARKET, market.id, date(2026, 11, 24), "曾文杰", FULL)
+    out2 = mk.record_inspection(session, MARKET, market.id, date(2026, 11, 24), "刘洋", FULL)
     assert out2.problem_id is None and out2.closed_problem_ids == []
     # where the role may not assign, a passing re-inspection leaves an unassigned problem open
     with monkeypatch.context() as mp:
@@ -239,14 +239,20 @@ def test_market_reinspection_closes_an_unassigned_problem(session, monkeypatch) 
     assert statuses == ["discovered", "assigned", "rectifying", "submitted", "closed"]
 
 
-def test_office_reinspection_walks_a_new_problem_to_closed(session, monkeypatch) -> None:  # noqa: ANN001
+def test_office_reinspection_walks_a_new_problem_to_closed(session, monkeypatch,  # noqa: ANN001
+                                                          tmp_path) -> None:
+    from civdata.photos import store_photo
+    from tests.civdata.test_workflow import png
+
     monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
+    monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
+    shot = store_photo(png((90, 90, 200)))  # the data layer takes only stored photos
     market = _world(session)
     out = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 25), "甲",
-                               {**FULL, "food_safety": 5.0}, photo="ab/abcdef.jpg")
+                               {**FULL, "food_safety": 5.0}, photo=shot)
     problem = session.get(m.Problem, out.problem_id)
-    assert problem.photo_before == "ab/abcdef.jpg"
-    assert session.get(m.MarketInspection, out.inspection_id).photo == "ab/abcdef.jpg"
+    assert problem.photo_before == shot
+    assert session.get(m.MarketInspection, out.inspection_id).photo == shot
     assert session.get(m.ProblemClass, problem.class_id).code == "service_management"
     # a failing re-inspection of the same kind raises no duplicate and closes nothing
     bad = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 25), "甲",

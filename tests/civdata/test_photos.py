@@ -85,3 +85,17 @@ def test_delete_photo(tmp_path: Path):
     name = photos.store_photo(_image("JPEG"), tmp_path)
     photos.delete_photo(name, tmp_path)
     assert _files(tmp_path) == []
+
+
+def test_too_many_pixels_names_the_pixel_limit(tmp_path: Path):
+    """Issue 15: a 7000×7000 PNG (a small file) was refused as 'too large (0.0 MB)'."""
+    buf = io.BytesIO()
+    Image.new("1", (7000, 7000)).save(buf, format="PNG")  # 49 megapixels in a few kB
+    with pytest.raises(CivDataError) as err:
+        photos.store_photo(buf.getvalue(), tmp_path)
+    assert err.value.code == "photo_too_many_pixels"
+    for lang in ("zh", "en"):
+        text = err.value.message(lang)
+        assert "7000×7000" in text and "49" in text
+        assert f"{photos.MAX_PIXELS // 1_000_000}" in text and "MB" not in text
+    assert _files(tmp_path) == []

@@ -361,3 +361,70 @@ def test_drawings_date_rules(session, world) -> None:  # noqa: ANN001
     with pytest.raises(StaleEdit):
         ren.record_drawings_done(session, actors["office"], large.id, date(2026, 10, 22),
                                  expected_version=1)
+
+
+# --- issue 15, item 3: photos are shared by content; a refused write removes none in use -----
+
+def _jpeg(colour: tuple[int, int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def _losing_update(before=lambda: None):  # noqa: ANN001, ANN202
+    """Return a stand-in for update() whose versioned UPDATE matches no row (a concurrent edit),
+    calling before() first (another writer's commit at that moment)."""
+    from sqlalchemy import false, update
+
+    def losing_update(table):  # noqa: ANN001, ANN202
+        before()
+        stmt = update(table)
+        real_where = stmt.where
+        stmt.where = lambda *conds: real_where(*conds, false())  # type: ignore[method-assign]
+        return stmt
+    return losing_update
+
+
+def test_a_refused_report_keeps_the_photo_a_committed_report_uses(session, world, tmp_path,  # noqa: ANN001
+                                                                  monkeypatch) -> None:
+    from civdata import photos
+
+    office = world["actors"]["office"]
+    first = _report(session, office, world["small"], 10.0, photo=_jpeg((30, 30, 200)))
+    session.commit()
+    stored = tmp_path / "photos" / first.photo
+    thumb = photos.thumbnail_path(first.photo, tmp_path / "photos")
+    monkeypatch.setattr(ren, "update", _losing_update())
+    with pytest.raises(StaleEdit):  # the same photo again: same name, same file
+        _report(session, office, world["small"], 20.0, photo=_jpeg((30, 30, 200)))
+    session.rollback()
+    assert stored.is_file() and thumb.is_file()
+    assert session.scalar(select(m.ProjectProgress.photo)) == first.photo
+
+
+def test_a_refused_report_keeps_a_photo_another_table_committed_meanwhile(  # noqa: ANN001
+        session, world, tmp_path, monkeypatch) -> None:
+    """The photo is new when stored, but a problem naming it commits before the refusal."""
+    from sqlalchemy import update
+
+    from civdata import photos
+    from tests.factories import make_problem
+
+    data = _jpeg((10, 160, 10))
+    name = photos.photo_name(data, "JPEG")
+    problem = make_problem(session, world["a"])
+    session.commit()
+
+    def other_writer_commits() -> None:
+        with session.get_bind().begin() as other:
+            other.execute(update(m.Problem).where(m.Problem.id == problem.id)
+                          .values(photo_after=name))
+
+    monkeypatch.setattr(ren, "update", _losing_update(other_writer_commits))
+    with pytest.raises(StaleEdit):
+        _report(session, world["actors"]["office"], world["small"], 10.0, photo=data)
+    session.rollback()
+    assert (tmp_path / "photos" / name).is_file()
+    assert {c.table.name + "." + c.name for c in photos.photo_columns()} >= {
+        "problem.photo_before", "problem.photo_after", "project_progress.photo",
+        "market_inspection.photo"}

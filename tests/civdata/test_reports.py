@@ -15,7 +15,8 @@ from civdata.auth import Actor
 
 NOW = datetime(2026, 11, 25, 10, 0)
 TITLES_ZH = ["周调度会 2026-W48", "本周要情", "街道综合指数", "红黑榜", "问题闭环", "改造工程进度",
-             "市场与志愿服务", "超期问题（前10）", "问责名单", "跟进事项"]
+             "市场与志愿服务", "超期问题（前10）", "问责名单", "测评失分风险（前10）",
+             "跟进事项"]
 
 
 @pytest.fixture
@@ -80,7 +81,8 @@ def test_pptx_in_english(snapshot: dict) -> None:
 def test_xlsx_has_one_sheet_per_section_with_the_snapshot_values(snapshot: dict) -> None:
     wb = load_workbook(io.BytesIO(reports.weekly_xlsx(snapshot, "zh")))
     assert wb.sheetnames == ["本周要情", "街道综合指数", "红黑榜", "超期升级", "改造工程进度",
-                             "市场与志愿服务", "超期问题（前10）", "问责名单", "跟进事项"]
+                             "市场与志愿服务", "超期问题（前10）", "问责名单", "测评失分风险（前10）",
+                             "跟进事项"]
     tables = reports.section_tables(snapshot, "zh")
     ws = wb["街道综合指数"]
     assert ws["A1"].value.startswith("实时数据")
@@ -126,3 +128,30 @@ def test_cli_exports_a_closed_meeting_from_its_record(sample_db: str, tmp_path, 
     assert ws["A1"].value.startswith("会议记录")
     assert [r[2] for r in ws.iter_rows(min_row=3, values_only=True)] == pytest.approx(
         [r["index"] for r in record["index"]])
+
+
+def test_points_at_risk_slide_and_sheet(snapshot: dict, sample_session) -> None:  # noqa: ANN001
+    from civdata import evaluation
+
+    risk = evaluation.points_at_risk(sample_session, datetime.fromisoformat(snapshot["as_of"]))
+    rows = snapshot["points_at_risk"]
+    assert 0 < len(rows) <= reports.RISK_ROWS
+    assert [r["content_code"] for r in rows] == list(risk["content_code"].head(len(rows)))
+    prs = Presentation(io.BytesIO(reports.weekly_pptx(snapshot, "zh")))
+    slide = [s for s in prs.slides if s.shapes.title.text == "测评失分风险（前10）"][0]
+    table = [sh for sh in slide.shapes if sh.has_table][0].table
+    header = [table.cell(0, j).text for j in range(len(table.columns))]
+    assert header[:3] == ["内容编号", "测评内容", "测评方式"]
+    assert len(table.rows) == len(rows) + 1
+    first = {h: table.cell(1, j).text for j, h in enumerate(header)}
+    assert first["内容编号"] == rows[0]["content_code"]
+    assert first["测评内容"] == rows[0]["content_zh"]
+    assert first["预计失分"] == f"{rows[0]['points_lost']:.2f}"
+    assert first["整改中"] == ("是" if rows[0]["work_under_way"] else "否")
+    ea = table._tbl.findall(".//" + qn("a:ea"))
+    assert ea and ea[0].get("typeface") == reports.EA_FONT
+    wb = load_workbook(io.BytesIO(reports.weekly_xlsx(snapshot, "zh")))
+    sheet = list(wb["测评失分风险（前10）"].iter_rows(min_row=2, values_only=True))
+    assert sheet[0][:3] == ("内容编号", "测评内容", "测评方式")
+    assert [r[0] for r in sheet[1:]] == [r["content_code"] for r in rows]
+    assert [r[5] for r in sheet[1:]] == pytest.approx([r["points_lost"] for r in rows])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from sqlalchemy import distinct, func, select
 
 from civdata import models as m
+from civdata.evaluation import readiness_estimate
 from civdata.sample import shifted
 from tests.conftest import SAMPLE_AS_OF
 
@@ -141,3 +142,29 @@ def test_history_is_long_enough_for_trends(sample_reader) -> None:  # noqa: ANN0
     assert open_problems > 0
     assert _count(s, select(func.count(m.ProjectProgress.id))) > 500
     assert _count(s, select(func.count(m.VolunteerActivity.id))) > 1000
+
+
+def test_the_evaluation_sample(sample_reader) -> None:  # noqa: ANN001
+    """Issue 19: an invented excerpt of the evaluation system worth 100 + 20 points over all
+    three methods, a checklist for every one of the 25 categories, inspections, a survey."""
+    s = sample_reader
+    points = dict(s.execute(select(m.EvalPart.kind, func.sum(m.EvalContent.points))
+                            .join(m.EvalItem, m.EvalItem.part_id == m.EvalPart.id)
+                            .join(m.EvalContent, m.EvalContent.item_id == m.EvalItem.id)
+                            .group_by(m.EvalPart.kind)).all())
+    assert points == {"basic": 100.0, "distinctive": 20.0}
+    methods = set(s.scalars(select(m.EvalContent.method).distinct()))
+    assert methods == {"onsite", "survey", "materials"}
+    assert _count(s, select(func.count(distinct(m.SiteChecklistItem.category_id)))) == 25
+    totals = set(s.scalars(select(func.sum(m.SiteChecklistItem.points))
+                           .group_by(m.SiteChecklistItem.category_id)))
+    assert totals == {100.0}
+    assert _count(s, select(func.count(m.SiteInspection.id))) > 500
+    assert _count(s, select(func.count(m.SurveyResponse.id))) > 1000
+    assert _count(s, select(func.count(m.Subdistrict.id)).where(
+        m.Subdistrict.population.is_(None))) == 0
+    last = s.scalar(select(func.max(m.SiteInspection.inspected_at)))
+    assert last.date() <= SAMPLE_AS_OF
+    r = readiness_estimate(s, datetime.combine(SAMPLE_AS_OF, time(12, 0)), draws=50)
+    assert r.max_points == 120.0 and 60 < r.total < 120 and r.low <= r.total <= r.high
+    assert r.fallback_categories == ["museum", "scenic_spot"]

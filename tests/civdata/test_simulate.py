@@ -270,7 +270,7 @@ def test_an_empty_database_is_refused(engine) -> None:  # noqa: ANN001
 def test_cli_runs_fast_and_prints_one_line_per_event_and_the_summary(sample_db, capsys) -> None:  # noqa: ANN001
     args = ["--database-url", sample_db, "simulate", "--minutes", "0.05", "--rate", "600",
             "--as-fast-as-possible", "--seed", "4"]
-    assert main(args) == 0
+    assert main(["--lang", "en", *args]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("simulating 600 events per minute for 0.05 minutes, seed 4")
     summary = next(i for i, line in enumerate(out) if " events written in " in line)
@@ -333,8 +333,8 @@ def test_a_passing_reinspection_closes_assigned_and_unassigned_problems(sample_c
         market_id = world.markets[0][0]
         failing = {c: (thr - 2 if c == world.checklist[0][0] else mx) for c, mx, thr in world.checklist}
         passing = {c: mx for c, mx, _ in world.checklist}
-        raised = [markets.record_inspection(s, simulate.MARKET, market_id, SAMPLE_AS_OF, "检查员",
-                                            failing).problem_id for _ in range(2)]
+        raised = [markets.record_inspection(s, simulate.MARKET, market_id, SAMPLE_AS_OF,
+                                            f"检查员{i}", failing).problem_id for i in range(2)]
         first = s.get(m.Problem, raised[0])
         workflow.transition(s, simulate.MARKET, first.id, "assign",
                             expected_version=first.version, responsible_unit="市场方")

@@ -38,9 +38,30 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
+def png(colour: tuple[int, int, int]) -> bytes:
+    """Return a small PNG of one colour."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 @pytest.fixture
-def world(session, clock):  # noqa: ANN001, ANN201
-    """Return two subdistricts, a 3-day class, the escalation ladder and one actor per role."""
+def shots(tmp_path, monkeypatch: pytest.MonkeyPatch) -> list[str]:  # noqa: ANN001
+    """Point the photo store at tmp_path and return the names of two photos stored there."""
+    from civdata.photos import store_photo
+
+    monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
+    return [store_photo(png((200, 30, 30))), store_photo(png((30, 200, 30)))]
+
+
+@pytest.fixture
+def world(session, clock, shots):  # noqa: ANN001, ANN201
+    """Return two subdistricts, a 3-day class, the escalation ladder, one actor per role and
+    two stored photos."""
     a = make_subdistrict(session, code="nanhu")
     b = make_subdistrict(session, code="xita")
     cls = make_problem_class(session, code="sanitation", time_limit_days=3)
@@ -56,7 +77,7 @@ def world(session, clock):  # noqa: ANN001, ANN201
         "leader": Actor("leader", "leader"),
         "admin": Actor("admin", "admin"),
     }
-    return {"a": a, "b": b, "cls": cls, "actors": actors}
+    return {"a": a, "b": b, "cls": cls, "actors": actors, "shots": shots}
 
 
 def _report(session, world, source: str = "daily_inspection", actor: str = "office"):  # noqa: ANN001, ANN202
@@ -139,13 +160,13 @@ def test_full_loop_with_deadline_and_time_to_close(session, world, clock):  # no
     assert p.assigned_at == T0 + timedelta(hours=2) and p.responsible_unit == "南湖街道城管科"
     p = workflow.transition(session, own, p.id, "start", expected_version=2)
     p = workflow.transition(session, own, p.id, "submit", expected_version=3, note="已清理",
-                            photo_after="ab/abc.jpg")
-    assert (p.status, p.photo_after) == ("submitted", "ab/abc.jpg")
+                            photo_after=world["shots"][0])
+    assert (p.status, p.photo_after) == ("submitted", world["shots"][0])
     clock.at = T0 + timedelta(days=1)
     p = workflow.transition(session, office, p.id, "reject", expected_version=4, note="未清理干净")
     assert p.status == "rectifying" and p.closed_at is None
     p = workflow.transition(session, own, p.id, "submit", expected_version=5, note="再次清理",
-                            photo_after="ab/abd.jpg")
+                            photo_after=world["shots"][1])
     clock.at = T0 + timedelta(days=2, seconds=5)
     p = workflow.transition(session, office, p.id, "accept", expected_version=6)
     assert (p.status, p.version) == ("closed", 7)
@@ -168,7 +189,7 @@ def test_late_close_is_not_on_time(session, world, clock):  # noqa: ANN001
                             responsible_unit="城管")
     p = workflow.transition(session, office, p.id, "start", expected_version=2)
     p = workflow.transition(session, office, p.id, "submit", expected_version=3, note="done",
-                            photo_after="ab/abc.jpg")
+                            photo_after=world["shots"][0])
     clock.at = T0 + timedelta(days=3, seconds=1)
     p = workflow.transition(session, office, p.id, "accept", expected_version=4)
     assert p.closed_on_time is False
@@ -196,7 +217,7 @@ def test_every_transition_by_state_and_role(session, world, status: str, action:
     before = (p.status, p.version)
     allowed_role = actor in ROLE_RULES[action][source == "market_inspection"]
     allowed_state = workflow.TRANSITIONS[action].from_status == status
-    kwargs = {"note": "说明", "responsible_unit": "单位", "photo_after": "ab/after.jpg"}
+    kwargs = {"note": "说明", "responsible_unit": "单位", "photo_after": world["shots"][0]}
     if allowed_role and allowed_state:
         after = workflow.transition(session, world["actors"][actor], p.id, action,
                                     expected_version=3, **kwargs)
@@ -226,13 +247,14 @@ def test_transition_needs_its_inputs(session, world):  # noqa: ANN001
     assert _code(lambda: workflow.transition(session, office, found.id, "assign",
                                              expected_version=1)) == "required_field"
     fixing = make_problem(session, sub, cls, status="rectifying")
-    for evidence in ({"note": " "}, {"note": "已整改"}, {"photo_after": "x.jpg"},
-                     {"note": " ", "photo_after": "x.jpg"}):
+    shot = world["shots"][0]
+    for evidence in ({"note": " "}, {"note": "已整改"}, {"photo_after": shot},
+                     {"note": " ", "photo_after": shot}):
         assert _code(lambda e=evidence: workflow.transition(
             session, office, fixing.id, "submit", expected_version=1, **e)) \
             == "submit_needs_evidence", evidence
     assert workflow.transition(session, office, fixing.id, "submit", expected_version=1,
-                               note="已整改", photo_after="x.jpg").status == "submitted"
+                               note="已整改", photo_after=shot).status == "submitted"
     review = make_problem(session, sub, cls, status="submitted")
     assert _code(lambda: workflow.transition(session, office, review.id, "reject",
                                              expected_version=1)) == "reject_needs_reason"
@@ -283,7 +305,7 @@ def test_market_bureau_runs_the_loop_of_its_findings(session, world, clock):  # 
     market = world["actors"]["market"]
     p = _report(session, world, source="market_inspection", actor="market")
     for action, kw in (("assign", {"responsible_unit": "市场方"}), ("start", {}),
-                       ("submit", {"note": "整改", "photo_after": "ab/after.jpg"}),
+                       ("submit", {"note": "整改", "photo_after": world["shots"][0]}),
                        ("accept", {"note": "复查合格"})):
         p = workflow.transition(session, market, p.id, action, expected_version=p.version, **kw)
     assert p.status == "closed"
@@ -424,9 +446,11 @@ def test_a_passing_reinspection_stands_in_for_the_after_photo(session, world):  
     p = make_problem(session, world["a"], world["cls"], status="rectifying", version=1,
                      source="market_inspection", market_id=mk.id)
 
+    inspectors = iter("甲乙丙")  # one inspection per inspector, day and kind
+
     def inspection(**kw) -> int:  # noqa: ANN003
-        row = m.MarketInspection(market_id=mk.id, inspected_on=T0.date(), inspector="甲",
-                                 total_score=95.0, **kw)
+        row = m.MarketInspection(market_id=mk.id, inspected_on=T0.date(),
+                                 inspector=next(inspectors), total_score=95.0, **kw)
         session.add(row)
         session.flush()
         return row.id
@@ -441,3 +465,111 @@ def test_a_passing_reinspection_stands_in_for_the_after_photo(session, world):  
     done = workflow.transition(session, market_actor, p.id, "submit", expected_version=1,
                                note="复检通过", evidence_inspection_id=passing)
     assert (done.status, done.photo_after) == ("submitted", "cd/reinspect.jpg")
+
+
+# --- photo names: only those the photo store issued, for files it holds (issue 15) ----------
+
+def _not_issued(folder) -> list[str]:  # noqa: ANN001
+    """Return photo names the store never issued: paths out, odd shapes, a missing file."""
+    from civdata.photos import photo_name
+
+    (folder / "ab").mkdir(parents=True, exist_ok=True)
+    (folder / "ab" / "abc.jpg").write_bytes(b"planted")  # exists, but not a name it issues
+    return ["../../etc/passwd.jpg", "/etc/passwd", "ab/abc.jpg", "thumbs/x.jpg",
+            "AB/" + "A" * 32 + ".jpg", photo_name(png((1, 2, 3)), "PNG")]  # last: not stored
+
+
+def test_submit_refuses_a_photo_the_store_did_not_issue(session, world, tmp_path):  # noqa: ANN001
+    office = world["actors"]["office"]
+    p = make_problem(session, world["a"], world["cls"], status="rectifying", version=1)
+    for name in _not_issued(tmp_path / "photos"):
+        assert _code(lambda n=name: workflow.transition(
+            session, office, p.id, "submit", expected_version=1, note="已整改",
+            photo_after=n)) == "photo_not_stored", name
+    session.expire_all()
+    fresh = session.get(m.Problem, p.id)
+    assert (fresh.status, fresh.version, fresh.photo_after) == ("rectifying", 1, None)
+    assert _events(session, p.id) == []
+    done = workflow.transition(session, office, p.id, "submit", expected_version=1,
+                               note="已整改", photo_after=world["shots"][1])
+    assert (done.status, done.photo_after) == ("submitted", world["shots"][1])
+
+
+def test_report_and_reopen_refuse_a_photo_the_store_did_not_issue(session, world,  # noqa: ANN001
+                                                                  tmp_path):
+    office = world["actors"]["office"]
+    closed = make_problem(session, world["a"], world["cls"], status="closed", closed_at=T0)
+    for name in _not_issued(tmp_path / "photos"):
+        assert _code(lambda n=name: workflow.report_problem(
+            session, office, subdistrict_id=world["a"].id, class_code="sanitation", lat=41.785,
+            lon=123.40, description="垃圾堆放", source="spot_check",
+            photo_before=n)) == "photo_not_stored", name
+        assert _code(lambda n=name: workflow.reopen_problem(
+            session, office, closed.id, photo_before=n)) == "photo_not_stored", name
+    assert workflow.problem_count(session) == 1
+    assert session.scalar(select(func.count()).select_from(m.AuditLog)) == 0
+    new = workflow.reopen_problem(session, office, closed.id, photo_before=world["shots"][0])
+    assert new.photo_before == world["shots"][0]
+
+
+def test_market_inspection_refuses_a_photo_the_store_did_not_issue(session, world,  # noqa: ANN001
+                                                                   tmp_path):
+    from civdata import markets
+    from tests.factories import make_market
+
+    mk = make_market(session, world["a"])
+    session.add(m.ChecklistItem(code="hygiene", name_zh="环境卫生", name_en="hygiene",
+                                max_points=10.0, threshold=6.0, sort_order=1))
+    session.flush()
+    perfect = {"hygiene": 10.0}
+    office = world["actors"]["office"]
+    for name in _not_issued(tmp_path / "photos"):
+        assert _code(lambda n=name: markets.record_inspection(
+            session, office, mk.id, T0.date(), "甲", perfect, photo=n)) == "photo_not_stored"
+    assert session.scalar(select(func.count()).select_from(m.MarketInspection)) == 0
+    out = markets.record_inspection(session, office, mk.id, T0.date(), "甲", perfect,
+                                    photo=world["shots"][0])
+    assert session.get(m.MarketInspection, out.inspection_id).photo == world["shots"][0]
+
+
+# --- who may report and reopen what (issue 15) ------------------------------------------------
+
+def test_market_bureau_reopens_only_its_inspections_problems(session, world):  # noqa: ANN001
+    market = world["actors"]["market"]
+    public = make_problem(session, world["a"], world["cls"], status="closed", closed_at=T0,
+                          source="public_report")
+    with pytest.raises(PermissionDenied):
+        workflow.reopen_problem(session, market, public.id)
+    assert workflow.problem_count(session) == 1
+    own = make_problem(session, world["a"], world["cls"], status="closed", closed_at=T0,
+                       source="market_inspection")
+    again = workflow.reopen_problem(session, market, own.id)
+    assert (again.source, again.reopened_from_id) == ("market_inspection", own.id)
+
+
+def test_a_report_links_only_a_site_of_its_own_subdistrict(session, world):  # noqa: ANN001
+    far = make_site(session, world["b"], lat=41.7851, lon=123.4001)
+    for actor in ("office", "own"):
+        assert _code(lambda a=actor: workflow.report_problem(
+            session, world["actors"][a], subdistrict_id=world["a"].id, class_code="sanitation",
+            lat=41.7851, lon=123.4001, description="垃圾堆放", source="daily_inspection",
+            site_id=far.id)) == "site_wrong_subdistrict"
+    assert workflow.problem_count(session) == 0
+
+
+def test_a_subdistrict_account_reports_only_points_inside_its_boundary(session, clock):  # noqa: ANN001
+    west = {"type": "Polygon", "coordinates": [[[123.37, 41.76], [123.40, 41.76], [123.40, 41.81],
+                                                [123.37, 41.81], [123.37, 41.76]]]}
+    sub = make_subdistrict(session, code="west", boundary=west)
+    make_problem_class(session, code="sanitation", time_limit_days=3)
+    own = Actor("west", "subdistrict", sub.id)
+    args = {"subdistrict_id": sub.id, "class_code": "sanitation", "description": "垃圾堆放",
+            "source": "daily_inspection"}
+    err = _code(lambda: workflow.report_problem(session, own, lat=41.785, lon=123.405, **args))
+    assert err == "point_outside_subdistrict"
+    assert workflow.problem_count(session) == 0
+    assert workflow.report_problem(session, own, lat=41.785, lon=123.395, **args).status \
+        == "discovered"
+    # the office may file a point across the line (a border street) for a subdistrict
+    assert workflow.report_problem(session, Actor("office", "office"), lat=41.785, lon=123.405,
+                                   **args).status == "discovered"

@@ -64,3 +64,19 @@ def values(array) -> list:  # noqa: ANN001
             out = out.reshape([int(n) for n in str(array["shape"]).split(",")])
         return out.tolist()
     return list(array) if array is not None else []
+
+
+def shown(el):  # noqa: ANN001, ANN201
+    """Return a drawn st.dataframe as the user reads it: the Styler's display strings when the
+    table is styled, else the values themselves."""
+    from streamlit import dataframe_util
+
+    raw = el.proto.arrow_data.styler.display_values
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(raw) if raw else el.value
+
+
+def column_help(el) -> dict[str, str]:  # noqa: ANN001
+    """Return {column label: header tooltip} of a drawn st.dataframe."""
+    config = json.loads(el.proto.columns or "{}")
+    return {label.removeprefix("name:") if label.startswith("name:") else label: c.get("help")
+            for label, c in config.items() if c.get("help")}

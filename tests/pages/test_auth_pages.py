@@ -7,14 +7,16 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from civdata import models as m
+from tests.conftest import ROOT
 from tests.pages.apptest import DASHBOARD, offered_pages, open_page, signed_in
+from ui.nav import PAGES
 
 DOMAIN_PAGES = {"overview.py", "map.py", "problems.py", "renovation.py", "markets.py",
                 "volunteers.py", "weekly.py"}
 NAVIGATION = {
-    "leader": DOMAIN_PAGES,
-    "office": DOMAIN_PAGES | {"data.py", "audit.py"},
-    "nanhu": DOMAIN_PAGES | {"data.py"},
+    "leader": DOMAIN_PAGES | {"readiness.py"},
+    "office": DOMAIN_PAGES | {"readiness.py", "data.py", "audit.py"},
+    "nanhu": DOMAIN_PAGES | {"readiness.py", "data.py"},
     "market": DOMAIN_PAGES | {"data.py"},
     "admin": DOMAIN_PAGES | {"audit.py", "users.py"},
 }
@@ -35,7 +37,10 @@ def test_login_page_comes_first_and_wrong_password_is_refused(sample_db) -> None
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     at.run()
     assert at.title[0].value == "登录"
-    assert len(at._registered_pages) == 1  # nothing but the login form
+    # nothing but the login form, answering at /login and at every page's URL
+    assert {p["script_path"] for p in at._registered_pages.values()} == {""}
+    assert {p["url_pathname"] for p in at._registered_pages.values()} == {
+        "", *(s.url_path for s in PAGES)}
     at.text_input(key="login_username").input("office")
     at.text_input(key="login_password").input("not-the-password")
     at.button[0].click()
@@ -123,3 +128,56 @@ def test_tables_offer_csv_and_excel_downloads(sample_db) -> None:  # noqa: ANN00
     for page in ("markets", "renovation", "problems"):
         open_page(at, page)
         assert len(at.get("download_button")) >= 2, page
+
+
+REFUSAL = "请先登录：此页面只对有权查看它的已登录账号显示。"
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
+def test_a_page_file_run_on_its_own_shows_nothing_but_a_refusal(sample_db, spec) -> None:  # noqa: ANN001
+    """Streamlit's legacy pages/ mode runs a page file without dashboard.py (issue 15.1)."""
+    at = AppTest.from_file(str(ROOT / spec.file), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [REFUSAL]
+    assert list(at.main.children.values()) == [at.error[0]]  # nothing else is drawn
+    assert not at.sidebar.children
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_page_refuses_a_role_that_navigation_does_not_offer_it(sample_db, monkeypatch,  # noqa: ANN001
+                                                                 inside: bool) -> None:
+    """The guard checks the role against ui.nav: a leader may not see users or audit."""
+    from civdata.auth import Actor
+    from ui import auth_gate
+
+    monkeypatch.setattr(auth_gate, "inside_app", lambda: inside)
+    for page in ("users", "audit", "data"):
+        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=60)
+        at.session_state["actor"] = Actor("leader", "leader")
+        at.run()
+        assert not at.exception, at.exception
+        assert [e.value for e in at.error] == [REFUSAL]
+        assert list(at.main.children.values()) == [at.error[0]]
+
+
+@pytest.mark.parametrize(("lang", "title"), [("zh", "和平区文明城市创建指挥平台"),
+                                             ("en", "Heping Civilized City Dashboard")])
+def test_the_browser_tab_title_follows_the_language(sample_db, monkeypatch, lang: str,  # noqa: ANN001
+                                                     title: str) -> None:
+    """Issue 16.7: set_page_config's page_title comes from the catalogue."""
+    import streamlit as st
+
+    titles: list[str] = []
+    real = st.set_page_config
+
+    def record(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        titles.append(kwargs.get("page_title"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(st, "set_page_config", record)
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    assert titles == [title]

@@ -146,3 +146,42 @@ def test_refresh_interval_comes_from_the_environment(sample_db, monkeypatch) -> 
 
     assert caption_text(("", 0), 5) == "尚无数据更新记录 · 每 5 秒自动刷新"
     assert caption_text(("2026-11-25T09:30:00", 3), 60) == "数据最近更新于 2026-11-25 09:30:00 · 每 60 秒自动刷新"
+
+
+def test_junk_and_unexpected_failures_show_a_message(sample_db, monkeypatch) -> None:  # noqa: ANN001
+    before = _counts(sample_db)
+    at = open_page(signed_in("office"), "data")
+    junk = bytes(b for b in range(1, 256) if b not in (10, 13)) * 400  # binary, no NUL byte
+    _upload(at, "junk.csv", junk)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "文件 junk.csv 不是文本表格（CSV），看起来是二进制文件（如图片或压缩包）。请上传 CSV 或 .xlsx 文件。"]
+    from civdata import importers
+
+    def boom(*_a, **_k) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(importers, "read_table", boom)
+    _upload(at, "other.csv", f"{HEADER}\n{GOOD}\n".encode())
+    assert not at.exception
+    assert [e.value for e in at.error] == ["文件 other.csv 无法读取（RuntimeError），未写入任何数据。"]
+    assert not [b for b in at.button if b.key == "import_go"]
+    assert _counts(sample_db) == before
+
+
+def test_a_file_imported_again_is_shown_as_already_imported(sample_db) -> None:  # noqa: ANN001
+    payload = f"{HEADER}\n{GOOD}\n{GOOD.replace('页面导入的问题', '第二个问题')}\n".encode()
+    at = open_page(signed_in("office"), "data")
+    _upload(at, "daily.csv", payload)
+    [go] = [b for b in at.button if b.key == "import_go"]
+    go.click().run()
+    assert "已导入 2 行（新增 2，更新 0，跳过 0）" in _texts(at)
+    after = _counts(sample_db)
+    again = open_page(signed_in("office"), "data")  # the same file, e-mailed twice
+    _upload(again, "daily.csv", payload)
+    assert not again.exception
+    assert "第 2, 3 行已导入过（与数据库中的记录相同），未重复写入。" in _texts(again)
+    [go] = [b for b in again.button if b.key == "import_go"]
+    assert go.disabled and go.label == "导入 0 行"
+    assert [mt.value for mt in again.metric] == ["2", "2", "0"]
+    assert _counts(sample_db) == after

@@ -241,6 +241,7 @@ def test_submit_with_after_photo_shows_thumbnails(sample_db, sample_session, tmp
     at.file_uploader(key="action_photo").upload("after.png", _png(), "image/png")
     _button(at, "确认").click().run()  # a photo without a note is refused
     assert [e.value for e in at.error] == ["提交整改需同时填写整改说明并上传整改后照片。"]
+    assert _stored(tmp_path / "photos") == []  # stored before the write, removed on refusal
     sample_session.expire_all()
     assert sample_session.get(m.Problem, pid).status == "rectifying"
     at.text_area(key="action_note").input("已清理")

@@ -109,12 +109,12 @@ def test_presentation_mode_one_section_per_screen(sample_db: str) -> None:
     at.button(key="weekly_prev").click().run()
     assert at.subheader[0].value == "跟进事项"
     seen = []
-    for _ in range(8):
+    for _ in range(9):
         at.button(key="weekly_next").click().run()
         assert not at.exception, at.exception
         seen.append(at.subheader[0].value)
     assert seen == ["本周要情", "街道综合指数", "红黑榜", "问题闭环", "改造工程进度",
-                    "市场与志愿服务", "超期问题与问责名单", "跟进事项"]
+                    "市场与志愿服务", "超期问题与问责名单", "测评失分风险", "跟进事项"]
 
 
 def test_leader_sees_no_target_form(sample_db: str) -> None:
@@ -210,3 +210,14 @@ def test_subdistrict_staff_see_their_rank_and_no_controls(sample_db: str) -> Non
     keys = [b.key for b in at.button]
     assert "weekly_open" not in keys and "weekly_close" not in keys
     assert "weekly_target_metric" not in [s.key for s in at.selectbox]
+
+
+def test_points_at_risk_section_equals_the_snapshot(page: AppTest, sample_db: str) -> None:
+    snap = _snapshot(sample_db)
+    rows = snap["points_at_risk"]
+    assert rows
+    shown = table(page, "内容编号", "测评内容")
+    assert list(shown["内容编号"]) == [r["content_code"] for r in rows]
+    assert list(shown["预计失分"]) == pytest.approx([r["points_lost"] for r in rows])
+    assert list(shown["牵头单位"]) == [r["lead_unit"] for r in rows]
+    assert "测评失分风险" in [h.value for h in page.subheader]

@@ -15,4 +15,7 @@ TEXTS = {
     "audit.col.record_id": ("记录", "Record"),
     "audit.col.old_values": ("原值", "Old values"),
     "audit.col.new_values": ("新值", "New values"),
+    "audit.col.problem": ("问题卡片", "Problem card"),
+    "audit.problem_help": ("点击打开该问题的卡片（字段、照片、流转记录）。",
+                           "Opens the problem's card (fields, photos, history)."),
 }

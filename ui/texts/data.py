@@ -16,6 +16,8 @@ TEXTS = {
     "data.import": ("导入数据", "Import data"),
     "data.kind": ("数据类型", "Kind of record"),
     "data.datum": ("坐标系（文件中“坐标系”列优先）", "Datum (a 'datum' column in the file wins)"),
+    "data.datum.auto": ("未注明（按 WGS-84 读取，并检查是否像高德/百度坐标）",
+                        "Not stated (read as WGS-84, checked for an AMap/Baidu look)"),
     "data.datum.wgs84": ("WGS-84（GPS）", "WGS-84 (GPS)"),
     "data.datum.gcj02": ("GCJ-02（高德/腾讯）", "GCJ-02 (Amap/Tencent)"),
     "data.datum.bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
@@ -39,6 +41,10 @@ TEXTS = {
     "data.done": ("已导入 {written} 行（新增 {created}，更新 {updated}，跳过 {skipped}），已记入审计日志。",
                   "Imported {written} rows ({created} new, {updated} updated, {skipped} skipped); "
                   "recorded in the audit log."),
+    "data.done_already": ("已导入 {written} 行（新增 {created}，更新 {updated}，已导入过 {already}，"
+                          "跳过 {skipped}），已记入审计日志。",
+                          "Imported {written} rows ({created} new, {updated} updated, {already} "
+                          "already imported, {skipped} skipped); recorded in the audit log."),
     "data.already": ("此文件已导入。如需再次导入，请重新上传。",
                      "This file has been imported. Upload it again to import it once more."),
     "data.not_allowed": ("您的角色不能导入数据。", "Your role may not import data."),

@@ -70,6 +70,8 @@ TEXTS = {
     'volunteers.col.name': ('名称', 'name'),
     'volunteers.col.open_problems': ('周边未结问题', 'open problems nearby'),
     'volunteers.col.days_since': ('距上次活动（天）', 'days since last activity'),
+    'volunteers.missing.days_since': ('“—”：这里还没有记录过志愿活动。',
+                                      '“—”: no volunteer activity recorded here yet.'),
     'volunteers.col.subdistrict': ('街道', 'subdistrict'),
     'volunteers.col.communities': ('已覆盖社区', 'communities covered'),
     'volunteers.col.community_share': ('社区覆盖率', 'community share'),

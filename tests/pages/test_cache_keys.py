@@ -1,0 +1,97 @@
+"""Caches keyed by data change, not by the clock (issue 18): an idle minute re-reads nothing of
+the problems, and a write to another domain leaves a page's cached reads alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from civdata import clock, live
+from civdata.db import session_scope
+from tests.pages import apptest
+from ui import data
+
+HISTORY = ("problem_site", "problem ", "problem\n", "problem_event", "FROM problem")
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """Yield the SQL statements the app's engine runs while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    eng = data.engine()
+    event.listen(eng, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(eng, "before_cursor_execute", record)
+
+
+def _problem_reads(statements: list[str]) -> list[str]:
+    """Return the statements that read problems or their links."""
+    return [s for s in statements if any(h in s for h in HISTORY)]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """Return a one-item list holding the app's clock; change it to move time."""
+    now = [datetime(2026, 11, 25, 12, 0)]
+    monkeypatch.setattr(clock, "now_local", lambda: now[0])
+    return now
+
+
+def test_domain_key_picks_the_marks_of_its_domains() -> None:
+    version = ("2026-11-25T12:00:00", 5, (("meetings", ("2026-11-25T12:00:00", 2)),
+                                         ("problems", ("2026-11-25T11:00:00", 3))))
+    assert data.domain_key(version, "problems", "sites") == (
+        ("problems", ("2026-11-25T11:00:00", 3)), ("sites", ("", 0)))
+    later = ("2026-11-25T12:05:00", 6, (("meetings", ("2026-11-25T12:05:00", 3)),
+                                        ("problems", ("2026-11-25T11:00:00", 3))))
+    assert data.domain_key(later, "problems", "sites") == data.domain_key(version, "problems",
+                                                                          "sites")
+
+
+def test_an_idle_minute_rereads_no_problem_on_the_map(sample_db, frozen_clock) -> None:  # noqa: ANN001
+    at = apptest.open_page(apptest.signed_in("office"), "map")
+    with _statements() as seen:
+        at.run()  # the same minute: everything cached
+    assert _problem_reads(seen) == []
+    frozen_clock[0] += timedelta(minutes=1)
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert _problem_reads(seen) == [], _problem_reads(seen)
+    assert any("data_change" in s for s in seen)  # the one read that sees other replicas' writes
+
+
+def test_overdue_on_the_map_moves_with_the_clock_without_a_read(sample_db, frozen_clock) -> None:  # noqa: ANN001
+    at = apptest.open_page(apptest.signed_in("office"), "map")
+    before = {s["code"]: s["line3"] for s in apptest.deck_specs(at)[0]["layers"][4]["data"]}
+    frozen_clock[0] += timedelta(days=20)  # deadlines pass: more sites turn overdue
+    with _statements() as seen:
+        at.run()
+    after = {s["code"]: s["line3"] for s in apptest.deck_specs(at)[0]["layers"][4]["data"]}
+    assert before != after
+    assert _problem_reads(seen) == []
+
+
+def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
+        sample_db, frozen_clock) -> None:  # noqa: ANN001
+    at = apptest.open_page(apptest.signed_in("office"), "map")
+    with session_scope(data.engine()) as s:
+        live.mark_changed(s, "meetings")
+    with _statements() as seen:
+        at.run()
+    assert _problem_reads(seen) == []
+    with session_scope(data.engine()) as s:
+        live.mark_changed(s, "problems")
+    with _statements() as seen:
+        at.run()
+    assert _problem_reads(seen) != []
