@@ -17,13 +17,11 @@ imported is recognised and not written again.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import insert, select, update
@@ -35,12 +33,14 @@ from civdata.clock import now_local
 from civdata.errors import CivDataError
 from civdata.importers import (
     FALSE_WORDS,
-    MAX_BYTES,
     TRUE_WORDS,
     Column,
     Issue,
+    alias_map,
     clean_cell,
+    file_grid,
     header_label,
+    match_header,
     parse_date,
     parse_number,
 )
@@ -127,67 +127,9 @@ class EvalImportResult:
 
 # ---------------------------------------------------------------- reading
 
-def _fold(text: str) -> str:
-    """Return a header folded for matching."""
-    return re.sub(r"[\s_*\-:：]", "", clean_cell(text).lower())
-
-
-def _aliases(columns: list[Column]) -> dict[str, str]:
-    """Return {folded name: key} over every name of every column."""
-    out: dict[str, str] = {}
-    for col in columns:
-        for name in (col.key, col.zh, col.en, header_label(col), *col.aliases):
-            out.setdefault(_fold(name), col.key)
-    return out
-
-
-def _match(cell: str, aliases: dict[str, str]) -> str | None:
-    """Return the key a header cell names (also each part of 'zh / en')."""
-    if _fold(cell) in aliases:
-        return aliases[_fold(cell)]
-    for part in re.split(r"[/|\n()（）]", cell):
-        if _fold(part) in aliases:
-            return aliases[_fold(part)]
-    return None
-
-
 def read_grid(name: str, data: bytes) -> list[list[str]]:
-    """Return the cells of a CSV or XLSX file (first data sheet); raise for a bad file."""
-    suffix = PurePath(name or "").suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise CivDataError("import_file_type", name=name)
-    if len(data) > MAX_BYTES:
-        raise CivDataError("import_file_too_large", size_mb=f"{len(data) / 2**20:.1f}",
-                           limit_mb=MAX_BYTES // 2**20)
-    if not data.strip():
-        raise CivDataError("import_file_empty", name=name)
-    if suffix == ".xlsx":
-        if not data.startswith(b"PK"):
-            raise CivDataError("import_file_type", name=name)
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
-            raise CivDataError("import_file_type", name=name) from exc
-        try:
-            sheet = next(n for n in book.sheetnames if not n.startswith("说明"))
-            return [[clean_cell(c) for c in row] for row in book[sheet].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    if b"\x00" in data[:4096] or data.startswith(b"PK\x03\x04"):
-        raise CivDataError("import_file_type", name=name)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030", errors="replace")
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    delimiter = max((",", "\t", ";"), key=first.count)
-    try:
-        return [[clean_cell(c) for c in row]
-                for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise CivDataError("import_file_type", name=name) from exc
+    """Return the cells of a CSV or XLSX file (first data sheet); raise saying what is wrong."""
+    return file_grid("evaluation", name, data)[0]
 
 
 def read_rows(name: str, data: bytes, columns: list[Column]
@@ -196,8 +138,8 @@ def read_rows(name: str, data: bytes, columns: list[Column]
     grid = [(i + 1, row) for i, row in enumerate(read_grid(name, data)) if any(row)]
     if not grid:
         raise CivDataError("import_file_empty", name=name)
-    aliases = _aliases(columns)
-    hits = [sum(1 for c in row if c and _match(c, aliases)) for _, row in grid[:HEADER_ROWS]]
+    aliases = alias_map(columns)
+    hits = [sum(1 for c in row if c and match_header(c, aliases)) for _, row in grid[:HEADER_ROWS]]
     if not hits or max(hits) < 2:
         raise CivDataError("import_no_header", rows=min(len(grid), HEADER_ROWS),
                            expected=", ".join(c.key for c in columns if c.required))
@@ -205,7 +147,7 @@ def read_rows(name: str, data: bytes, columns: list[Column]
     keys: list[str | None] = []
     unknown = []
     for cell in grid[h][1]:
-        key = _match(cell, aliases) if cell else None
+        key = match_header(cell, aliases) if cell else None
         if cell and key is None:
             unknown.append(cell)
         if key is not None and key in keys:

@@ -332,29 +332,29 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip() if not text.isascii() else text
 
 
-def _header_key(text: str) -> str:
+def header_key(text: str) -> str:
     """Return a header cell folded for matching: lower case, no spaces, stars or underscores."""
     return re.sub(r"[\s_*\-:：]", "", fold(text).lower())
 
 
-def _alias_map(columns: list[Column]) -> dict[str, str]:
+def alias_map(columns: list[Column]) -> dict[str, str]:
     """Return {folded alias: column key} over every name of every column."""
     out: dict[str, str] = {}
     for col in columns:
         for name in (col.key, col.zh, col.en, header_label(col), *col.aliases):
-            out.setdefault(_header_key(name), col.key)
+            out.setdefault(header_key(name), col.key)
     return out
 
 
-def _match_header(text: str, aliases: dict[str, str]) -> str | None:
+def match_header(text: str, aliases: dict[str, str]) -> str | None:
     """Return the column key a header cell names, trying each part of 'zh / en' forms."""
-    folded = _header_key(text)
+    folded = header_key(text)
     if not folded:
         return None
     if folded in aliases:
         return aliases[folded]
     for part in re.split(r"[/|\n()（）]", fold(text)):
-        key = aliases.get(_header_key(part))
+        key = aliases.get(header_key(part))
         if key:
             return key
     return None
@@ -407,11 +407,11 @@ def _xlsx_grid(data: bytes, kind: str, name: str) -> tuple[list[list[str]], str]
     except Exception as exc:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
         raise CivDataError("import_file_damaged", name=name) from exc
     try:
-        wanted = {_header_key(n) for n in (kind, *KIND_NAMES[kind])}
+        wanted = {header_key(n) for n in (kind, *KIND_NAMES.get(kind, ()))}
         names = list(book.sheetnames)
-        sheet = next((n for n in names if _header_key(n) in wanted), None)
-        data_sheets = [n for n in names if n != HELP_SHEET]
-        if sheet is None and len(data_sheets) == 1:
+        sheet = next((n for n in names if header_key(n) in wanted), None)
+        data_sheets = [n for n in names if n != HELP_SHEET and not n.startswith("说明")]
+        if sheet is None and (len(data_sheets) == 1 or kind not in KIND_NAMES) and data_sheets:
             sheet = data_sheets[0]
         if sheet is None:
             zh, en = KIND_NAMES[kind]
@@ -445,7 +445,7 @@ def _find_header(grid: list[list[str]], aliases: dict[str, str], columns: list[C
     """Return the index of the header row: the row among the first ones naming most columns."""
     best, best_hits = -1, 1
     for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        hits = sum(1 for c in row if _match_header(c, aliases))
+        hits = sum(1 for c in row if match_header(c, aliases))
         if hits > best_hits:
             best, best_hits = i, hits
     if best < 0:
@@ -458,8 +458,12 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and password-protected .xlsx
 
 
-def _file_grid(kind: str, name: str, data: bytes) -> tuple[list[list[str]], str | None]:
-    """Return the cells of a file and its sheet name; raise saying what is wrong with a bad one."""
+def file_grid(kind: str, name: str, data: bytes) -> tuple[list[list[str]], str | None]:
+    """Return the cells of a file and its sheet name; raise saying what is wrong with a bad one.
+
+    kind names the sheet to read in a workbook; a kind no template knows reads the first data
+    sheet (the evaluation imports use this).
+    """
     suffix = PurePath(name or "").suffix.lower()
     if suffix == ".xls":
         raise CivDataError("import_old_xls", name=name)
@@ -489,7 +493,7 @@ def read_table(session: Session, kind: str, name: str, data: bytes) -> Table:
     """Return a CSV or XLSX file's rows under its matched column keys; raise for a bad file."""
     columns = columns_for(session, kind)
     try:
-        grid, sheet = _file_grid(kind, name, data)
+        grid, sheet = file_grid(kind, name, data)
     except CivDataError:
         raise
     except Exception as exc:  # whatever a library raises on junk becomes a message  # noqa: BLE001
@@ -498,13 +502,13 @@ def read_table(session: Session, kind: str, name: str, data: bytes) -> Table:
     numbered = [(i + 1, row) for i, row in enumerate(grid) if any(row)]
     if not numbered:
         raise CivDataError("import_file_empty", name=name)
-    aliases = _alias_map(columns)
+    aliases = alias_map(columns)
     h = _find_header([row for _, row in numbered], aliases, columns)
     header = numbered[h][1]
     keys: list[str | None] = []
     unknown: list[str] = []
     for cell in header:
-        key = _match_header(cell, aliases) if cell else None
+        key = match_header(cell, aliases) if cell else None
         if cell and key is None:
             unknown.append(cell)
         if key is not None and key in keys:

@@ -20,7 +20,7 @@ EXPECTED = {
     "leader": {"meeting.follow_up", "meeting.manage"},
     "office": set(auth.PERMISSIONS) - {"user.manage"},
     "subdistrict": {"problem.report", "problem.rectify", "project.progress", "activity.record",
-                    "data.import"},
+                    "data.import", "evaluation.inspect", "evaluation.task", "material.upload"},
     # The market bureau runs the whole loop of the problems its inspections raise.
     "market": {"problem.report", "problem.assign", "problem.rectify", "problem.review",
                "market.inspect", "data.import"},

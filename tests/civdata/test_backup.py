@@ -31,9 +31,12 @@ def _rows(engine: Engine, columns_of: Engine | None = None) -> dict[str, list[tu
     """Return every table's rows ordered by primary key (only the columns that columns_of's
     schema has, when given: an older revision may lack some)."""
     schema_of = inspect(columns_of or engine)
+    present = set(schema_of.get_table_names())
     out = {}
     with engine.connect() as conn:
         for t in m.Base.metadata.sorted_tables:
+            if t.name not in present:  # a table a later revision adds
+                continue
             names = {c["name"] for c in schema_of.get_columns(t.name)}
             cols = [c for c in t.columns if c.name in names]
             out[t.name] = [tuple(r) for r in conn.execute(

@@ -35,7 +35,7 @@ def test_load_sample_refuses_then_replaces(sample_template, tmp_path, capsys) ->
     assert main(["--database-url", url, "--lang", "zh", "load-sample"]) == 1
     assert "已有数据" in capsys.readouterr().err
     assert main(["--database-url", url, "load-sample", "--if-empty"]) == 0
-    assert main(["--database-url", url, "load-sample", "--replace", "--as-of", "2030-01-07"]) == 0
+    assert main(["--database-url", url, "--lang", "en", "load-sample", "--replace", "--as-of", "2030-01-07"]) == 0
     out = capsys.readouterr().out
     assert "sample loaded as of 2030-01-07" in out
     eng = make_engine(url)

@@ -269,16 +269,20 @@ def test_office_reinspection_walks_a_new_problem_to_closed(session, monkeypatch,
 
 
 def test_repeat_findings_reject_a_submitted_problem_other_kinds_open_a_new_one(
-        session, monkeypatch) -> None:  # noqa: ANN001
+        session, monkeypatch, tmp_path) -> None:  # noqa: ANN001
     from civdata import workflow
+    from civdata.photos import store_photo
+    from tests.civdata.test_workflow import png
 
     monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
+    monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
+    after = store_photo(png((20, 160, 20)))  # the data layer takes only stored photos
     market = _world(session)
     first = mk.record_inspection(session, OFFICE, market.id, date(2026, 11, 24), "甲",
                                  {**FULL, "food_safety": 5.0})
     problem = session.get(m.Problem, first.problem_id)
     for action, extra in (("assign", {"responsible_unit": "市场方"}), ("start", {}),
-                          ("submit", {"note": "已整改", "photo_after": "ab/after.jpg"})):
+                          ("submit", {"note": "已整改", "photo_after": after})):
         problem = workflow.transition(session, OFFICE, problem.id, action,
                                       expected_version=problem.version, **extra)
     assert problem.status == "submitted"

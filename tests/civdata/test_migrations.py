@@ -28,10 +28,12 @@ def _differences(engine: Engine) -> list:
 
 
 def _columns(engine: Engine) -> dict[str, set[str]]:
-    """Return the column names each model table has in the database."""
+    """Return the column names each model table has in the database (an older schema lacks
+    the tables later revisions add)."""
     found = inspect(engine)
+    present = set(found.get_table_names())
     return {t.name: {c["name"] for c in found.get_columns(t.name)}
-            for t in m.Base.metadata.sorted_tables}
+            for t in m.Base.metadata.sorted_tables if t.name in present}
 
 
 def _digest(engine: Engine, columns: dict[str, set[str]] | None = None
@@ -42,6 +44,8 @@ def _digest(engine: Engine, columns: dict[str, set[str]] | None = None
     out = {}
     with engine.connect() as conn:
         for table in m.Base.metadata.sorted_tables:
+            if table.name not in columns:
+                continue
             cols = [c for c in table.columns if c.name in columns[table.name]]
             rows = conn.execute(select(*cols).order_by(*table.primary_key.columns)).all()
             out[table.name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())

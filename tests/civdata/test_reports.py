@@ -102,7 +102,8 @@ def test_cli_writes_both_exports(sample_db: str, tmp_path, capsys) -> None:  # n
     pptx_path, xlsx_path = tmp_path / "w.pptx", tmp_path / "w.xlsx"
     assert cli.main(["--lang", "zh", "report", "weekly", "--week", "2026-W48",
                      "--out", str(pptx_path)]) == 0
-    assert cli.main(["report", "weekly", "--week", "2026-W48", "--out", str(xlsx_path)]) == 0
+    assert cli.main(["--lang", "en", "report", "weekly", "--week", "2026-W48",
+                     "--out", str(xlsx_path)]) == 0
     assert "live" in capsys.readouterr().out
     assert len(Presentation(str(pptx_path)).slides) == len(TITLES_ZH)
     assert "Subdistrict index" in load_workbook(str(xlsx_path)).sheetnames
