@@ -29,7 +29,7 @@ def test_presentation_mode_on_a_projector(browser, app_server) -> None:  # noqa:
         page.screenshot(path=str(first))  # the projector's one screen, not the full page
         assert first.stat().st_size > 20_000
         sections = ["街道综合指数", "红黑榜", "问题闭环", "改造工程进度", "市场与志愿服务",
-                    "超期问题与问责名单", "跟进事项"]
+                    "超期问题与问责名单", "测评失分风险", "跟进事项"]
         for k, name in enumerate(sections, start=2):
             page.get_by_role("button", name="下一页").click()
             page.wait_for_selector(f"h3:has-text('{name}')")
