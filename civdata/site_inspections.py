@@ -198,7 +198,8 @@ def record_site_inspection(session: Session, actor: Actor, *, site_id: int, sour
         .where(m.InspectionRoundSite.site_id == site.id, m.InspectionRound.drawn_at <= at,
                ~exists().where(m.SiteInspection.round_id == m.InspectionRoundSite.round_id,
                                m.SiteInspection.site_id == site.id))
-        .order_by(m.InspectionRound.drawn_at.desc()).limit(1))
+        # the oldest round still waiting for this site is served first (ties: the first drawn)
+        .order_by(m.InspectionRound.drawn_at, m.InspectionRound.id).limit(1))
     inspection = m.SiteInspection(
         site_id=site.id, round_id=round_id, source=source, inspector=who, inspected_at=at,
         points=round(sum(clean.values()), 2), max_points=float(checklist["points"].sum()),
