@@ -39,8 +39,9 @@ from civdata.importers import (
     alias_map,
     clean_cell,
     file_grid,
+    find_header,
     header_label,
-    match_header,
+    header_positions,
     parse_date,
     parse_number,
 )
@@ -49,7 +50,6 @@ from civdata.live import mark_changed
 EVAL_KINDS = ("evaluation_system", "survey")
 BASIC_POINTS = 100.0
 DISTINCTIVE_POINTS = 20.0
-HEADER_ROWS = 30
 MAX_TEXT = 500
 AGE_BANDS = ("18-29", "30-44", "45-59", "60+")
 
@@ -139,26 +139,8 @@ def read_rows(name: str, data: bytes, columns: list[Column]
     if not grid:
         raise CivDataError("import_file_empty", name=name)
     aliases = alias_map(columns)
-    hits = [sum(1 for c in row if c and match_header(c, aliases)) for _, row in grid[:HEADER_ROWS]]
-    if not hits or max(hits) < 2:
-        raise CivDataError("import_no_header", rows=min(len(grid), HEADER_ROWS),
-                           expected=", ".join(c.key for c in columns if c.required))
-    h = hits.index(max(hits))
-    keys: list[str | None] = []
-    unknown = []
-    for cell in grid[h][1]:
-        key = match_header(cell, aliases) if cell else None
-        if cell and key is None:
-            unknown.append(cell)
-        if key is not None and key in keys:
-            raise CivDataError("import_duplicate_column", column=cell)
-        keys.append(key)
-    if unknown:
-        raise CivDataError("import_unknown_columns", columns=", ".join(unknown))
-    missing = [header_label(c) for c in columns if c.required and c.key not in keys]
-    if missing:
-        raise CivDataError("import_missing_columns", columns=", ".join(missing))
-    positions = [(i, k) for i, k in enumerate(keys) if k is not None]
+    h = find_header([row for _, row in grid], aliases, columns)  # names the template's headers
+    positions = header_positions(grid[h][1], columns, aliases)
     rows = []
     for number, row in grid[h + 1:]:
         values = [row[i] if i < len(row) else "" for i, _ in positions]

@@ -441,7 +441,7 @@ def _mark_unsaved_formulas(data: bytes, sheet: str, grid: list[list[str]]) -> No
         book.close()
 
 
-def _find_header(grid: list[list[str]], aliases: dict[str, str], columns: list[Column]) -> int:
+def find_header(grid: list[list[str]], aliases: dict[str, str], columns: list[Column]) -> int:
     """Return the index of the header row: the row among the first ones naming most columns."""
     best, best_hits = -1, 1
     for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
@@ -489,22 +489,10 @@ def file_grid(kind: str, name: str, data: bytes) -> tuple[list[list[str]], str |
     return _csv_grid(data, name), None
 
 
-def read_table(session: Session, kind: str, name: str, data: bytes) -> Table:
-    """Return a CSV or XLSX file's rows under its matched column keys; raise for a bad file."""
-    columns = columns_for(session, kind)
-    try:
-        grid, sheet = file_grid(kind, name, data)
-    except CivDataError:
-        raise
-    except Exception as exc:  # whatever a library raises on junk becomes a message  # noqa: BLE001
-        raise CivDataError("import_unreadable", name=name,
-                           detail=type(exc).__name__) from exc
-    numbered = [(i + 1, row) for i, row in enumerate(grid) if any(row)]
-    if not numbered:
-        raise CivDataError("import_file_empty", name=name)
-    aliases = alias_map(columns)
-    h = _find_header([row for _, row in numbered], aliases, columns)
-    header = numbered[h][1]
+def header_positions(header: list[str], columns: list[Column], aliases: dict[str, str]
+                     ) -> list[tuple[int, str]]:
+    """Return (cell index, column key) of a header row; raise for unknown, repeated or missing
+    columns."""
     keys: list[str | None] = []
     unknown: list[str] = []
     for cell in header:
@@ -519,7 +507,25 @@ def read_table(session: Session, kind: str, name: str, data: bytes) -> Table:
     missing = [header_label(c) for c in columns if c.required and c.key not in keys]
     if missing:
         raise CivDataError("import_missing_columns", columns=", ".join(missing))
-    positions = [(i, k) for i, k in enumerate(keys) if k is not None]
+    return [(i, k) for i, k in enumerate(keys) if k is not None]
+
+
+def read_table(session: Session, kind: str, name: str, data: bytes) -> Table:
+    """Return a CSV or XLSX file's rows under its matched column keys; raise for a bad file."""
+    columns = columns_for(session, kind)
+    try:
+        grid, sheet = file_grid(kind, name, data)
+    except CivDataError:
+        raise
+    except Exception as exc:  # whatever a library raises on junk becomes a message  # noqa: BLE001
+        raise CivDataError("import_unreadable", name=name,
+                           detail=type(exc).__name__) from exc
+    numbered = [(i + 1, row) for i, row in enumerate(grid) if any(row)]
+    if not numbered:
+        raise CivDataError("import_file_empty", name=name)
+    aliases = alias_map(columns)
+    h = find_header([row for _, row in numbered], aliases, columns)
+    positions = header_positions(numbered[h][1], columns, aliases)
     rows: list[list[str]] = []
     numbers: list[int] = []
     totals: dict[int, str] = {}
