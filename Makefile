@@ -27,7 +27,7 @@ db: install
 
 ## migration: write the next schema migration from the models, e.g. make migration MSG="add x"
 migration: install
-	$(PY) -c 'import sys; from civdata.schema import new_revision; print(new_revision(sys.argv[1]))' "$(MSG)"
+	$(PY) -c 'import sys; from civdata.core.schema import new_revision; print(new_revision(sys.argv[1]))' "$(MSG)"
 
 ## run: install, create the database from the sample if there is none, serve on :8501
 run: db

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth_gate, data
+from ui import auth_gate, readers
 from ui.filters import language_switch, subdistrict_filter
 from ui.i18n import t
 from ui.nav import page_path, pages_for
@@ -31,7 +31,7 @@ target = auth_gate.take_target()  # the page a signed-out link asked for, after 
 if target and target["page"] in pages and (pages[target["page"]] is not nav
                                            or target["query"] != st.query_params.to_dict()):
     st.switch_page(pages[target["page"]], query_params=target["query"])
-subdistrict_filter(data.subdistricts(data.data_version()))
+subdistrict_filter(readers.subdistricts(readers.data_version()))
 st.sidebar.caption(t("auth.signed_in_as", name=escape_md(actor.display_name or actor.username),
                      role=t(f"role.{actor.role}")))
 if st.sidebar.button(t("auth.sign_out"), key="sign_out"):

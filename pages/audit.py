@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from civdata.clock import today_local
+from civdata.core.clock import today_local
 from ui.admin import audit_rows
 from ui.auth_gate import require_page
 from ui.downloads import download_table

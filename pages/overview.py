@@ -5,8 +5,8 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import streamlit as st
 
-from civdata.clock import this_minute
-from ui import data, readiness
+from civdata.core.clock import this_minute
+from ui import readers, readiness
 from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
@@ -18,9 +18,9 @@ require_page(__file__)
 st.title(f"{t('overview.title')} · {subdistrict_label()}")
 now = this_minute()
 sub_id, _ = selected_subdistrict()
-version = data.data_version()
-fig_now = data.headline_figures(version, now, sub_id)
-fig_before = data.headline_figures(version, now - timedelta(days=7), sub_id)
+version = readers.data_version()
+fig_now = readers.headline_figures(version, now, sub_id)
+fig_before = readers.headline_figures(version, now - timedelta(days=7), sub_id)
 st.caption(f'{t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M"))} · {t("overview.deltas")}')
 live_status(version, "overview")
 
@@ -43,7 +43,7 @@ with c5:
 left, right = st.columns([3, 2])
 with left:
     st.subheader(t("overview.progress"))
-    progress = data.renovation_summary(version, now.date(), sub_id)
+    progress = readers.renovation_summary(version, now.date(), sub_id)
     if progress.empty:
         st.info(t("common.no_data"))
     for (label, percent), row in zip(progress_rows(progress), progress.itertuples(), strict=True):
@@ -61,7 +61,7 @@ with right:
 
 st.subheader(t("overview.ranking"))
 st.caption(t("overview.ranking_help"))
-ranking = data.subdistrict_ranking(version, now.date())
+ranking = readers.subdistrict_ranking(version, now.date())
 cols = ["rank", name_col(), "index", "on_time_rate", "clean_site_share", "market_score",
         "volunteer_coverage", "renovation_vs_plan", "open", "overdue"]
 table = ranking[cols].rename(columns={name_col(): t("overview.col.name"),
@@ -79,7 +79,7 @@ st.dataframe(styled(table, pct=tuple(t(f"overview.col.{c}") for c in PCT),
 download_table(table, t("overview.ranking"), key="overview_ranking")
 
 st.subheader(t("overview.trend"))
-flow = data.weekly_problem_flow(version, now, 12, sub_id)
+flow = readers.weekly_problem_flow(version, now, 12, sub_id)
 chart = go.Figure([
     go.Bar(x=flow["week_end"].astype(str), y=flow["new"], name=t("overview.new")),
     go.Scatter(x=flow["week_end"].astype(str), y=flow["closed"], name=t("overview.closed"),

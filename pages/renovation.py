@@ -4,10 +4,10 @@ quantities."""
 
 import streamlit as st
 
-from civdata.clock import this_minute
-from civdata.metrics import SLIP_POINTS
-from ui import data
-from ui import renovation as ren
+from civdata.core.clock import this_minute
+from civdata.domain.metrics import SLIP_POINTS
+from ui import readers
+from ui import renovation as renovation_ui
 from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
@@ -18,62 +18,62 @@ st.title(f"{t('renovation.title')} · {subdistrict_label()}")
 now = this_minute()
 today = now.date()
 sub_id, _ = selected_subdistrict()
-version = data.data_version()
+version = readers.data_version()
 st.caption(t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M")))
 st.caption(f'{t("renovation.weights")} {t("renovation.slip_rule", points=f"{SLIP_POINTS:g}")}')
 
-summary = ren.programme_table(version, today, sub_id)
+summary = renovation_ui.programme_table(version, today, sub_id)
 if summary.empty:
     st.info(t("common.no_data"))
     st.stop()
 
 st.subheader(t("renovation.bars"))
-ren.draw_programme_bars(summary)
+renovation_ui.draw_programme_bars(summary)
 
-projects = ren.project_table(version, today, sub_id)
+projects = renovation_ui.project_table(version, today, sub_id)
 st.subheader(t("renovation.slipping"))
-slipping = ren.project_frame(projects, slipping_only=True)
+slipping = renovation_ui.project_frame(projects, slipping_only=True)
 if slipping.empty:
     st.success(t("renovation.slipping_none"))
 else:
     st.caption(t("renovation.slipping_count", n=len(slipping)))
-    ren.draw_table(slipping, key="renovation_slipping")
+    renovation_ui.draw_table(slipping, key="renovation_slipping")
 
 st.subheader(t("renovation.drill"))
-group = ren.group_picker(summary, projects)
-chosen = ren.in_group(projects, group)
-by_sub = ren.subdistrict_table(version, today, group)
+group = renovation_ui.group_picker(summary, projects)
+chosen = renovation_ui.in_group(projects, group)
+by_sub = renovation_ui.subdistrict_table(version, today, group)
 st.caption(t("renovation.by_subdistrict"))
-st.plotly_chart(ren.subdistrict_chart(by_sub), width="stretch", key="renovation_by_subdistrict")
+st.plotly_chart(renovation_ui.subdistrict_chart(by_sub), width="stretch", key="renovation_by_subdistrict")
 st.caption(t("renovation.projects"))
-ren.draw_table(ren.project_frame(chosen), key="renovation_projects")
+renovation_ui.draw_table(renovation_ui.project_frame(chosen), key="renovation_projects")
 
 st.subheader(t("renovation.card"))
-project = ren.project_picker(chosen)
+project = renovation_ui.project_picker(chosen)
 if project is None:
     st.info(t("common.no_data"))
 else:
-    history = ren.reports(version, int(project["id"]))
-    ren.draw_project_card(project, history, today)
-    ren.progress_form(st.session_state.get("actor"), project, today)
-    ren.drawings_form(st.session_state.get("actor"), project, today)
+    history = renovation_ui.reports(version, int(project["id"]))
+    renovation_ui.draw_project_card(project, history, today)
+    renovation_ui.progress_form(st.session_state.get("actor"), project, today)
+    renovation_ui.drawings_form(st.session_state.get("actor"), project, today)
     if not history.empty:
         with st.expander(t("renovation.reports")):
-            ren.draw_report_photos(history)
-            st.dataframe(ren.report_list(history), hide_index=True, width="stretch")
-            download_table(ren.report_list(history), f"progress_{project['code']}",
+            renovation_ui.draw_report_photos(history)
+            st.dataframe(renovation_ui.report_list(history), hide_index=True, width="stretch")
+            download_table(renovation_ui.report_list(history), f"progress_{project['code']}",
                            key="progress_reports")
 
 st.subheader(t("renovation.timeline"))
 by = st.radio(t("renovation.timeline_by"), ["section", "project"], horizontal=True,
               key="renovation_timeline_by",
               format_func=lambda v: t(f"renovation.by_{v}"))
-rows = ren.timeline_rows(chosen, by_section=(by == "section"))
-st.plotly_chart(ren.gantt_chart(rows, today), width="stretch", key="renovation_gantt")
+rows = renovation_ui.timeline_rows(chosen, by_section=(by == "section"))
+st.plotly_chart(renovation_ui.gantt_chart(rows, today), width="stretch", key="renovation_gantt")
 
 st.subheader(t("renovation.quantities"))
-qty = ren.quantities(version, "key_road")
+qty = renovation_ui.quantities(version, "key_road")
 if qty.empty:
     st.info(t("common.no_data"))
 else:
-    st.plotly_chart(ren.quantity_chart(qty), width="stretch", key="renovation_quantities")
+    st.plotly_chart(renovation_ui.quantity_chart(qty), width="stretch", key="renovation_quantities")

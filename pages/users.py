@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import data
+from ui import readers
 from ui.admin import create_user_form, manage_user_form, show_flash, users
 from ui.auth_gate import require_page
 from ui.i18n import name_col, t
@@ -18,6 +18,6 @@ if accounts.empty:
 else:
     st.dataframe(accounts.rename(columns={c: t(f"users.col.{c}") for c in accounts.columns}),
                  hide_index=True, width="stretch")
-subs = data.subdistricts(data.data_version())
+subs = readers.subdistricts(readers.data_version())
 create_user_form(actor, dict(zip(subs["code"], subs[name_col()], strict=True)))
 manage_user_form(actor, list(accounts["username"]))

@@ -2,11 +2,16 @@
 
 import streamlit as st
 
-from civdata import auth
-from civdata.clock import today_local
-from civdata.volunteers import COVERAGE_WINDOW_DAYS, activity_totals, coverage_share, window_bounds
-from ui import data
-from ui import volunteers as vui
+from civdata.core import auth
+from civdata.core.clock import today_local
+from civdata.domain.volunteers import (
+    COVERAGE_WINDOW_DAYS,
+    activity_totals,
+    coverage_share,
+    window_bounds,
+)
+from ui import readers
+from ui import volunteers as volunteers_ui
 from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
@@ -18,7 +23,7 @@ require_page(__file__)
 st.title(f"{t('volunteers.title')} · {subdistrict_label()}")
 today = today_local()
 sub_id, _ = selected_subdistrict()
-version = data.data_version()
+version = readers.data_version()
 actor = st.session_state.get("actor")
 if flash := st.session_state.pop("vol_flash", None):
     st.success(flash)
@@ -27,18 +32,18 @@ left, right = st.columns([1, 3])
 window = int(left.number_input(t("volunteers.window"), min_value=1, max_value=365,
                                value=COVERAGE_WINDOW_DAYS, step=1, key="window",
                                bind="query-params", help=t("volunteers.window_help")))
-team_list = vui.teams(version, sub_id)
-team_code = vui.team_select(right, team_list)
+team_list = volunteers_ui.teams(version, sub_id)
+team_code = volunteers_ui.team_select(right, team_list)
 team = None if team_code is None else team_list[team_list["code"] == team_code].iloc[0]
 team_id = None if team is None else int(team["id"])
 first, last = window_bounds(today, window)
 st.caption(t("volunteers.period", first=first, last=last, days=window))
 
-cov = vui.coverage(version, today, sub_id, window)
+cov = volunteers_ui.coverage(version, today, sub_id, window)
 if cov["communities"].empty and cov["sites"].empty:
     st.info(t("common.no_data"))
     st.stop()
-acts = vui.activities(version, first, last, sub_id, team_id)
+acts = volunteers_ui.activities(version, first, last, sub_id, team_id)
 comm_covered, comm_total = coverage_share(cov["communities"])
 site_covered, site_total = coverage_share(cov["sites"])
 totals = activity_totals(acts)
@@ -58,10 +63,10 @@ st.subheader(t("volunteers.map"))
 o1, o2 = st.columns(2)
 surroundings = o1.checkbox(t("volunteers.map.surroundings"), value=False, key="vol_surroundings")
 show_gaps = o2.checkbox(t("volunteers.map.show_gaps"), value=True, key="vol_show_gaps")
-stations = vui.stations(version, sub_id)
+stations = volunteers_ui.stations(version, sub_id)
 bases = team_list if team is None else team_list[team_list["code"] == team_code]
-st.pydeck_chart(vui.volunteer_deck(vui.boundaries(version), stations, bases, acts, cov["sites"],
-                                   cov["gaps"], surroundings, show_gaps), height=vui.MAP_HEIGHT)
+st.pydeck_chart(volunteers_ui.volunteer_deck(volunteers_ui.boundaries(version), stations, bases, acts, cov["sites"],
+                                   cov["gaps"], surroundings, show_gaps), height=volunteers_ui.MAP_HEIGHT)
 st.caption(t("volunteers.map.legend"))
 
 st.subheader(t("volunteers.gaps"))
@@ -69,26 +74,26 @@ st.caption(t("volunteers.gaps_help"))
 if cov["gaps"].empty:
     st.success(t("volunteers.no_gaps"))
 else:
-    vui.show_gap_table(cov["gaps"])
-    download_table(vui.gap_table(cov["gaps"]), "volunteer_gaps", key="gaps")
+    volunteers_ui.show_gap_table(cov["gaps"])
+    download_table(volunteers_ui.gap_table(cov["gaps"]), "volunteer_gaps", key="gaps")
 if sub_id is None:
     st.subheader(t("volunteers.by_subdistrict"))
-    vui.show_subdistrict_table(cov["by_subdistrict"])
-    download_table(vui.subdistrict_table(cov["by_subdistrict"]), "volunteer_coverage",
+    volunteers_ui.show_subdistrict_table(cov["by_subdistrict"])
+    download_table(volunteers_ui.subdistrict_table(cov["by_subdistrict"]), "volunteer_coverage",
                    key="coverage")
 
 st.subheader(t("volunteers.trend"))
-st.plotly_chart(vui.trend_figure(vui.trend(version, today, sub_id, team_id)), width="stretch")
+st.plotly_chart(volunteers_ui.trend_figure(volunteers_ui.trend(version, today, sub_id, team_id)), width="stretch")
 
-ranks = vui.rankings(version, first, last, sub_id)
+ranks = volunteers_ui.rankings(version, first, last, sub_id)
 r1, r2 = st.columns(2)
 with r1:
     st.subheader(t("volunteers.team_ranking"))
-    st.plotly_chart(vui.bar_figure(ranks["teams"], "hours", t("volunteers.hours")),
+    st.plotly_chart(volunteers_ui.bar_figure(ranks["teams"], "hours", t("volunteers.hours")),
                     width="stretch")
 with r2:
     st.subheader(t("volunteers.partners"))
-    st.plotly_chart(vui.bar_figure(ranks["partners"], "activities", t("volunteers.activities")),
+    st.plotly_chart(volunteers_ui.bar_figure(ranks["partners"], "activities", t("volunteers.activities")),
                     width="stretch")
 
 st.subheader(t("volunteers.recent") if team is None
@@ -96,11 +101,11 @@ st.subheader(t("volunteers.recent") if team is None
 if acts.empty:
     st.info(t("common.no_data"))
 else:
-    st.dataframe(vui.activity_table(acts), hide_index=True, width="stretch", height=320)
-    download_table(vui.activity_table(acts), "volunteer_activities", key="activities")
+    st.dataframe(volunteers_ui.activity_table(acts), hide_index=True, width="stretch", height=320)
+    download_table(volunteers_ui.activity_table(acts), "volunteer_activities", key="activities")
 
 if auth.can(actor, "activity.record"):
-    choices = vui.form_choices(version, actor.subdistrict_id)
+    choices = volunteers_ui.form_choices(version, actor.subdistrict_id)
     teams_all = dict(zip(choices["teams"]["id"], choices["teams"][name_col()], strict=True))
     comms = dict(zip(choices["communities"]["id"], choices["communities"][name_col()],
                      strict=True))
@@ -123,7 +128,7 @@ if auth.can(actor, "activity.record"):
                                  key="vol_f_partner", format_func=lambda i: t(
                                      "volunteers.form.no_partner") if i is None else partners[i])
         if st.form_submit_button(t("volunteers.form.submit"), type="primary"):
-            error = vui.record_activity(actor, team_id=f_team, community_id=f_comm,
+            error = volunteers_ui.record_activity(actor, team_id=f_team, community_id=f_comm,
                                         held_on=f_day, title=f_title, place=f_place,
                                         participants=f_people, volunteer_hours=f_hours,
                                         partner_org_id=f_partner)

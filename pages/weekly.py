@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from civdata.clock import this_minute, today_local
-from ui import data
-from ui import weekly as wk
+from civdata.core.clock import this_minute, today_local
+from ui import readers
+from ui import weekly as weekly_ui
 from ui.auth_gate import require_page
 from ui.filters import selected_subdistrict
 from ui.i18n import t
@@ -12,35 +12,35 @@ from ui.live import live_status
 
 require_page(__file__)
 actor = st.session_state.get("actor")
-version = data.data_version()
-present = wk.presenting()
+version = readers.data_version()
+present = weekly_ui.presenting()
 if present:
-    week = wk.normalised_week(st.query_params.get("week"))
+    week = weekly_ui.normalised_week(st.query_params.get("week"))
 else:
     st.title(t("weekly.title"))
-    week = wk.week_choice(today_local())
-snap = wk.snapshot(version, week, this_minute().isoformat())
-info = wk.meeting(version, week)
+    week = weekly_ui.week_choice(today_local())
+snap = weekly_ui.snapshot(version, week, this_minute().isoformat())
+info = weekly_ui.meeting(version, week)
 
 if present:
     st.title(f"{t('weekly.title')} · {week}")
     if not snap.get("record"):
         live_status(version, "weekly", caption=False)  # the wall screen follows the data too
-    wk.presentation(snap, actor)
+    weekly_ui.presentation(snap, actor)
     st.stop()
 
 st.caption(t("weekly.span", monday=snap["monday"], sunday=snap["sunday"],
              previous=snap["previous_week"]))
 if snap.get("record"):
-    st.info(wk.status_caption(snap), icon=":material/lock:")
+    st.info(weekly_ui.status_caption(snap), icon=":material/lock:")
 else:
-    st.success(wk.status_caption(snap), icon=":material/sensors:")
+    st.success(weekly_ui.status_caption(snap), icon=":material/sensors:")
     live_status(version, "weekly")  # a live week refreshes itself; a record never changes
-wk.subdistrict_note(snap, selected_subdistrict()[1])
-wk.meeting_controls(actor, week, info, snap)
+weekly_ui.subdistrict_note(snap, selected_subdistrict()[1])
+weekly_ui.meeting_controls(actor, week, info, snap)
 if not snap["index"]:
     st.info(t("common.no_data"))
     st.stop()
-for name in wk.SECTIONS:
-    wk.draw_section(name, snap, actor)
-wk.targets_form(actor, wk.targets(version))
+for name in weekly_ui.SECTIONS:
+    weekly_ui.draw_section(name, snap, actor)
+weekly_ui.targets_form(actor, weekly_ui.targets(version))

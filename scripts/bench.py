@@ -56,7 +56,7 @@ os.environ["CIVDATA_TODAY"] = "2026-11-25"
 os.environ.setdefault("CIVDATA_SECRET", "bench-secret-not-for-production")
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
-from civdata import clock  # noqa: E402
+from civdata.core import clock  # noqa: E402
 
 NOON = datetime.combine(date(2026, 11, 25), datetime.min.time()) + timedelta(hours=12)
 # Freeze the app's clock at noon on the sample's day before anything binds now_local: a warm
@@ -67,11 +67,11 @@ import pandas as pd  # noqa: E402
 from scale_data import AS_OF, add_scaled_data  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
-from civdata import models as m  # noqa: E402
-from civdata import overview  # noqa: E402
-from civdata.db import make_engine, session_factory, session_scope  # noqa: E402
-from civdata.sample import load_sample  # noqa: E402
-from civdata.schema import init_db  # noqa: E402
+from civdata.core import models as m  # noqa: E402
+from civdata.core.db import make_engine, session_factory, session_scope  # noqa: E402
+from civdata.core.schema import init_db  # noqa: E402
+from civdata.domain import district  # noqa: E402
+from civdata.io.sample import load_sample  # noqa: E402
 
 DEMO = {"office": "demo-office-2022", "admin": "demo-admin-2022"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -103,9 +103,9 @@ def best_of(fn: Callable[[], object], runs: int = 3) -> float:
 
 def overview_queries(session) -> dict[str, Callable[[], object]]:  # noqa: ANN001
     """Return the overview's reads as the page makes them, by figure name."""
-    return {"figures": lambda: overview.figures_at(session, NOON, None),
-            "ranking": lambda: overview.subdistrict_ranking(session, AS_OF),
-            "trend": lambda: overview.weekly_problem_flow(session, NOON, 12, None)}
+    return {"figures": lambda: district.figures_at(session, NOON, None),
+            "ranking": lambda: district.subdistrict_ranking(session, AS_OF),
+            "trend": lambda: district.weekly_problem_flow(session, NOON, 12, None)}
 
 
 DUCK_TABLES = {
@@ -488,7 +488,7 @@ def browser_visits(url: str, folder: Path, n: int, exe: str) -> None:
 
 def site_join(url: str, n: int) -> None:
     """Print the time of the spatial join (nearest site, H3 cell, 300 m links) of all problems."""
-    from civdata.sites import site_points, spatial_links
+    from civdata.domain.sites import site_points, spatial_links
 
     eng = make_engine(url)
     with session_factory(eng)() as s:
@@ -503,8 +503,8 @@ def import_throughput(template: Path, folder: Path, rows: int) -> None:
     """Print validated problem rows imported per second into a copy of the sample."""
     from bench_import import problem_csv
 
-    from civdata import importers
-    from civdata.auth import Actor
+    from civdata.core.auth import Actor
+    from civdata.io import importers
 
     db = folder / "import.db"
     shutil.copy(template, db)

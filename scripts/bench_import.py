@@ -22,11 +22,11 @@ os.environ.setdefault("CIVDATA_TODAY", "2026-11-25")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from civdata import importers  # noqa: E402
-from civdata.auth import Actor  # noqa: E402
-from civdata.db import make_engine, session_factory, session_scope  # noqa: E402
-from civdata.sample import load_sample  # noqa: E402
-from civdata.schema import init_db  # noqa: E402
+from civdata.core.auth import Actor  # noqa: E402
+from civdata.core.db import make_engine, session_factory, session_scope  # noqa: E402
+from civdata.core.schema import init_db  # noqa: E402
+from civdata.io import importers  # noqa: E402
+from civdata.io.sample import load_sample  # noqa: E402
 
 
 def problem_csv(rows: int, seed: int = 7) -> bytes:

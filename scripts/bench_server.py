@@ -1,7 +1,7 @@
 """`streamlit run dashboard.py` for the benchmark, with the district clock read from a file.
 
 The benchmark's second visit comes "a minute later": it writes a new time into the file named
-by CIVDATA_BENCH_CLOCK_FILE (ISO datetime) and the app's civdata.clock.now_local returns it, so
+by CIVDATA_BENCH_CLOCK_FILE (ISO datetime) and the app's civdata.core.clock.now_local returns it, so
 every minute-keyed cache sees a new minute without the benchmark waiting a real minute.
 Usage: python scripts/bench_server.py [streamlit run options]
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from civdata import clock  # noqa: E402
+from civdata.core import clock  # noqa: E402
 
 
 def _bench_now() -> datetime:

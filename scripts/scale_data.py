@@ -6,7 +6,7 @@ scores each, 1,178 volunteer activities): per problem 0.729 inspections and 0.11
 Each synthetic problem gets a 'discovered' event and, once closed, a 'closed' event (the sample
 has five events per problem; two keep 1M problems within minutes while every read that joins
 events still meets a table of millions of rows). Spatial attributes (nearest site, distance, H3
-cell, problem-site links) are computed with civdata.sites.spatial_links, as write_spatial does,
+cell, problem-site links) are computed with civdata.domain.sites.spatial_links, as write_spatial does,
 and written with the rows. Everything is bulk inserted with Core executemany in chunks.
 
 A second shape (--shape clustered, issue 18) is not this generator's default: 10 % of the
@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from civdata import models as m  # noqa: E402
-from civdata.db import make_engine, session_scope  # noqa: E402
-from civdata.sites import refresh_site_link_counts, site_points, spatial_links  # noqa: E402
+from civdata.core import models as m  # noqa: E402
+from civdata.core.db import make_engine, session_scope  # noqa: E402
+from civdata.domain.sites import refresh_site_link_counts, site_points, spatial_links  # noqa: E402
 
 AS_OF = date(2026, 11, 25)
 YEARS = 5

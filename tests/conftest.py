@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from civdata.db import make_engine, session_factory
-from civdata.schema import init_db
+from civdata.core.db import make_engine, session_factory
+from civdata.core.schema import init_db
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_AS_OF = date(2026, 11, 25)
@@ -69,8 +69,8 @@ def session(engine) -> Iterator[Session]:  # noqa: ANN001
 @pytest.fixture(scope="session")
 def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a SQLite file with the sample loaded as of SAMPLE_AS_OF (built once per run)."""
-    from civdata.db import session_scope
-    from civdata.sample import load_sample
+    from civdata.core.db import session_scope
+    from civdata.io.sample import load_sample
 
     path = tmp_path_factory.mktemp("sample") / "sample.db"
     eng = make_engine(f"sqlite:///{path}")
@@ -113,8 +113,8 @@ def pg_sample_url() -> str:
     Shared by the tests that only read it; its own schema, so the per-test `engine` fixture,
     which recreates `public`, leaves it alone.
     """
-    from civdata.db import session_scope
-    from civdata.sample import load_sample
+    from civdata.core.db import session_scope
+    from civdata.io.sample import load_sample
 
     base = postgres_url_or_skip()
     admin = make_engine(base)

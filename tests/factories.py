@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from civdata import models as m
+from civdata.core import models as m
 
 _seq = itertools.count(1)
 SQUARE = {"type": "Polygon", "coordinates": [[[123.37, 41.76], [123.43, 41.76], [123.43, 41.81],

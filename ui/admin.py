@@ -7,11 +7,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from civdata import auth
-from civdata.auth import Actor
-from civdata.errors import CivDataError
-from civdata.live import mark_changed
-from ui import data
+from civdata.core import auth
+from civdata.core.auth import Actor
+from civdata.core.errors import CivDataError
+from civdata.core.live import mark_changed
+from ui import readers
 from ui.i18n import current_lang, t
 
 ROLES = ["leader", "office", "subdistrict", "market", "admin"]
@@ -19,21 +19,21 @@ ROLES = ["leader", "office", "subdistrict", "market", "admin"]
 
 def users() -> pd.DataFrame:
     """Return every account (no password hashes)."""
-    with data.session() as s:
+    with readers.session() as s:
         return auth.users_table(s)
 
 
 def audit_rows(actor: Actor, username: str | None, table: str | None, since: date | None,
                until: date | None) -> pd.DataFrame:
     """Return audit rows for the filters (the data layer checks the permission)."""
-    with data.session() as s:
+    with readers.session() as s:
         return auth.audit_log(s, actor, username or None, table or None, since, until)
 
 
 def _write(fn, *args, **kwargs) -> bool:  # noqa: ANN001
     """Run one user-admin write in its own transaction; show the outcome; return success."""
     try:
-        with data.session() as s:
+        with readers.session() as s:
             fn(s, *args, **kwargs)
             mark_changed(s, "users")
             s.commit()

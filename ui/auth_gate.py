@@ -9,11 +9,11 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from civdata import auth
-from civdata.auth import Actor
-from civdata.config import PROJECT_ROOT
-from civdata.errors import CivDataError
-from ui import data, nav
+from civdata.core import auth
+from civdata.core.auth import Actor
+from civdata.core.config import PROJECT_ROOT
+from civdata.core.errors import CivDataError
+from ui import nav, readers
 from ui.i18n import current_lang, t
 
 COOKIE = "civ_session"
@@ -22,10 +22,10 @@ TARGET_KEY = "civ_target"  # the page and query a signed-out visitor asked for
 _COOKIE_JS = """
 export default function(component) {
   const { data } = component;
-  if (!data || !data.name) { return; }
+  if (!data || !readers.name) { return; }
   const secure = window.location.protocol === "https:" ? "; Secure" : "";
-  const value = data.value ? encodeURIComponent(data.value) : "";
-  document.cookie = data.name + "=" + value + "; Path=/; Max-Age=" + data.max_age +
+  const value = readers.value ? encodeURIComponent(readers.value) : "";
+  document.cookie = readers.name + "=" + value + "; Path=/; Max-Age=" + readers.max_age +
     "; SameSite=Strict" + secure;
 }
 """
@@ -57,7 +57,7 @@ def current_actor() -> Actor | None:
     token = st.session_state.get("civ_token")
     if not logged_out and not token:
         token = st.context.cookies.get(COOKIE)
-    with data.session() as s:
+    with readers.session() as s:
         actor = auth.actor_from_token(s, token)
         if actor is None and sso_configured() and getattr(st.user, "is_logged_in", False):
             actor = auth.actor_for_email(s, st.user.get("email"))
@@ -82,7 +82,7 @@ def login_page() -> None:
         password = st.text_input(t("auth.password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
     if submitted:
-        with data.session() as s:
+        with readers.session() as s:
             result = auth.authenticate(s, username or "", password or "")
             s.commit()
             if result.delay_s:
@@ -102,7 +102,7 @@ def login_page() -> None:
 
 def logout(actor: Actor) -> None:
     """End this user's sessions, delete the cookie and return to the login page."""
-    with data.session() as s:
+    with readers.session() as s:
         auth.end_sessions(s, actor.username)
         s.commit()
     st.session_state.pop("civ_token", None)
@@ -113,7 +113,7 @@ def logout(actor: Actor) -> None:
 
 def demo_banner() -> None:
     """Show a warning while demo accounts exist."""
-    with data.session() as s:
+    with readers.session() as s:
         demo = auth.demo_accounts_exist(s)
     if demo:
         st.sidebar.warning(t("auth.demo_banner"))

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from civdata import exports
+from civdata.io import exports
 from ui.i18n import t
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from ui import data
+from ui import readers
 from ui.i18n import LANGS, t
 
 ALL = "all"
@@ -60,7 +60,7 @@ def selected_subdistrict() -> tuple[int | None, str | None]:
     code = st.session_state.get("subdistrict", ALL)
     if not code or code == ALL:
         return None, None
-    subs = data.subdistricts(data.data_version())
+    subs = readers.subdistricts(readers.data_version())
     match = subs[subs["code"] == code]
     if match.empty:
         return None, None
@@ -72,6 +72,6 @@ def subdistrict_label() -> str:
     sub_id, code = selected_subdistrict()
     if sub_id is None:
         return t("common.whole_district")
-    subs = data.subdistricts(data.data_version())
+    subs = readers.subdistricts(readers.data_version())
     row = subs[subs["code"] == code].iloc[0]
     return row["name_zh"] if st.session_state.get("lang", "zh") == "zh" else row["name_en"]

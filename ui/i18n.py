@@ -8,17 +8,17 @@ from functools import lru_cache
 
 import streamlit as st
 
-import ui.texts
+import civdata.texts
 
 LANGS = ("zh", "en")
 
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, tuple[str, str]]:
-    """Return every text key with its (zh, en) pair, merged from ui/texts/*.py."""
+    """Return every text key with its (zh, en) pair, merged from civdata/texts/*.py."""
     merged: dict[str, tuple[str, str]] = {}
-    for info in pkgutil.iter_modules(ui.texts.__path__):
-        module = importlib.import_module(f"ui.texts.{info.name}")
+    for info in pkgutil.iter_modules(civdata.texts.__path__):
+        module = importlib.import_module(f"civdata.texts.{info.name}")
         for key, pair in module.TEXTS.items():
             if key in merged:
                 raise KeyError(f"text key {key!r} defined twice")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from civdata.config import load_settings
-from ui import data
+from civdata.core.config import load_settings
+from ui import readers
 from ui.i18n import t
 
 DRAWN_KEY = "_live_drawn_version"
@@ -32,7 +32,7 @@ def live_status(version: tuple[str, int], key: str = "page", caption: bool = Tru
     @st.fragment(run_every=seconds)
     def _poll() -> None:
         """Rerun the page if the data changed since it was drawn, else show the caption."""
-        current = data.data_version()
+        current = readers.data_version()
         if current != st.session_state.get(f"{DRAWN_KEY}_{key}"):
             st.session_state[f"{DRAWN_KEY}_{key}"] = current
             st.rerun(scope="app")

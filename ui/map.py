@@ -10,15 +10,16 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from civdata import auth, geo, problems, riskmodel, sites
-from civdata.config import load_settings
-from civdata.errors import CivDataError
-from ui import data
+from civdata.core import auth
+from civdata.core.config import load_settings
+from civdata.core.errors import CivDataError
+from civdata.domain import geo, problems, riskmodel, sites
+from ui import readers
 from ui.downloads import table_with_downloads
 from ui.i18n import current_lang, t
 from ui.plain import escape_md
 
-READ_TTL_S = data.READ_TTL_S
+READ_TTL_S = readers.READ_TTL_S
 # Beyond this many problem points the map draws server-side H3 cells instead (deck JSON size).
 MAX_RAW_POINTS = 20_000
 LAYERS = ("boundaries", "buffers", "sites", "problems")
@@ -39,7 +40,7 @@ CATEGORY_PALETTE = [
 
 
 # --- cached readers ------------------------------------------------------------------------
-# Keyed by the marks of the domains the map reads (ui.data.domain_key), never by the clock:
+# Keyed by the marks of the domains the map reads (ui.readers.domain_key), never by the clock:
 # an idle minute re-reads nothing; what depends on now (overdue, risk by age) is computed from
 # the cached rows at render time.
 
@@ -49,13 +50,13 @@ DATA_TTL_S = 6 * 3600  # a safety net only: the data version invalidates on ever
 
 def _key(version: tuple) -> tuple:
     """Return the cache key of the map's data within version."""
-    return data.domain_key(version, *MAP_DOMAINS)
+    return readers.domain_key(version, *MAP_DOMAINS)
 
 
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
 def _boundaries(key: tuple) -> pd.DataFrame:
     """Return the subdistrict boundaries (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return sites.subdistrict_boundaries(s)
 
 
@@ -73,7 +74,7 @@ def district_outline() -> dict:
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
 def _categories(key: tuple) -> pd.DataFrame:
     """Return the site categories (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return sites.site_categories(s)
 
 
@@ -85,7 +86,7 @@ def categories(version: tuple) -> pd.DataFrame:
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
 def _classes(key: tuple) -> pd.DataFrame:
     """Return the problem classes (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return problems.problem_classes(s)
 
 
@@ -97,14 +98,14 @@ def classes(version: tuple) -> pd.DataFrame:
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
 def _site_rows(key: tuple) -> pd.DataFrame:
     """Return every site with its problems in radius from the summary table (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return sites.sites_with_link_counts(s)
 
 
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
 def _open_links(key: tuple) -> pd.DataFrame:
     """Return (site, open problem in radius, class weight, dates) rows (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return riskmodel.open_problem_links(s)
 
 
@@ -125,7 +126,7 @@ def _problem_layer_rows(key: tuple, subdistrict_id: int | None,
     """Return ('points', problem rows) or, beyond MAX_RAW_POINTS, ('cells', cell rows), both
     without the clock (cached)."""
     base = "open" if state == "overdue" else state
-    with data.session() as s:
+    with readers.session() as s:
         n = sites.count_problems_in_view(s, None, subdistrict_id, class_ids, base)  # type: ignore[arg-type]
         if n > MAX_RAW_POINTS:
             return "cells", sites.problem_cell_rows(s, subdistrict_id, class_ids, state)
@@ -144,7 +145,7 @@ def problem_layer_data(version: tuple, now: datetime, subdistrict_id: int | None
 @st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
 def _site_card(key: tuple, site_id: int) -> dict | None:
     """Return a site's card rows: detail, problems within its radius, recent events (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         detail = sites.site_detail(s, site_id)
         if detail is None:
             return None
@@ -487,7 +488,7 @@ def draw_move_form(detail: dict, version: int) -> None:
                              format_func=lambda d: t(f"map.datum.{d}"))
         if not st.form_submit_button(t("map.move.submit")):
             return
-    with data.session() as s:
+    with readers.session() as s:
         try:
             n = sites.move_site(s, actor, int(detail["id"]), lat, lon, datum, version)
             s.commit()

@@ -10,16 +10,17 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from civdata import markets, photos, sites
-from civdata.auth import Actor
-from civdata.errors import CivDataError
-from ui import data
+from civdata.core.auth import Actor
+from civdata.core.errors import CivDataError
+from civdata.domain import markets, sites
+from civdata.io import photos
+from ui import readers
 from ui.downloads import download_table, table_with_downloads
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
 from ui.widgets import fmt_num, fmt_pct
 
-READ_TTL_S = data.READ_TTL_S
+READ_TTL_S = readers.READ_TTL_S
 TREND_DAYS = 90
 WINDOW_DAYS = 30
 BAND_COLOURS = {"good": [26, 150, 65], "fair": [120, 198, 121], "weak": [253, 174, 97],
@@ -33,127 +34,127 @@ ROW_PX = 35
 
 # --- cached readers (one per dataset, keyed by the data version) ------------------------------
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def checklist(version: tuple[str, int]) -> pd.DataFrame:
     """Return the checklist items (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.checklist_items(s)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def latest_scores(version: tuple[str, int], day: date, sub_id: int | None) -> pd.DataFrame:
     """Return every market with its latest score (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.latest_market_scores(s, day, sub_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def daily_scores(version: tuple[str, int], first: date, last: date, sub_id: int | None,
                  market_id: int | None) -> pd.DataFrame:
     """Return daily scores per market (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.daily_market_scores(s, first, last, sub_id, market_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def scope_daily_scores(version: tuple[str, int], first: date, last: date,
                        sub_id: int | None) -> pd.DataFrame:
     """Return the daily mean score of the district or subdistrict (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.district_daily_scores(s, first, last, sub_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def ranking(version: tuple[str, int], day: date, sub_id: int | None) -> pd.DataFrame:
     """Return the market ranking with the change against last week (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.rank_markets(markets.weekly_market_scores(s, day, sub_id))
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def item_losses(version: tuple[str, int], first: date, last: date, sub_id: int | None,
                 market_id: int | None) -> pd.DataFrame:
     """Return points lost per checklist item (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.item_point_losses(s, first, last, sub_id, market_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def deployment(version: tuple[str, int], first: date, last: date,
                sub_id: int | None) -> pd.DataFrame:
     """Return inspections, inspectors and vehicles per day (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.daily_deployment(s, first, last, sub_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def staff(version: tuple[str, int]) -> pd.DataFrame:
     """Return the active inspectors and vehicles (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.staff_names(s)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def staff_on_roll(version: tuple[str, int]) -> dict[str, int]:
     """Return the active inspectors and vehicles counted by kind (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.staff_on_roll(s)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def rates(version: tuple[str, int], first: date, last: date, sub_id: int | None) -> dict:
     """Return same-day feedback and re-inspection pass rates (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.feedback_and_reinspection(s, first, last, sub_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def hardware(version: tuple[str, int], sub_id: int | None) -> pd.DataFrame:
     """Return hardware renewal done against planned (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.hardware_progress(s, sub_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def history(version: tuple[str, int], market_id: int) -> pd.DataFrame:
     """Return a market's latest inspections (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.inspection_history(s, market_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def item_scores(version: tuple[str, int], inspection_id: int) -> pd.DataFrame:
     """Return one inspection's item scores (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.inspection_item_scores(s, inspection_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def open_problems(version: tuple[str, int], market_id: int) -> pd.DataFrame:
     """Return a market's open inspection problems (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return markets.market_problems(s, market_id)
 
 
-@data.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
                         show_spinner=False)
 def outlines(version: tuple[str, int]) -> pd.DataFrame:
     """Return the subdistrict boundaries (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return sites.subdistrict_boundaries(s)
 
 
@@ -396,7 +397,7 @@ def _save_inspection(actor: Actor, upload: object, **values: object
         if raw:
             photos.store_photo(raw)
         try:
-            with data.session() as s:
+            with readers.session() as s:
                 outcome = markets.record_inspection(s, actor, photo=name, **values)
                 codes = markets.problem_codes(s, [outcome.problem_id or 0,
                                                   *outcome.closed_problem_ids,

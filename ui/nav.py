@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from civdata.config import PROJECT_ROOT
+from civdata.core.config import PROJECT_ROOT
 
 EVERYONE = frozenset({"leader", "office", "subdistrict", "market", "admin"})
 

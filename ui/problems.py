@@ -8,13 +8,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from civdata import geo, photos, workflow
-from civdata import models as m
-from civdata import problems as P
-from civdata.auth import Actor, can
-from civdata.errors import CivDataError
-from civdata.markets import problem_codes
-from ui import data
+from civdata.core import models as m
+from civdata.core.auth import Actor, can
+from civdata.core.errors import CivDataError
+from civdata.domain import geo, workflow
+from civdata.domain import problems as P
+from civdata.domain.markets import problem_codes
+from civdata.io import photos
+from ui import readers
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -26,7 +27,7 @@ FLASH = "problems_flash"
 TARGET = "problems_form_target"
 FINDER = "problem"  # the query parameter ?problem=<code>
 FINDER_KEY = "problem_search"  # the search box
-TTL = data.READ_TTL_S
+TTL = readers.READ_TTL_S
 LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}
 
 
@@ -40,21 +41,21 @@ def _actor(role: str, username: str, subdistrict_id: int | None) -> Actor:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def classes(version: tuple[str, int]) -> pd.DataFrame:
     """Return the problem classes (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.problem_classes(s)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def rungs(version: tuple[str, int]) -> pd.DataFrame:
     """Return the escalation ladder (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return workflow.escalation_rungs(s)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sites(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the sites a problem can be reported at (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.site_choices(s, subdistrict_id)
 
 
@@ -62,14 +63,14 @@ def sites(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
 def status_counts(version: tuple[str, int], since: datetime,
                   subdistrict_id: int | None) -> pd.DataFrame:
     """Return problems found since a moment per state (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.status_counts(s, since, subdistrict_id)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def overdue(version: tuple[str, int], now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the overdue list with escalation rungs (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.with_rungs(P.overdue_problems(s, now, subdistrict_id),
                             workflow.escalation_rungs(s))
 
@@ -77,14 +78,14 @@ def overdue(version: tuple[str, int], now: datetime, subdistrict_id: int | None)
 @st.cache_data(ttl=TTL, show_spinner=False)
 def ages(version: tuple[str, int], now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return open problems per age bucket and state (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.open_problem_ages(s, now, subdistrict_id)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def matrix(version: tuple[str, int], since: datetime) -> pd.DataFrame:
     """Return problems per subdistrict and class found since a moment (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.class_subdistrict_counts(s, since)
 
 
@@ -92,7 +93,7 @@ def matrix(version: tuple[str, int], since: datetime) -> pd.DataFrame:
 def close_stats(version: tuple[str, int], since: datetime, until: datetime,
                 subdistrict_id: int | None, by: str) -> pd.DataFrame:
     """Return on-time rate and median hours per subdistrict or class (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         if by == "class":
             return P.close_stats_by_class(s, since, until, subdistrict_id)
         if by == "all":
@@ -103,14 +104,14 @@ def close_stats(version: tuple[str, int], since: datetime, until: datetime,
 @st.cache_data(ttl=TTL, show_spinner=False)
 def close_rates(version: tuple[str, int], end: datetime, days: int) -> pd.DataFrame:
     """Return closed, on-time, open and overdue counts per subdistrict (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.subdistrict_close_rates(s, end, days)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def queue(version: tuple[str, int], subdistrict_id: int, now: datetime) -> pd.DataFrame:
     """Return a subdistrict's open problems, most urgent first (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.work_queue(s, subdistrict_id, now)
 
 
@@ -118,35 +119,35 @@ def queue(version: tuple[str, int], subdistrict_id: int, now: datetime) -> pd.Da
 def actionable(version: tuple[str, int], role: str, username: str, own_id: int | None,
                action: str, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the problems the actor may take action on now (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.actionable_problems(s, _actor(role, username, own_id), action, subdistrict_id)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def card(version: tuple[str, int], problem_id: int) -> tuple[dict | None, pd.DataFrame]:
     """Return one problem's card and its history (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.problem_card(s, problem_id), P.problem_events(s, problem_id)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def search(version: tuple[str, int], text: str) -> pd.DataFrame:
     """Return the problems whose code or description holds text (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.find_problems(s, text)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def codes(version: tuple[str, int], problem_ids: tuple[int, ...]) -> dict[int, str]:
     """Return {problem id: code} for the ids (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return problem_codes(s, list(problem_ids))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def closed(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return recently closed problems (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return P.closed_problems(s, subdistrict_id)
 
 
@@ -331,7 +332,7 @@ def show_flash() -> None:
 
 def _write(work) -> object | None:  # noqa: ANN001
     """Run work(session) and commit; show a refused write in the user's language."""
-    with data.session() as s:
+    with readers.session() as s:
         try:
             result = work(s)
             s.commit()
@@ -380,9 +381,9 @@ def _label(row: pd.Series) -> str:
 def report_form(actor: Actor, subdistrict_id: int | None = None) -> None:
     """Draw the form to report a problem (a site of the subdistrict in view, searchable by
     name, or typed coordinates; class, photo)."""
-    version = data.data_version()
+    version = readers.data_version()
     own = actor.subdistrict_id if actor.role == "subdistrict" else subdistrict_id
-    subs = data.subdistricts(version)
+    subs = readers.subdistricts(version)
     if own is not None:
         subs = subs[subs["id"] == own]
     site_rows, cls = sites(version, own), classes(version)
@@ -533,7 +534,7 @@ def problem_finder() -> None:
         del st.query_params[FINDER]
     if not text:
         return
-    version = data.data_version()
+    version = readers.data_version()
     found = search(version, text)
     if found.empty:
         st.info(t("problems.not_found", text=text))
@@ -563,7 +564,7 @@ def problem_links(rows: pd.DataFrame) -> pd.DataFrame:
     """Return audit rows with a link to the card of each problem they are about ('' if none)."""
     about = rows["table"] == "problem"
     ids = tuple(sorted({int(i) for i in rows.loc[about, "record_id"] if str(i).isdigit()}))
-    found = codes(data.data_version(), ids) if ids else {}
+    found = codes(readers.data_version(), ids) if ids else {}
     links = [card_link(found[int(r)]) if a and str(r).isdigit() and int(r) in found else ""
              for a, r in zip(about, rows["record_id"], strict=True)]
     return rows.assign(problem=links)
@@ -574,7 +575,7 @@ def action_form(actor: Actor, subdistrict_id: int | None) -> None:
     allowed = [a for a, tr in workflow.TRANSITIONS.items() if can(actor, tr.permission)]
     if not allowed:
         return
-    version = data.data_version()
+    version = readers.data_version()
     action = st.selectbox(t("problems.action"), allowed, key="action_pick",
                           format_func=lambda a: t(f"problems.action.{a}"))
     rows = actionable(version, actor.role, actor.username, actor.subdistrict_id, action,
@@ -625,7 +626,7 @@ def reopen_form(actor: Actor, subdistrict_id: int | None) -> None:
     """Draw the form to reopen a closed problem found again."""
     if actor.role not in ("office", "market") or not can(actor, "problem.report"):
         return
-    rows = closed(data.data_version(), subdistrict_id)
+    rows = closed(readers.data_version(), subdistrict_id)
     if rows.empty:
         return
     labels = {int(r.id): f"{r.code} · {r.description[:30]}" for r in rows.itertuples()}
@@ -645,7 +646,7 @@ def settings_form(actor: Actor) -> None:
     """Draw the office's editor of class time limits and the escalation ladder."""
     if not can(actor, "settings.edit"):
         return
-    version = data.data_version()
+    version = readers.data_version()
     cls, ladder = classes(version), rungs(version)
     with st.form("problem_settings"):
         limits = st.data_editor(cls[["code", name_col(), "time_limit_days"]], hide_index=True,

@@ -13,18 +13,19 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from civdata import evaluation, evaluation_tasks, materials, photos, site_inspections, survey
-from civdata import models as m
-from civdata.auth import PERMISSIONS, Actor, can, require
-from civdata.clock import now_local
-from civdata.errors import CivDataError, PermissionDenied
-from ui import data
+from civdata.core import models as m
+from civdata.core.auth import PERMISSIONS, Actor, can, require
+from civdata.core.clock import now_local
+from civdata.core.errors import CivDataError, PermissionDenied
+from civdata.domain import evaluation, evaluation_tasks, materials, site_inspections, survey
+from civdata.io import photos
 from ui import map as umap
+from ui import readers
 from ui.downloads import table_with_downloads
 from ui.i18n import catalogue, current_lang, name_col, t
 from ui.widgets import fmt_num, kpi
 
-TTL = data.READ_TTL_S
+TTL = readers.READ_TTL_S
 FLASH = "readiness_flash"
 METHODS = ("onsite", "survey", "materials")
 UPLOAD_TYPES = ["pdf", "jpg", "jpeg", "png", "webp", "doc", "docx", "xls", "xlsx"]
@@ -38,7 +39,7 @@ ACTION_REVIEW = "material.review"
 
 
 # --- cached readers --------------------------------------------------------------------------
-# Keyed by the marks of the domains the evaluation reads (ui.data.domain_key): inspections mark
+# Keyed by the marks of the domains the evaluation reads (ui.readers.domain_key): inspections mark
 # 'sites', tasks, materials and imports 'settings', the fallback and task links read 'problems'.
 # The estimate depends on the moment too (deadlines, overdue tasks); the trend, the costly one
 # (one estimate per week), is kept for the day.
@@ -48,14 +49,14 @@ DOMAINS = ("sites", "problems", "settings", "markets")
 
 def _key(version: tuple) -> tuple:
     """Return the cache key of the evaluation's data within version."""
-    return data.domain_key(version, *DOMAINS)
+    return readers.domain_key(version, *DOMAINS)
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _estimate(key: tuple, now: datetime,
               subdistrict_id: int | None) -> evaluation.Readiness | None:
     """Return the readiness estimate at now, or None without an evaluation system (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         try:
             return evaluation.readiness_estimate(s, now, subdistrict_id)
         except CivDataError:
@@ -76,7 +77,7 @@ def trend_end(day: date) -> datetime:
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def _trend(key: tuple, day: date, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the weekly estimate of the last 12 weeks up to the end of day (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         try:
             return evaluation.readiness_trend(s, trend_end(day), 12, subdistrict_id)
         except CivDataError:
@@ -91,7 +92,7 @@ def trend(version: tuple, day: date, subdistrict_id: int | None) -> pd.DataFrame
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _risk(key: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the contents ranked by points lost (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return evaluation.points_at_risk(s, now, subdistrict_id)
 
 
@@ -104,7 +105,7 @@ def risk(version: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFr
 def _ledger(key: tuple, now: datetime, subdistrict_id: int | None, content_code: str | None,
             status: str | None, overdue_only: bool) -> pd.DataFrame:
     """Return the six-lists tasks matching the filters (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return evaluation_tasks.six_lists(s, now, subdistrict_id, content_code=content_code,
                                           status=status, overdue_only=overdue_only)
 
@@ -118,7 +119,7 @@ def ledger(version: tuple, now: datetime, subdistrict_id: int | None, content_co
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def _survey_rates(key: tuple, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the survey rates per question and scope with Wilson intervals (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return survey.survey_rates(s, subdistrict_id)
 
 
@@ -130,7 +131,7 @@ def survey_rates(version: tuple, subdistrict_id: int | None) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _material_table(key: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the required materials with their latest version and review (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return materials.materials_overview(s, now, subdistrict_id)
 
 
@@ -142,7 +143,7 @@ def material_table(version: tuple, now: datetime, subdistrict_id: int | None) ->
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def _checklist(key: tuple, category_code: str) -> pd.DataFrame:
     """Return a site category's checklist items (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return site_inspections.site_checklist(s, category_code)
 
 
@@ -154,7 +155,7 @@ def checklist(version: tuple, category_code: str) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _rounds(key: tuple) -> pd.DataFrame:
     """Return the inspection rounds with their completion (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return site_inspections.rounds_overview(s)
 
 
@@ -166,7 +167,7 @@ def rounds(version: tuple) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def _round_sites(key: tuple, round_id: int) -> pd.DataFrame:
     """Return one round's sites, inspectors and completion (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return site_inspections.round_sites(s, round_id)
 
 
@@ -203,7 +204,7 @@ def scope_name(subdistrict_id: int | None) -> str:
     """Return the name of a subdistrict, or 'whole district'."""
     if subdistrict_id is None:
         return t("common.whole_district")
-    subs = data.subdistricts(data.data_version())
+    subs = readers.subdistricts(readers.data_version())
     match = subs[subs["id"] == subdistrict_id]
     return str(match[name_col()].iloc[0]) if not match.empty else t("common.whole_district")
 
@@ -487,7 +488,7 @@ def subdistrict_chart(rows: pd.DataFrame, question: str) -> go.Figure:
 
 def _scope_names(scopes: pd.Series) -> list[str]:
     """Return the scopes in the current language ('district' and subdistricts' Chinese names)."""
-    subs = data.subdistricts(data.data_version())
+    subs = readers.subdistricts(readers.data_version())
     names = dict(zip(subs["name_zh"], subs[name_col()], strict=True))
     return [t("readiness.survey.district") if s == "district" else str(names.get(s, s))
             for s in scopes]
@@ -670,7 +671,7 @@ def inspect_form(actor: Actor | None, sites: pd.DataFrame, now: datetime) -> Non
     site_id = st.selectbox(t("readiness.inspect.site"), list(labels), format_func=labels.get,
                            key="readiness_inspect_site")
     site = mine[mine["id"] == site_id].iloc[0]
-    items = checklist(data.data_version(), str(site["category_code"]))
+    items = checklist(readers.data_version(), str(site["category_code"]))
     st.caption(t("readiness.inspect.help"))
     if items.empty:
         st.info(t("readiness.inspect.no_items"))
@@ -789,7 +790,7 @@ def write_then_rerun(write: Callable[[Any], Any], message: str | Callable[[Any],
                      after: Callable[[], Any] | None = None) -> None:
     """Run write(session) and commit, then remember the message and rerun; show a refusal in
     the user's language (nothing is kept: the transaction is rolled back)."""
-    with data.session() as s:
+    with readers.session() as s:
         try:
             result = write(s)
             s.commit()

@@ -9,11 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from civdata import metrics, overview
-from civdata import renovation as ren
-from civdata.auth import Actor, can
-from civdata.errors import CivDataError
-from ui import data
+from civdata.core.auth import Actor, can
+from civdata.core.errors import CivDataError
+from civdata.domain import district, metrics
+from civdata.domain import renovation as ren
+from ui import readers
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -30,7 +30,7 @@ FORM_KEYS = ("progress_date", "progress_percent", "progress_stage", "progress_no
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def project_table(version: tuple[str, int], day: date, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the projects with latest percent, plan on day and slip flags (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         projects = ren.projects_with_progress(s, day, subdistrict_id)
     return metrics.project_slippage(projects, day, metrics.SLIP_POINTS)
 
@@ -39,16 +39,16 @@ def project_table(version: tuple[str, int], day: date, subdistrict_id: int | Non
 def programme_table(version: tuple[str, int], day: date,
                     subdistrict_id: int | None) -> pd.DataFrame:
     """Return weighted progress, stage counts, households and investment per batch (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return metrics.programme_summary(ren.projects_with_progress(s, day, subdistrict_id))
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def subdistrict_table(version: tuple[str, int], day: date, group: str) -> pd.DataFrame:
     """Return weighted actual and planned percent per subdistrict for a group (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         projects = ren.projects_with_progress(s, day, None)
-        subs = overview.subdistricts(s)
+        subs = district.subdistricts(s)
     out = metrics.progress_against_plan(in_group(projects, group), day)
     return out.merge(subs, left_on="subdistrict_id", right_on="id").sort_values("actual")
 
@@ -56,14 +56,14 @@ def subdistrict_table(version: tuple[str, int], day: date, group: str) -> pd.Dat
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def reports(version: tuple[str, int], project_id: int) -> pd.DataFrame:
     """Return one project's progress reports (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return ren.progress_reports(s, project_id)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def quantities(version: tuple[str, int], programme: str) -> pd.DataFrame:
     """Return a programme's planned and done quantities with the share done (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         q = ren.programme_quantities(s, programme)
     q["share"] = q["done"] / q["planned"].where(q["planned"] > 0)
     return q
@@ -385,7 +385,7 @@ def _save(actor: Actor, project: pd.Series, reported_on: date, percent: float, s
 
 def _write_then_rerun(write, message: str) -> None:  # noqa: ANN001
     """Run write(session) and commit, then remember message and rerun; show a refusal."""
-    with data.session() as s:
+    with readers.session() as s:
         try:
             write(s)
             s.commit()
@@ -422,7 +422,7 @@ def drawings_form(actor: Actor | None, project: pd.Series, day: date) -> None:
 
 def draw_report_photos(history: pd.DataFrame, limit: int = 4) -> None:
     """Show the thumbnails of the latest reports that carry a photo."""
-    from civdata.photos import thumbnail_path
+    from civdata.io.photos import thumbnail_path
 
     shown = history[history["photo"].notna()].iloc[::-1].head(limit)
     paths = [(r.reported_on, thumbnail_path(r.photo)) for r in shown.itertuples(index=False)]

@@ -11,16 +11,16 @@ import pydeck as pdk
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from civdata import geo
-from civdata import volunteers as vol
-from civdata.auth import Actor
-from civdata.errors import CivDataError
-from civdata.sites import subdistrict_boundaries
-from ui import data
+from civdata.core.auth import Actor
+from civdata.core.errors import CivDataError
+from civdata.domain import geo
+from civdata.domain import volunteers as vol
+from civdata.domain.sites import subdistrict_boundaries
+from ui import readers
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import styled, why_missing
 
-READ_TTL_S = data.READ_TTL_S
+READ_TTL_S = readers.READ_TTL_S
 TREND_WEEKS = 52
 TOP_N = 15
 ALL_TEAMS = "all"
@@ -32,12 +32,12 @@ LEVEL_RADIUS = {"district": 90, "subdistrict": 60, "community": 35}
 
 # ---------------------------------------------------------------- cached readers
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def coverage(version: tuple[str, int], day: date, subdistrict_id: int | None,
              window_days: int) -> dict[str, pd.DataFrame]:
     """Return community and site coverage, the ranked gaps and coverage per subdistrict."""
-    with data.session() as s:
+    with readers.session() as s:
         communities = vol.community_activity(s, day, subdistrict_id, window_days)
         sites = vol.sites_with_open_problem_counts(s, subdistrict_id)
         nearby = vol.activity_points_between(s, day - timedelta(days=vol.LOOKBACK_DAYS - 1),
@@ -49,72 +49,72 @@ def coverage(version: tuple[str, int], day: date, subdistrict_id: int | None,
             "by_subdistrict": vol.coverage_by_subdistrict(comm, site)}
 
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def boundaries(version: tuple[str, int]) -> pd.DataFrame:
     """Return the subdistrict boundaries (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return subdistrict_boundaries(s)
 
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def stations(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the practice stations (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return vol.practice_stations(s, subdistrict_id)
 
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def teams(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the volunteer teams and their bases (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return vol.team_bases(s, subdistrict_id)
 
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def activities(version: tuple[str, int], first: date, last: date, subdistrict_id: int | None,
                team_id: int | None) -> pd.DataFrame:
     """Return the activities of the window (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return vol.activities_between(s, first, last, subdistrict_id, team_id)
 
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def trend(version: tuple[str, int], last: date, subdistrict_id: int | None,
           team_id: int | None) -> pd.DataFrame:
     """Return activities, participants and hours per week for TREND_WEEKS weeks (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         daily = vol.daily_activity(s, last - timedelta(days=7 * TREND_WEEKS - 1), last,
                                    subdistrict_id, team_id)
     return vol.weekly_trend(daily, last, TREND_WEEKS)
 
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def rankings(version: tuple[str, int], first: date, last: date,
              subdistrict_id: int | None) -> dict[str, pd.DataFrame]:
     """Return the team ranking by hours and the partner organisations by activity (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return {"teams": vol.team_ranking(s, first, last, subdistrict_id),
                 "partners": vol.partner_ranking(s, first, last, subdistrict_id)}
 
 
-@data.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
                         show_spinner=False)
 def form_choices(version: tuple[str, int], subdistrict_id: int | None) -> dict[str, pd.DataFrame]:
     """Return the teams, the communities (of subdistrict_id) and partners for the form."""
-    with data.session() as s:
+    with readers.session() as s:
         return {"teams": vol.team_bases(s), "partners": vol.partner_orgs(s),
                 "communities": vol.communities(s, subdistrict_id)}
 
 
 def record_activity(actor: Actor, **fields: object) -> str | None:
     """Record an activity and commit; return the error message (None when it was saved)."""
-    with data.session() as s:
+    with readers.session() as s:
         try:
             vol.record_activity(s, actor, **fields)
         except CivDataError as err:

@@ -11,12 +11,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from civdata import meetings, reports, weekly
-from civdata.auth import Actor, can
-from civdata.clock import iso_week_label, this_minute, today_local
-from civdata.errors import CivDataError
-from civdata.overview import metric_targets
-from ui import data
+from civdata.core.auth import Actor, can
+from civdata.core.clock import iso_week_label, this_minute, today_local
+from civdata.core.errors import CivDataError
+from civdata.domain import meetings, weekly
+from civdata.domain.district import metric_targets
+from civdata.io import reports
+from ui import readers
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import fmt_num, fmt_pct, kpi, styled
@@ -49,21 +50,21 @@ PRESENT_CSS = """<style>
 def snapshot(version: tuple[str, int], week: str, minute: str) -> dict[str, Any]:
     """Return the meeting's figures: the frozen record when closed, else live (cached per data
     version and per minute, so an unfinished week's 'as of' moves on without a write)."""
-    with data.session() as s:
+    with readers.session() as s:
         return meetings.meeting_snapshot(s, week)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def meeting(version: tuple[str, int], week: str) -> dict[str, Any] | None:
     """Return the weekly meeting row of week, or None (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return meetings.weekly_meeting(s, week)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def targets(version: tuple[str, int]) -> pd.DataFrame:
     """Return the index metrics' targets and weights (cached)."""
-    with data.session() as s:
+    with readers.session() as s:
         return metric_targets(s)
 
 
@@ -338,7 +339,7 @@ def draw_follow_ups(snap: dict[str, Any], actor: Actor | None) -> None:
 def _write(fn, *args: Any) -> bool:  # noqa: ANN001
     """Run one write in its own transaction; show a refusal as a message; return success."""
     try:
-        with data.session() as s:
+        with readers.session() as s:
             fn(s, *args)
             s.commit()
     except CivDataError as err:
@@ -402,7 +403,7 @@ def export_buttons(version: tuple[str, int], week: str, left: DeltaGenerator,
 def meeting_controls(actor: Actor | None, week: str, info: dict[str, Any] | None,
                      snap: dict[str, Any]) -> None:
     """Draw open/close buttons, the follow-up form and the exports."""
-    version = data.data_version()
+    version = readers.data_version()
     c1, c2, c3, c4 = st.columns(4)
     if can(actor, "meeting.manage"):
         if info is None and c1.button(t("weekly.open"), key="weekly_open", type="primary"):
@@ -465,7 +466,7 @@ def presentation(snap: dict[str, Any], actor: Actor | None) -> None:
     c2.caption(t("weekly.slide_of", n=pos + 1, total=len(SECTIONS)) + " · " + status_caption(snap))
     draw_section(SECTIONS[pos], snap, actor)
     c4, c5, c6 = st.columns([2, 2, 4])
-    export_buttons(data.data_version(), snap["week"], c4, c5)
+    export_buttons(readers.data_version(), snap["week"], c4, c5)
     c6.link_button(t("weekly.leave_present"), present_link(snap["week"], False))
 
 

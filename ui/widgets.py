@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from civdata.metrics import change
+from civdata.domain.metrics import change
 from ui.i18n import t
 
 

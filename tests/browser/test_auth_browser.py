@@ -151,7 +151,7 @@ def test_stored_markdown_makes_the_browser_fetch_nothing(browser, sample_templat
                                                          tmp_path) -> None:
     from sqlalchemy import create_engine, func, select, update
 
-    from civdata import models as m
+    from civdata.core import models as m
 
     with running_app(sample_template, tmp_path) as server:
         engine = create_engine(server.database_url)

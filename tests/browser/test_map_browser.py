@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from civdata import geo
-from civdata import sites as site_reads
-from civdata.clock import now_local
-from civdata.db import make_engine, session_factory
+from civdata.core.clock import now_local
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import geo
+from civdata.domain import sites as site_reads
 from tests.browser.conftest import login, screenshot, wait_ready
 
 DECK = '[data-testid="stDeckGlJsonChart"]'

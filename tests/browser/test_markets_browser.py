@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from civdata import markets as mk
-from civdata.db import make_engine, session_factory
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import markets as mk
 from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from civdata import overview
-from civdata.clock import this_minute
-from civdata.db import make_engine, session_factory
+from civdata.core.clock import this_minute
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import district
 from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 
@@ -17,7 +17,7 @@ def test_overview_shows_headline_figures(web, app_server) -> None:  # noqa: ANN0
     page.wait_for_selector('[data-testid="stMetric"]')
     eng = make_engine(app_server.database_url)
     with session_factory(eng)() as s:  # the server's clock: CIVDATA_TODAY at today's local time
-        expected = {overview.sites_with_open_problems_at(
+        expected = {district.sites_with_open_problems_at(
             s, datetime.combine(SAMPLE_AS_OF, this_minute().time()) - timedelta(minutes=k), None)
             for k in (0, 1, 2)}
     eng.dispose()

@@ -7,8 +7,8 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
-from civdata import models as m
-from civdata.db import make_engine, session_factory
+from civdata.core import models as m
+from civdata.core.db import make_engine, session_factory
 from tests.browser.conftest import login, screenshot, wait_ready
 
 

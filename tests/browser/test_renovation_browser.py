@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from civdata import metrics
-from civdata import renovation as ren
-from civdata.db import make_engine, session_factory
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import metrics
+from civdata.domain import renovation as ren
 from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from civdata import volunteers as vol
-from civdata.db import make_engine, session_factory
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import volunteers as vol
 from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from civdata import models as m
+from civdata.core import models as m
 from tests.conftest import ROOT
 from tests.pages.apptest import DASHBOARD, offered_pages, open_page, signed_in
 from ui.nav import PAGES
@@ -98,7 +98,7 @@ SSO_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
 
 
 def test_single_sign_on_maps_the_email_to_a_role(sample_db, sample_session) -> None:  # noqa: ANN001
-    from civdata import auth
+    from civdata.core import auth
 
     auth.create_user(sample_session, auth.Actor("t", "admin"), "sso-market", "password123",
                      "market", email="inspector@heping.example")
@@ -148,7 +148,7 @@ def test_a_page_file_run_on_its_own_shows_nothing_but_a_refusal(sample_db, spec)
 def test_a_page_refuses_a_role_that_navigation_does_not_offer_it(sample_db, monkeypatch,  # noqa: ANN001
                                                                  inside: bool) -> None:
     """The guard checks the role against ui.nav: a leader may not see users or audit."""
-    from civdata.auth import Actor
+    from civdata.core.auth import Actor
     from ui import auth_gate
 
     monkeypatch.setattr(auth_gate, "inside_app", lambda: inside)

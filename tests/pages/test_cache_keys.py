@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from civdata import clock, live
-from civdata.db import session_scope
+from civdata.core import clock, live
+from civdata.core.db import session_scope
 from tests.pages import apptest
-from ui import data
+from ui import readers
 
 HISTORY = ("problem_site", "problem ", "problem\n", "problem_event", "FROM problem")
 
@@ -26,7 +26,7 @@ def _statements() -> Iterator[list[str]]:
     def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
         seen.append(statement)
 
-    eng = data.engine()
+    eng = readers.engine()
     event.listen(eng, "before_cursor_execute", record)
     try:
         yield seen
@@ -50,11 +50,11 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
 def test_domain_key_picks_the_marks_of_its_domains() -> None:
     version = ("2026-11-25T12:00:00", 5, (("meetings", ("2026-11-25T12:00:00", 2)),
                                          ("problems", ("2026-11-25T11:00:00", 3))))
-    assert data.domain_key(version, "problems", "sites") == (
+    assert readers.domain_key(version, "problems", "sites") == (
         ("problems", ("2026-11-25T11:00:00", 3)), ("sites", ("", 0)))
     later = ("2026-11-25T12:05:00", 6, (("meetings", ("2026-11-25T12:05:00", 3)),
                                         ("problems", ("2026-11-25T11:00:00", 3))))
-    assert data.domain_key(later, "problems", "sites") == data.domain_key(version, "problems",
+    assert readers.domain_key(later, "problems", "sites") == readers.domain_key(version, "problems",
                                                                           "sites")
 
 
@@ -85,12 +85,12 @@ def test_overdue_on_the_map_moves_with_the_clock_without_a_read(sample_db, froze
 def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
         sample_db, frozen_clock) -> None:  # noqa: ANN001
     at = apptest.open_page(apptest.signed_in("office"), "map")
-    with session_scope(data.engine()) as s:
+    with session_scope(readers.engine()) as s:
         live.mark_changed(s, "meetings")
     with _statements() as seen:
         at.run()
     assert _problem_reads(seen) == []
-    with session_scope(data.engine()) as s:
+    with session_scope(readers.engine()) as s:
         live.mark_changed(s, "problems")
     with _statements() as seen:
         at.run()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from civdata import models as m
-from civdata.db import make_engine, session_factory
+from civdata.core import models as m
+from civdata.core.db import make_engine, session_factory
 from tests.pages.apptest import open_page, signed_in
 
 HEADER = "街道,问题类别,纬度,经度,问题描述,来源"
@@ -132,7 +132,7 @@ def test_overview_shows_live_caption_and_ranking_downloads(sample_db) -> None:  
 
 
 def test_texts_have_both_languages() -> None:
-    from ui.texts.data import TEXTS
+    from civdata.texts.data import TEXTS
 
     for key, pair in TEXTS.items():
         assert len(pair) == 2 and all(p.strip() for p in pair), key
@@ -156,7 +156,7 @@ def test_junk_and_unexpected_failures_show_a_message(sample_db, monkeypatch) -> 
     assert not at.exception
     assert [e.value for e in at.error] == [
         "文件 junk.csv 不是文本表格（CSV），看起来是二进制文件（如图片或压缩包）。请上传 CSV 或 .xlsx 文件。"]
-    from civdata import importers
+    from civdata.io import importers
 
     def boom(*_a, **_k) -> None:
         raise RuntimeError("unexpected")

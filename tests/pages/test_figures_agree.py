@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from civdata import clock
-from civdata.db import make_engine, session_scope
-from civdata.sample import load_sample
-from civdata.schema import init_db
+from civdata.core import clock
+from civdata.core.db import make_engine, session_scope
+from civdata.core.schema import init_db
+from civdata.io.sample import load_sample
 from tests.conftest import SAMPLE_AS_OF
 from tests.pages.apptest import open_page, signed_in
 

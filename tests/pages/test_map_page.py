@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from civdata import geo, riskmodel, sites
-from civdata import models as m
-from civdata.clock import this_minute
+from civdata.core import models as m
+from civdata.core.clock import this_minute
+from civdata.domain import geo, riskmodel, sites
 from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 

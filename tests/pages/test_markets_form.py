@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from civdata import models as m
-from civdata.db import make_engine, session_factory
+from civdata.core import models as m
+from civdata.core.db import make_engine, session_factory
 from tests.pages.apptest import open_page, signed_in
 
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from civdata import markets as mk
-from civdata import models as m
-from civdata.db import make_engine, session_factory
+from civdata.core import models as m
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import markets as mk
 from tests.conftest import SAMPLE_AS_OF
 from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import func, select
 
-from civdata import models as m
+from civdata.core import models as m
 from tests.pages.apptest import column_help, open_page, shown, signed_in
 
 PCT = re.compile(r"^-?\d+\.\d%$|^—$")

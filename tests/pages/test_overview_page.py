@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from civdata import overview
-from civdata.clock import this_minute
-from civdata.metrics import weighted_progress
+from civdata.core.clock import this_minute
+from civdata.domain import district
+from civdata.domain.metrics import weighted_progress
 from tests.pages.apptest import open_page, plotly_figures, signed_in, values
 
 
@@ -17,8 +17,8 @@ def _metric_values(at) -> dict[str, str]:  # noqa: ANN001
 def test_headline_figures_equal_the_queries(sample_db, sample_session) -> None:  # noqa: ANN001
     at = signed_in("leader")
     now = this_minute()
-    expected = overview.figures_at(sample_session, now, None)
-    before = overview.figures_at(sample_session, now - timedelta(days=7), None)
+    expected = district.figures_at(sample_session, now, None)
+    before = district.figures_at(sample_session, now - timedelta(days=7), None)
     shown = _metric_values(at)
     assert shown["周边有未结问题的点位"] == f"{expected['sites_with_open']:,.0f}"
     assert shown["未结问题"] == f"{expected['open']:,.0f}"
@@ -34,7 +34,7 @@ def test_headline_figures_equal_the_queries(sample_db, sample_session) -> None: 
 
 def test_progress_bars_come_from_the_reports(sample_db, sample_session) -> None:  # noqa: ANN001
     at = signed_in("office")
-    progress = weighted_progress(overview.renovation_progress_at(
+    progress = weighted_progress(district.renovation_progress_at(
         sample_session, this_minute().date(), None))
     bars = at.get("progress")
     assert len(bars) == len(progress) == 6
@@ -48,12 +48,12 @@ def test_progress_bars_come_from_the_reports(sample_db, sample_session) -> None:
 
 def test_ranking_and_trend_chart(sample_db, sample_session) -> None:  # noqa: ANN001
     at = signed_in("office")
-    ranking = overview.subdistrict_ranking(sample_session, this_minute().date())
+    ranking = district.subdistrict_ranking(sample_session, this_minute().date())
     table = at.dataframe[0].value
     assert list(table["街道"]) == list(ranking["name_zh"])
     assert len(table) == 12
     assert list(table["名次"])[0] == 1
-    flow = overview.weekly_problem_flow(sample_session, this_minute(), 12, None)
+    flow = district.weekly_problem_flow(sample_session, this_minute(), 12, None)
     (fig,) = plotly_figures(at)
     assert values(fig.data[0].y) == list(flow["new"])
     assert values(fig.data[1].y) == list(flow["closed"])
@@ -63,8 +63,8 @@ def test_ranking_and_trend_chart(sample_db, sample_session) -> None:  # noqa: AN
 def test_subdistrict_link_drills_down(sample_db, sample_session) -> None:  # noqa: ANN001
     at = signed_in("leader", query={"subdistrict": "nanhu"})
     assert at.title[0].value == "创城总览 · 南湖"
-    nanhu = int(overview.subdistricts(sample_session).query("code == 'nanhu'")["id"].iloc[0])
-    expected = overview.figures_at(sample_session, this_minute(), nanhu)
+    nanhu = int(district.subdistricts(sample_session).query("code == 'nanhu'")["id"].iloc[0])
+    expected = district.figures_at(sample_session, this_minute(), nanhu)
     assert {m.label: m.value for m in at.metric}["未结问题"] == f"{expected['open']:,.0f}"
     assert at.query_params.get("subdistrict") == "nanhu"
     at.selectbox(key="subdistrict_select").select("all").run()

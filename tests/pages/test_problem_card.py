@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from civdata import models as m
-from civdata import workflow
-from civdata.auth import Actor
+from civdata.core import models as m
+from civdata.core.auth import Actor
+from civdata.domain import workflow
 from tests.pages.apptest import open_page, signed_in
 
 HISTORY = ["时间", "操作人", "原状态", "新状态", "说明"]

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from civdata import models as m
-from civdata import problems as P
-from civdata import workflow
-from civdata.auth import Actor
+from civdata.core import models as m
+from civdata.core.auth import Actor
+from civdata.domain import problems as P
+from civdata.domain import workflow
 from tests.pages.apptest import open_page, plotly_figures, signed_in, values
 
 WINDOW = 30
@@ -17,7 +17,7 @@ WINDOW = 30
 
 def _page_now(at) -> datetime:  # noqa: ANN001
     """Return the moment the page computed its figures at: the last second of the minute its
-    caption shows (civdata.clock.this_minute)."""
+    caption shows (civdata.core.clock.this_minute)."""
     text = next(c.value for c in at.caption if c.value.startswith(("数据截至", "Data as of")))
     return datetime.strptime(text[-16:], "%Y-%m-%d %H:%M").replace(second=59)
 
@@ -136,7 +136,7 @@ def test_refusal_shown_in_the_users_language(sample_db, sample_session) -> None:
     assert sample_session.get(m.Problem, pid).status == "submitted"
     # (AppTest formats the sidebar's option labels outside the session, so the English run
     # of a page after a page switch cannot be driven here; the message table is tested in
-    # tests/civdata/test_workflow.py.)
+    # tests/civdata/domain/test_workflow.py.)
 
 
 def test_stale_edit_shows_who_changed_it(sample_db, sample_session) -> None:  # noqa: ANN001

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from civdata import evaluation, evaluation_tasks, materials, site_inspections, survey
-from civdata import models as m
-from civdata.clock import this_minute
+from civdata.core import models as m
+from civdata.core.clock import this_minute
+from civdata.domain import evaluation, evaluation_tasks, materials, site_inspections, survey
 from tests.pages.apptest import open_page, plotly_figures, signed_in, values
 from ui.readiness import trend_end
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from civdata import metrics
-from civdata import models as m
-from civdata import renovation as ren
-from civdata.clock import today_local
+from civdata.core import models as m
+from civdata.core.clock import today_local
+from civdata.domain import metrics
+from civdata.domain import renovation as ren
 from tests.pages.apptest import open_page, plotly_figures, signed_in, values
 
 
@@ -191,7 +191,7 @@ def test_office_corrects_a_drawings_date_staff_do_not(sample_db, sample_session)
 
 
 def test_texts_have_both_languages() -> None:
-    from ui.texts.renovation import TEXTS
+    from civdata.texts.renovation import TEXTS
 
     assert all(isinstance(pair, tuple) and len(pair) == 2 and all(p.strip() for p in pair)
                for pair in TEXTS.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, func, select, update
 
-from civdata import models as m
+from civdata.core import models as m
 from tests.pages.apptest import open_page, signed_in
 from ui.plain import escape_md
 

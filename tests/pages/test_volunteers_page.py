@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from civdata import models as m
-from civdata import volunteers as vol
-from civdata.db import make_engine, session_factory
+from civdata.core import models as m
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import volunteers as vol
 from tests.conftest import SAMPLE_AS_OF
 from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD

@@ -6,11 +6,13 @@ import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from civdata import live, meetings, reports
-from civdata import models as m
-from civdata.auth import Actor
-from civdata.db import make_engine, session_factory
-from civdata.overview import metric_targets
+from civdata.core import live
+from civdata.core import models as m
+from civdata.core.auth import Actor
+from civdata.core.db import make_engine, session_factory
+from civdata.domain import meetings
+from civdata.domain.district import metric_targets
+from civdata.io import reports
 from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 

@@ -1,0 +1,1 @@
+"""The campaign's areas: reads (DataFrames) and writes (checked and audited commands) per area, and pure computations."""

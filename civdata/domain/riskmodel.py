@@ -1,0 +1,154 @@
+"""Risk per evaluation site and a mock evaluation (stratified sample, bootstrap range)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civdata.core import models as m
+from civdata.core.query import problem_is_open
+
+# An open problem weighs its class's risk_weight times (1 + days open / AGE_SCALE_DAYS);
+# an overdue problem counts OVERDUE_FACTOR times as much.
+AGE_SCALE_DAYS = 7.0
+OVERDUE_FACTOR = 1.5
+# The mock evaluation: a site starts at 100 points; every open problem inside its
+# surroundings costs DEDUCTION_POINTS x its class's risk weight (floor 0).
+FULL_SCORE = 100.0
+DEDUCTION_POINTS = 5.0
+DEFAULT_SEED = 2022
+BOOTSTRAP_ROUNDS = 1000
+
+
+def open_problem_links(session: Session, subdistrict_id: int | None = None) -> pd.DataFrame:
+    """Return one row per (site, open problem in its radius): weight, found, deadline."""
+    q = (select(m.ProblemSite.site_id, m.Problem.id, m.ProblemClass.risk_weight,
+                m.Problem.discovered_at, m.Problem.deadline)
+         .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
+         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
+         .where(problem_is_open())
+         .order_by(m.ProblemSite.site_id, m.Problem.id))
+    if subdistrict_id is not None:
+        q = q.join(m.Site, m.Site.id == m.ProblemSite.site_id).where(
+            m.Site.subdistrict_id == subdistrict_id)
+    return pd.DataFrame(session.execute(q).all(),
+                        columns=["site_id", "problem_id", "risk_weight", "discovered_at",
+                                 "deadline"])
+
+
+def problem_risk(links: pd.DataFrame, now: datetime) -> pd.Series:
+    """Return each open problem's risk: class weight x age factor (x overdue factor)."""
+    if links.empty:
+        return pd.Series(dtype=float)
+    age_days = ((now - pd.to_datetime(links["discovered_at"])).dt.total_seconds()
+                / 86400.0).clip(lower=0)
+    overdue = pd.to_datetime(links["deadline"]) < now
+    factor = np.where(overdue, OVERDUE_FACTOR, 1.0)
+    return links["risk_weight"].astype(float) * (1 + age_days / AGE_SCALE_DAYS) * factor
+
+
+def site_risk(sites: pd.DataFrame, links: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Return sites with open, overdue and risk columns, ranked riskiest first (rank 1)."""
+    frame = links.assign(risk=problem_risk(links, now),
+                         overdue=pd.to_datetime(links["deadline"]) < now)
+    per_site = frame.groupby("site_id").agg(open_in_radius=("problem_id", "size"),
+                                            overdue_in_radius=("overdue", "sum"),
+                                            risk=("risk", "sum"))
+    out = sites.merge(per_site, left_on="id", right_index=True, how="left")
+    out[["open_in_radius", "overdue_in_radius"]] = out[
+        ["open_in_radius", "overdue_in_radius"]].fillna(0).astype(int)
+    out["risk"] = out["risk"].fillna(0.0).round(2)
+    out = out.sort_values(["risk", "code"], ascending=[False, True]).reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def site_scores(sites: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
+    """Return each site's mock score (100 minus weighted deductions, floor 0), by site id."""
+    deduction = links.groupby("site_id")["risk_weight"].sum() * DEDUCTION_POINTS
+    scores = FULL_SCORE - sites["id"].map(deduction).fillna(0.0)
+    return pd.Series(scores.clip(lower=0).to_numpy(), index=sites["id"].to_numpy())
+
+
+def allocate_sample(strata_sizes: pd.Series, n: int) -> pd.Series:
+    """Return how many sites to draw per stratum: proportional, at least 1, largest remainder."""
+    sizes = strata_sizes[strata_sizes > 0].astype(int)
+    n = int(min(max(n, len(sizes)), sizes.sum()))
+    quota = sizes / sizes.sum() * n
+    alloc = np.floor(quota).astype(int).clip(lower=1, upper=sizes)
+    while alloc.sum() < n:  # give the next site to the stratum furthest below its quota
+        gap = (quota - alloc).where(alloc < sizes)
+        alloc[gap.idxmax()] += 1
+    while alloc.sum() > n:  # take one back from the stratum furthest above its quota
+        excess = (alloc - quota).where(alloc > 1)
+        alloc[excess.idxmax()] -= 1
+    return alloc
+
+
+def draw_stratified_sample(sites: pd.DataFrame, n: int, seed: int,
+                           stratum: str = "category_code") -> pd.DataFrame:
+    """Return a reproducible random sample of sites, stratified by category."""
+    rng = np.random.default_rng(seed)
+    alloc = allocate_sample(sites.groupby(stratum).size(), n)
+    parts = []
+    for key in sorted(alloc.index):
+        members = sites[sites[stratum] == key].sort_values("id")
+        picked = rng.choice(len(members), size=int(alloc[key]), replace=False)
+        parts.append(members.iloc[np.sort(picked)])
+    return pd.concat(parts, ignore_index=True) if parts else sites.iloc[0:0]
+
+
+def stratified_mean(values: pd.Series, strata: pd.Series, weights: pd.Series) -> float:
+    """Return the stratified mean: sum over strata of weight x stratum sample mean."""
+    means = values.groupby(strata.to_numpy()).mean()
+    w = weights.reindex(means.index)
+    return float((means * w).sum() / w.sum())
+
+
+def bootstrap_groups(sample: pd.DataFrame, stratum: str,
+                     weights: pd.Series) -> list[tuple[float, np.ndarray]]:
+    """Return (weight, scores) per resampling group; strata with one draw are collapsed.
+
+    A stratum sampled once has no spread of its own, and resampling it alone would shrink
+    the range; such strata are pooled into one group (the collapsed-strata method), and a
+    lone one joins the largest stratum.
+    """
+    groups = [(float(weights[key]), g["score"].to_numpy(dtype=float))
+              for key, g in sample.groupby(stratum)]
+    many = [g for g in groups if len(g[1]) > 1]
+    single = [g for g in groups if len(g[1]) == 1]
+    if len(single) == 1 and many:
+        biggest = max(range(len(many)), key=lambda i: many[i][0])
+        weight, vals = many[biggest]
+        many[biggest] = (weight + single[0][0], np.concatenate([vals, single[0][1]]))
+    elif single:
+        many.append((sum(w for w, _ in single), np.concatenate([v for _, v in single])))
+    return many
+
+
+def mock_evaluation(sites: pd.DataFrame, links: pd.DataFrame, n: int, seed: int,
+                    rounds: int = BOOTSTRAP_ROUNDS, stratum: str = "category_code") -> dict:
+    """Return the estimated score of a stratified sample with a 95% bootstrap range."""
+    scores = site_scores(sites, links)
+    census = float(scores.mean()) if len(scores) else float("nan")
+    sample = draw_stratified_sample(sites, n, seed, stratum)
+    sample = sample.assign(score=sample["id"].map(scores).to_numpy())
+    if sample.empty:
+        return {"estimate": float("nan"), "low": float("nan"), "high": float("nan"),
+                "census": census, "sample": sample, "n": 0, "seed": seed}
+    weights = sites.groupby(stratum).size() / len(sites)
+    estimate = stratified_mean(sample["score"], sample[stratum], weights)
+    rng = np.random.default_rng(seed + 1)
+    boot = np.zeros(rounds)
+    groups = bootstrap_groups(sample, stratum, weights)
+    for weight, vals in groups:  # every round resamples each group with replacement
+        boot += weight * rng.choice(vals, size=(rounds, len(vals)), replace=True).mean(1)
+    boot /= sum(weight for weight, _ in groups)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return {"estimate": round(estimate, 2), "low": round(float(low), 2),
+            "high": round(float(high), 2), "census": round(census, 2), "sample": sample,
+            "n": len(sample), "seed": seed}

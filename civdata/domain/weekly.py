@@ -1,0 +1,426 @@
+"""The weekly meeting's figures: one week (Monday-Sunday) beside the week before, as a snapshot.
+
+The snapshot is a plain, JSON-serialisable dict; the page, the exports and the frozen record of a
+closed meeting all read the same structure.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from civdata.core import auth, live
+from civdata.core import models as m
+from civdata.core.auth import Actor
+from civdata.core.clock import iso_week_label, monday_of_iso_week, now_local
+from civdata.core.errors import CivDataError
+from civdata.domain.district import (
+    community_coverage_at,
+    market_score_between,
+    metric_targets,
+    open_problem_ids_at,
+    renovation_progress_at,
+    subdistrict_ranking,
+)
+from civdata.domain.evaluation import points_at_risk
+from civdata.domain.metrics import change, weighted_progress
+
+SNAPSHOT_VERSION = 1
+LIST_SIZE = 3  # subdistricts on the red list and on the black list
+TOP_OVERDUE = 10
+INDEX_METRICS = ("on_time_rate", "clean_site_share", "renovation_vs_plan", "market_score",
+                 "volunteer_coverage")
+HEADLINE_KEYS = ("index_mean", "new", "closed", "closed_on_time", "on_time_rate", "open",
+                 "overdue", "escalations", "market_score", "activities", "participants",
+                 "volunteer_hours", "volunteer_coverage")
+
+
+def parse_week(label: str) -> str:
+    """Return the normalised ISO week label ('2026-W48'), or raise bad_week."""
+    try:
+        return iso_week_label(monday_of_iso_week(label.strip()))
+    except (ValueError, AttributeError):
+        raise CivDataError("bad_week", week=label) from None
+
+
+def week_bounds(label: str) -> tuple[date, date]:
+    """Return the Monday and the Sunday of an ISO week label."""
+    monday = monday_of_iso_week(parse_week(label))
+    return monday, monday + timedelta(days=6)
+
+
+def previous_week(label: str) -> str:
+    """Return the label of the week before."""
+    return iso_week_label(monday_of_iso_week(parse_week(label)) - timedelta(days=7))
+
+
+def week_end(label: str, now: datetime) -> datetime:
+    """Return the moment the week's figures are taken: Sunday 23:59:59, or now if earlier."""
+    _, sunday = week_bounds(label)
+    return min(datetime.combine(sunday, time(23, 59, 59)), now)
+
+
+def recent_weeks(today: date, count: int = 12) -> list[str]:
+    """Return the labels of the current week and the count-1 weeks before, newest first."""
+    return [iso_week_label(today - timedelta(days=7 * k)) for k in range(count)]
+
+
+def _plain(value: Any) -> Any:
+    """Return value as a JSON-friendly Python value (NaN -> None, dates -> ISO text)."""
+    if value is None:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(float(value)) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime().isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return a DataFrame as a list of JSON-friendly dicts."""
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def problem_week_counts(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Return problems new, closed and closed on time in [start, end), and open/overdue at end."""
+    in_week = and_(m.Problem.closed_at >= start, m.Problem.closed_at < end)
+    open_at_end = and_(m.Problem.discovered_at < end,
+                       or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= end))
+    row = session.execute(
+        select(
+            func.sum(case((and_(m.Problem.discovered_at >= start, m.Problem.discovered_at < end),
+                           1), else_=0)),
+            func.sum(case((in_week, 1), else_=0)),
+            func.sum(case((and_(in_week, m.Problem.closed_on_time.is_(True)), 1), else_=0)),
+            func.sum(case((open_at_end, 1), else_=0)),
+            func.sum(case((and_(open_at_end, m.Problem.deadline < end), 1), else_=0)),
+        ).where(or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= start))
+    ).one()
+    keys = ("new", "closed", "closed_on_time", "open", "overdue")
+    return {k: int(v or 0) for k, v in zip(keys, row, strict=True)}
+
+
+def escalation_rungs(session: Session) -> pd.DataFrame:
+    """Return the escalation ladder's rungs, lowest first."""
+    rows = session.execute(select(m.EscalationRung.code, m.EscalationRung.days_overdue,
+                                  m.EscalationRung.name_zh, m.EscalationRung.name_en)
+                           .order_by(m.EscalationRung.days_overdue)).all()
+    return pd.DataFrame(rows, columns=["code", "days_overdue", "name_zh", "name_en"])
+
+
+def problems_due_near(session: Session, start: datetime, end: datetime,
+                      max_days: int) -> pd.DataFrame:
+    """Return problems whose deadline falls in [start - max_days, end) not closed before start."""
+    rows = session.execute(
+        _detail_query().where(m.Problem.deadline >= start - timedelta(days=max_days),
+                              m.Problem.deadline < end,
+                              or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= start))
+    ).all()
+    return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+
+
+def escalations_between(due: pd.DataFrame, rungs: pd.DataFrame, start: datetime,
+                        end: datetime) -> dict[str, int]:
+    """Return per rung how many problems reached it in [start, end) while still open."""
+    out: dict[str, int] = {}
+    for rung in rungs.itertuples(index=False):
+        if due.empty:
+            out[rung.code] = 0
+            continue
+        reached = pd.to_datetime(due["deadline"]) + pd.Timedelta(days=int(rung.days_overdue))
+        closed = pd.to_datetime(due["closed_at"])
+        hit = (reached >= start) & (reached < end) & (closed.isna() | (closed > reached))
+        out[rung.code] = int(hit.sum())
+    return out
+
+
+DETAIL_COLUMNS = ["id", "code", "subdistrict", "subdistrict_zh", "subdistrict_en", "class_zh",
+                  "class_en", "description", "responsible_unit", "status", "deadline", "closed_at"]
+
+
+def _detail_query():  # noqa: ANN202
+    """Return the select of a problem's details shown in the meeting's lists."""
+    return (select(m.Problem.id, m.Problem.code, m.Subdistrict.code, m.Subdistrict.name_zh,
+                   m.Subdistrict.name_en, m.ProblemClass.name_zh, m.ProblemClass.name_en,
+                   m.Problem.description, m.Problem.responsible_unit, m.Problem.status,
+                   m.Problem.deadline, m.Problem.closed_at)
+            .join(m.Subdistrict, m.Subdistrict.id == m.Problem.subdistrict_id)
+            .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id))
+
+
+def overdue_problems_at(session: Session, t: datetime) -> pd.DataFrame:
+    """Return the problems open and past their deadline at t, longest overdue first."""
+    rows = session.execute(
+        _detail_query()
+        .where(m.Problem.id.in_(open_problem_ids_at(t)), m.Problem.deadline < t)
+        .order_by(m.Problem.deadline, m.Problem.id)
+    ).all()
+    return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+
+
+def rung_of(days_overdue: float, rungs: pd.DataFrame) -> str | None:
+    """Return the code of the highest rung reached after days_overdue days (None if none)."""
+    reached = rungs[rungs["days_overdue"] <= days_overdue]
+    return None if reached.empty else str(reached["code"].iloc[-1])
+
+
+def volunteer_week_figures(session: Session, first: date, last: date) -> dict[str, float]:
+    """Return activities, participants and volunteer hours between two days (inclusive)."""
+    row = session.execute(
+        select(func.count(m.VolunteerActivity.id),
+               func.coalesce(func.sum(m.VolunteerActivity.participants), 0),
+               func.coalesce(func.sum(m.VolunteerActivity.volunteer_hours), 0.0))
+        .where(m.VolunteerActivity.held_on >= first, m.VolunteerActivity.held_on <= last)
+    ).one()
+    return {"activities": float(row[0] or 0), "participants": float(row[1] or 0),
+            "volunteer_hours": float(row[2] or 0.0)}
+
+
+def list_reasons(row: pd.Series, targets: pd.DataFrame, worst: bool,
+                 count: int = 2) -> list[dict[str, Any]]:
+    """Return the metrics that put a subdistrict on a list: its weakest (or strongest) ratios."""
+    found = []
+    for tg in targets.itertuples(index=False):
+        ratio = row.get(f"{tg.metric}_ratio")
+        if ratio is None or pd.isna(ratio):
+            continue
+        found.append({"metric": tg.metric, "actual": _plain(row.get(tg.metric)),
+                      "target": float(tg.target), "ratio": float(ratio),
+                      "weight": float(tg.weight)})
+    found.sort(key=lambda r: (r["ratio"] if worst else -r["ratio"], -r["weight"]))
+    return found[:count]
+
+
+def red_black_lists(ranking: pd.DataFrame, targets: pd.DataFrame,
+                    size: int = LIST_SIZE) -> tuple[list[dict], list[dict]]:
+    """Return the red list (top of the index) and black list (bottom), each with its reasons."""
+    ranked = ranking.dropna(subset=["index"]).sort_values(["rank", "code"])
+    size = min(size, len(ranked) // 2)
+
+    def entry(row: pd.Series, worst: bool) -> dict[str, Any]:
+        return {"code": row["code"], "name_zh": row["name_zh"], "name_en": row["name_en"],
+                "index": _plain(row["index"]), "rank": _plain(row["rank"]),
+                "reasons": list_reasons(row, targets, worst)}
+
+    red = [entry(r, False) for _, r in ranked.head(size).iterrows()]
+    black = [entry(r, True) for _, r in ranked.tail(size).iloc[::-1].iterrows()]
+    return red, black
+
+
+def index_with_change(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Return this week's index table with last week's index and rank, and the changes."""
+    prev = before[["code", "index", "rank"]].rename(columns={"index": "index_before",
+                                                             "rank": "rank_before"})
+    out = now.merge(prev, on="code", how="left")
+    out["index_change"] = out["index"] - out["index_before"]
+    out["rank_change"] = (out["rank_before"].astype("Float64")
+                          - out["rank"].astype("Float64"))  # positive = moved up
+    return out
+
+
+def _headline(problems: dict[str, int], esc: dict[str, int], market: float | None,
+              vol: dict[str, float], coverage: tuple[int, int],
+              ranking: pd.DataFrame) -> dict[str, float | None]:
+    """Return one week's district headline figures."""
+    covered, communities = coverage
+    return {
+        "index_mean": _plain(ranking["index"].mean()) if not ranking.empty else None,
+        **{k: float(v) for k, v in problems.items()},
+        "on_time_rate": problems["closed_on_time"] / problems["closed"]
+        if problems["closed"] else None,
+        "escalations": float(sum(esc.values())),
+        "market_score": market,
+        **vol,
+        "volunteer_coverage": covered / communities if communities else None,
+    }
+
+
+def weekly_snapshot(session: Session, label: str, now: datetime | None = None) -> dict[str, Any]:
+    """Return the week's figures beside the week before, as a JSON-serialisable dict."""
+    label = parse_week(label)
+    now = now or now_local()
+    before_label = previous_week(label)
+    targets = metric_targets(session)
+    rungs = escalation_rungs(session)
+    max_days = int(rungs["days_overdue"].max()) if not rungs.empty else 0
+    weeks: dict[str, dict[str, Any]] = {}
+    # An unfinished week is compared with the same span of the week before (Monday to the same
+    # weekday and time), never with a whole week.
+    for key, wk, moment in (("now", label, now), ("before", before_label, now - timedelta(days=7))):
+        monday, _ = week_bounds(wk)
+        start = datetime.combine(monday, time.min)
+        end = week_end(wk, moment)
+        end_excl = end + timedelta(seconds=1)
+        last_day = end.date()
+        ranking = subdistrict_ranking(session, last_day) if end >= start else pd.DataFrame()
+        due = problems_due_near(session, start, end_excl, max_days)
+        esc = escalations_between(due, rungs, start, end_excl)
+        weeks[key] = {
+            "end": end, "start": start, "ranking": ranking, "esc": esc, "due": due,
+            "overdue": overdue_problems_at(session, end),
+            "progress": weighted_progress(renovation_progress_at(session, last_day, None)),
+            "headline": _headline(problem_week_counts(session, start, end_excl), esc,
+                                  market_score_between(session, monday, last_day, None),
+                                  volunteer_week_figures(session, monday, last_day),
+                                  community_coverage_at(session, last_day, None), ranking),
+        }
+    cur, prev = weeks["now"], weeks["before"]
+    index = index_with_change(cur["ranking"], prev["ranking"])
+    red, black = red_black_lists(cur["ranking"], targets)
+    monday, sunday = week_bounds(label)
+    return {
+        "version": SNAPSHOT_VERSION,
+        "week": label,
+        "previous_week": before_label,
+        "monday": monday.isoformat(),
+        "sunday": sunday.isoformat(),
+        "as_of": cur["end"].isoformat(),
+        "previous_as_of": prev["end"].isoformat(),
+        "complete": cur["end"] >= datetime.combine(sunday, time(23, 59, 59)),
+        "targets": records(targets),
+        "headline": [{"key": k, "now": _plain(cur["headline"].get(k)),
+                      "before": _plain(prev["headline"].get(k)),
+                      "change": _plain(change(cur["headline"].get(k), prev["headline"].get(k)))}
+                     for k in HEADLINE_KEYS],
+        "index": records(index[["rank", "code", "name_zh", "name_en", "index", "index_before",
+                                "index_change", "rank_before", "rank_change",
+                                *INDEX_METRICS, *[f"{x}_ratio" for x in INDEX_METRICS
+                                                  if f"{x}_ratio" in index.columns],
+                                "open", "overdue"]]) if not index.empty else [],
+        "red_list": red,
+        "black_list": black,
+        "escalations": [{"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en,
+                         "days_overdue": int(r.days_overdue), "now": cur["esc"].get(r.code, 0),
+                         "before": prev["esc"].get(r.code, 0)}
+                        for r in rungs.itertuples(index=False)],
+        "renovation": _renovation_rows(cur["progress"], prev["progress"]),
+        "services": _service_rows(cur["ranking"], prev["ranking"]),
+        "overdue_top": _overdue_rows(cur["overdue"], rungs, cur["end"]),
+        "accountability": _accountability_rows(cur["overdue"], cur["due"], rungs, cur["start"],
+                                               cur["end"]),
+        "points_at_risk": points_at_risk_rows(session, cur["end"]),
+        "action_items": [],
+        "carried_items": [],
+    }
+
+
+RISK_ROWS = 10
+
+
+def points_at_risk_rows(session: Session, at: datetime) -> list[dict[str, Any]]:
+    """Return the evaluation contents losing most points at a moment (none without a system)."""
+    try:
+        risk = points_at_risk(session, at)
+    except CivDataError:  # no evaluation system loaded
+        return []
+    return records(risk[risk["points_lost"] > 0].head(RISK_ROWS))
+
+
+def _renovation_rows(now: pd.DataFrame, before: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return progress per programme and batch now and a week before, with the gain."""
+    if now.empty:
+        return []
+    prev = before[["programme", "batch", "percent"]].rename(columns={"percent": "before"})
+    out = now.merge(prev, on=["programme", "batch"], how="left")
+    out["gained"] = out["percent"] - out["before"]
+    return records(out[["programme", "batch", "percent", "before", "gained", "projects",
+                        "completed"]])
+
+
+def _service_rows(now: pd.DataFrame, before: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return per subdistrict the market score and volunteer coverage, both weeks."""
+    if now.empty:
+        return []
+    cols = ["code", "market_score", "volunteer_coverage"]
+    prev = before[cols].rename(columns={"market_score": "market_score_before",
+                                        "volunteer_coverage": "volunteer_coverage_before"})
+    out = now[["code", "name_zh", "name_en", "market_score", "volunteer_coverage"]].merge(
+        prev, on="code", how="left").sort_values("code")
+    return records(out[["code", "name_zh", "name_en", "market_score", "market_score_before",
+                        "volunteer_coverage", "volunteer_coverage_before"]])
+
+
+def _days_overdue(overdue: pd.DataFrame, t: datetime) -> pd.Series:
+    """Return whole days each problem is past its deadline at t."""
+    return (t - pd.to_datetime(overdue["deadline"])).dt.days
+
+
+def _overdue_rows(overdue: pd.DataFrame, rungs: pd.DataFrame, t: datetime,
+                  top: int = TOP_OVERDUE) -> list[dict[str, Any]]:
+    """Return the longest-overdue problems with their days overdue and rung."""
+    if overdue.empty:
+        return []
+    frame = overdue.head(top).copy()
+    frame["days_overdue"] = _days_overdue(frame, t)
+    frame["rung"] = [rung_of(d, rungs) for d in frame["days_overdue"]]
+    return records(frame[["code", "subdistrict", "subdistrict_zh", "subdistrict_en", "class_zh",
+                          "class_en", "description", "responsible_unit", "status", "deadline",
+                          "days_overdue", "rung"]])
+
+
+def accountable_problems(overdue: pd.DataFrame, due: pd.DataFrame, rungs: pd.DataFrame,
+                         start: datetime, end: datetime) -> pd.DataFrame:
+    """Return problems on the top rung at end, or that reached it during the week while open."""
+    if rungs.empty:
+        return overdue.iloc[0:0].assign(days_overdue=[])
+    top_days = int(rungs["days_overdue"].max())
+    still = overdue.assign(days_overdue=_days_overdue(overdue, end))
+    still = still[still["days_overdue"] >= top_days]
+    reached = pd.to_datetime(due["deadline"]) + pd.Timedelta(days=top_days)
+    closed = pd.to_datetime(due["closed_at"])
+    crossed = due[((reached >= start) & (reached <= end)
+                   & (closed.isna() | (closed > reached))).to_numpy()].copy()
+    crossed["days_overdue"] = [
+        int(((c if pd.notna(c) else end) - pd.Timestamp(d)).days)
+        for d, c in zip(pd.to_datetime(crossed["deadline"]), pd.to_datetime(crossed["closed_at"]),
+                        strict=True)]
+    both = pd.concat([still, crossed[~crossed["id"].isin(still["id"])]], ignore_index=True)
+    return both
+
+
+def _accountability_rows(overdue: pd.DataFrame, due: pd.DataFrame, rungs: pd.DataFrame,
+                         start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Return the units answerable for top-rung problems this week: count, worst days, codes."""
+    top = accountable_problems(overdue, due, rungs, start, end)
+    if top.empty:
+        return []
+    top["responsible_unit"] = top["responsible_unit"].fillna("—")
+    out = (top.groupby(["subdistrict", "subdistrict_zh", "subdistrict_en", "responsible_unit"],
+                       as_index=False)
+           .agg(problems=("id", "count"), max_days_overdue=("days_overdue", "max"),
+                codes=("code", lambda s: ", ".join(sorted(s)))))
+    out = out.sort_values(["problems", "max_days_overdue"], ascending=False)
+    return records(out)
+
+
+def set_metric_target(session: Session, actor: Actor, metric: str, target: float,
+                      weight: float) -> None:
+    """Change one index metric's target and weight (office)."""
+    auth.require(actor, "settings.edit")
+    if target <= 0:
+        raise CivDataError("invalid_value", field="target", detail="> 0")
+    if weight < 0:
+        raise CivDataError("invalid_value", field="weight", detail=">= 0")
+    row = session.scalar(select(m.MetricTarget).where(m.MetricTarget.metric == metric))
+    if row is None:
+        raise CivDataError("not_found", what=metric)
+    old = {"target": row.target, "weight": row.weight}
+    row.target = float(target)
+    row.weight = float(weight)
+    auth.audit(session, actor, "set_metric_target", "metric_target", row.id, old,
+               {"target": row.target, "weight": row.weight})
+    live.mark_changed(session, "settings")

@@ -1,0 +1,267 @@
+"""Every write function × every role on the sample: allowed ones succeed, refused ones raise
+PermissionDenied and leave every table exactly as it was."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from civdata.core import auth
+from civdata.core import models as m
+from civdata.core.auth import Actor
+from civdata.core.errors import CivDataError, PermissionDenied
+from civdata.domain import (
+    evaluation_tasks,
+    markets,
+    materials,
+    meetings,
+    renovation,
+    site_inspections,
+    sites,
+    volunteers,
+    weekly,
+    workflow,
+)
+from civdata.io import evaluation_import
+from tests.conftest import SAMPLE_AS_OF
+
+ROLES = ["leader", "office", "nanhu", "xita", "market", "admin"]
+
+
+def _actors(session) -> dict[str, Actor]:  # noqa: ANN001
+    ids = dict(session.execute(select(m.Subdistrict.code, m.Subdistrict.id)).all())
+    return {"leader": Actor("leader", "leader"), "office": Actor("office", "office"),
+            "nanhu": Actor("nanhu", "subdistrict", ids["nanhu"]),
+            "xita": Actor("xita", "subdistrict", ids["xita"]),
+            "market": Actor("market", "market"), "admin": Actor("admin", "admin")}
+
+
+def _fingerprint(session) -> tuple:  # noqa: ANN001
+    """Row counts of every table plus the version sums of the mutable ones."""
+    counts = tuple(int(session.scalar(select(func.count()).select_from(t)) or 0)
+                   for t in m.Base.metadata.sorted_tables)
+    versions = tuple(int(session.scalar(select(func.coalesce(func.sum(col), 0))) or 0)
+                     for col in (m.Problem.version, m.Project.version, m.Site.version))
+    targets = tuple(session.execute(select(m.MetricTarget.target, m.MetricTarget.weight)
+                                    .order_by(m.MetricTarget.id)).all())
+    return counts, versions, targets
+
+
+def _context(session) -> dict:  # noqa: ANN001
+    nanhu = session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
+    problem = workflow.report_problem(session, Actor("office", "office"), subdistrict_id=nanhu,
+                                      class_code="sanitation", lat=41.758, lon=123.418,
+                                      description="路面有垃圾", source="public_report")
+    session.commit()
+    project = session.scalars(select(m.Project).where(
+        m.Project.subdistrict_id == nanhu, m.Project.stage == "under_construction")).first()
+    latest = session.scalar(select(m.ProjectProgress.percent).where(
+        m.ProjectProgress.project_id == project.id).order_by(m.ProjectProgress.id.desc()).limit(1))
+    community = session.scalar(select(m.Community).where(m.Community.subdistrict_id == nanhu))
+    team = session.scalar(select(m.VolunteerTeam).limit(1))
+    site = session.scalar(select(m.Site).where(m.Site.subdistrict_id == nanhu))
+    market = session.scalar(select(m.Market).limit(1))
+    items = markets.checklist_items(session)
+    closed = {source: session.scalar(select(m.Problem.id).where(
+        m.Problem.subdistrict_id == nanhu, m.Problem.status == "closed",
+        m.Problem.source == source).order_by(m.Problem.id).limit(1))
+        for source in ("public_report", "market_inspection")}
+    return {"nanhu": nanhu, "problem": problem, "project": project, "latest": latest or 0.0,
+            "community": community, "team": team, "site": site, "market": market,
+            "closed": closed,
+            "perfect": dict(zip(items["code"], items["max_points"], strict=True))}
+
+
+WRITES = {
+    "report_problem": ({"office", "nanhu"}, lambda s, a, c: workflow.report_problem(
+        s, a, subdistrict_id=c["nanhu"], class_code="public_order", lat=41.758, lon=123.418,
+        description="占道经营", source="public_report")),
+    "assign_problem": ({"office"}, lambda s, a, c: workflow.transition(
+        s, a, c["problem"].id, "assign", expected_version=c["problem"].version,
+        responsible_unit="南湖街道")),
+    "add_progress_report": ({"office", "nanhu"}, lambda s, a, c: renovation.add_progress_report(
+        s, a, c["project"].id, SAMPLE_AS_OF, min(99.0, c["latest"] + 1.0), "under_construction")),
+    "record_drawings_done": ({"office", "nanhu"}, lambda s, a, c: renovation.record_drawings_done(
+        s, a, c["project"].id, c["project"].drawings_done_on or c["project"].actual_start)),
+    "record_inspection": ({"office", "market"}, lambda s, a, c: markets.record_inspection(
+        s, a, c["market"].id, SAMPLE_AS_OF, "检查员甲", c["perfect"])),
+    "record_activity": ({"office", "nanhu"}, lambda s, a, c: volunteers.record_activity(
+        s, a, team_id=c["team"].id, community_id=c["community"].id, held_on=SAMPLE_AS_OF,
+        title="为老人义务理发", participants=8, volunteer_hours=16)),
+    "open_meeting": ({"leader", "office"}, lambda s, a, c: meetings.open_meeting(s, a, "2026-W48")),
+    # The leaders chair the weekly meeting: they may open and close it, as the office may.
+    "close_meeting": ({"leader", "office"}, lambda s, a, c: (
+        meetings.open_meeting(s, a, "2026-W40"), meetings.close_meeting(s, a, "2026-W40"))),
+    # The market bureau reopens only the problems its inspections raised (issue 15).
+    "reopen_public_problem": ({"office", "nanhu"}, lambda s, a, c: workflow.reopen_problem(
+        s, a, c["closed"]["public_report"], description="再次发现")),
+    "reopen_market_problem": ({"office", "nanhu", "market"}, lambda s, a, c:
+                              workflow.reopen_problem(s, a, c["closed"]["market_inspection"],
+                                                      description="再次发现")),
+    "move_site": ({"office"}, lambda s, a, c: sites.move_site(
+        s, a, c["site"].id, c["site"].lat + 0.0001, c["site"].lon)),
+    "set_metric_target": ({"office"}, lambda s, a, c: weekly.set_metric_target(
+        s, a, "market_score", 92.0, 0.15)),
+    "set_time_limit": ({"office"}, lambda s, a, c: workflow.set_time_limit(
+        s, a, "sanitation", 4)),
+    "create_user": ({"admin"}, lambda s, a, c: auth.create_user(
+        s, a, "new-person", "password123", "leader")),
+}
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_write_times_role(sample_session, write: str) -> None:  # noqa: ANN001
+    s = sample_session
+    allowed, call = WRITES[write]
+    ctx = _context(s)
+    actors = _actors(s)
+    before = _fingerprint(s)
+    for role in ROLES:
+        if role in allowed:
+            call(s, actors[role], ctx)
+            s.flush()
+            assert _fingerprint(s) != before, f"{write} as {role} changed nothing"
+            audit = s.scalar(select(func.count(m.AuditLog.id)).where(
+                m.AuditLog.username == actors[role].username))
+            assert audit >= 1, f"{write} as {role} left no audit row"
+        else:
+            with pytest.raises(PermissionDenied):
+                call(s, actors[role], ctx)
+            s.flush()
+            assert _fingerprint(s) == before, f"refused {write} as {role} changed the database"
+        s.rollback()
+        ctx = _context(s)
+        before = _fingerprint(s)
+
+
+def test_only_leaders_and_office_close_an_open_meeting(sample_session) -> None:  # noqa: ANN001
+    s = sample_session
+    meetings.open_meeting(s, Actor("office", "office"), "2026-W40")
+    s.flush()
+    before = _fingerprint(s)
+    for role, actor in _actors(s).items():
+        if role in ("leader", "office"):
+            continue
+        with pytest.raises(PermissionDenied):
+            meetings.close_meeting(s, actor, "2026-W40")
+        assert _fingerprint(s) == before, role
+    meetings.close_meeting(s, Actor("leader", "leader"), "2026-W40")
+    assert meetings.meeting_record(s, "2026-W40")["record"]["closed_by"] == "leader"
+
+
+def _other_site(session) -> m.Site:  # noqa: ANN001
+    """Return a site of xita (not nanhu)."""
+    return session.scalar(select(m.Site).join(m.Subdistrict).where(m.Subdistrict.code == "xita")
+                          .order_by(m.Site.id).limit(1))
+
+
+def test_a_report_is_tied_to_its_subdistrict_by_site_and_point(sample_session) -> None:  # noqa: ANN001
+    """Every reporter: a linked site lies in the problem's subdistrict. A subdistrict account:
+    the point lies inside its own subdistrict too (issue 15)."""
+    s = sample_session
+    actors = _actors(s)
+    nanhu = actors["nanhu"].subdistrict_id
+    xita_site = _other_site(s)
+    own_site = s.scalar(select(m.Site).where(m.Site.subdistrict_id == nanhu).limit(1))
+    base = {"subdistrict_id": nanhu, "class_code": "sanitation", "description": "路面有垃圾",
+            "source": "public_report"}
+    before = _fingerprint(s)
+    refused = [
+        ("nanhu", {"site_id": xita_site.id, "lat": xita_site.lat, "lon": xita_site.lon},
+         "site_wrong_subdistrict"),
+        ("nanhu", {"site_id": own_site.id, "lat": xita_site.lat, "lon": xita_site.lon},
+         "point_outside_subdistrict"),
+        ("nanhu", {"lat": xita_site.lat, "lon": xita_site.lon}, "point_outside_subdistrict"),
+        ("office", {"site_id": xita_site.id, "lat": xita_site.lat, "lon": xita_site.lon},
+         "site_wrong_subdistrict"),
+    ]
+    for role, where, code in refused:
+        with pytest.raises(CivDataError) as err:
+            workflow.report_problem(s, actors[role], **base, **where)
+        assert err.value.code == code, (role, where)
+        assert err.value.message("zh") and err.value.message("en")
+        s.flush()
+        assert _fingerprint(s) == before, (role, where)
+    ok = workflow.report_problem(s, actors["nanhu"], **base, site_id=own_site.id,
+                                 lat=own_site.lat, lon=own_site.lon)
+    assert ok.site_id == own_site.id and ok.subdistrict_id == nanhu
+
+
+# --- issue 19: the evaluation's writes -------------------------------------------------------
+
+EVAL_NOW = datetime(2026, 11, 25, 9, 0)
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def _eval_context(session, files: Path) -> dict:  # noqa: ANN001
+    """A nanhu material, a submitted district one, a nanhu task and a nanhu site's results."""
+    office = Actor("office", "office")
+    nanhu = session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
+    site = session.scalar(select(m.Site).where(m.Site.subdistrict_id == nanhu).limit(1))
+    category = session.get(m.SiteCategory, site.category_id).code
+    own = materials.add_material(session, office, content_code="C04", title="南湖台账",
+                                 responsible_unit="南湖街道", deadline=EVAL_NOW,
+                                 subdistrict_id=nanhu)
+    submitted = materials.add_material(session, office, content_code="C04", title="待审",
+                                       responsible_unit="区教育局", deadline=EVAL_NOW)
+    materials.upload_material_version(session, office, submitted, "a.pdf", PDF, files)
+    task = evaluation_tasks.add_task(
+        session, office, content_code="C17", task="背街整治", standard="无垃圾",
+        measures="每日巡查", responsible_unit="南湖街道", responsible_person="王",
+        deadline=EVAL_NOW, subdistrict_id=nanhu)
+    session.commit()
+    return {"site": site, "material": own, "submitted": submitted, "task": task, "files": files,
+            "results": dict.fromkeys(site_inspections.site_checklist(session, category)
+                                     ["item_code"], True)}
+
+
+EVAL_WRITES = {
+    "record_site_inspection": ({"office", "nanhu"}, lambda s, a, c:
+                               site_inspections.record_site_inspection(
+                                   s, a, site_id=c["site"].id, source="self_check",
+                                   inspector="自查", results=c["results"],
+                                   at=datetime(2026, 11, 24, 9, 0))),
+    "draw_round": ({"office"}, lambda s, a, c: site_inspections.draw_round(
+        s, a, name="第二轮", sample_size=20, seed=3, inspectors=["甲", "乙"])),
+    "upload_material_version": ({"office", "nanhu"}, lambda s, a, c:
+                                materials.upload_material_version(
+                                    s, a, c["material"], "b.pdf", PDF, c["files"])),
+    "review_material": ({"office"}, lambda s, a, c: materials.review_material(
+        s, a, c["submitted"], accept=True, reason=None)),
+    "add_task": ({"office"}, lambda s, a, c: evaluation_tasks.add_task(
+        s, a, content_code="C17", task="x", standard="x", measures="x", responsible_unit="x",
+        responsible_person="x", deadline=EVAL_NOW)),
+    "set_task_status": ({"office", "nanhu"}, lambda s, a, c: evaluation_tasks.set_task_status(
+        s, a, c["task"], "done", expected_version=1)),
+    "import_survey": ({"office"}, lambda s, a, c: evaluation_import.import_survey(
+        s, a, "s.csv", "respondent,subdistrict,age_band,responded_on,Q01\n"
+        "X1,nanhu,30-44,2026-11-20,是\n".encode(), commit=False)),
+}
+
+
+@pytest.mark.parametrize("write", sorted(EVAL_WRITES))
+def test_evaluation_write_times_role(sample_session, tmp_path, write: str) -> None:  # noqa: ANN001
+    s = sample_session
+    allowed, call = EVAL_WRITES[write]
+    actors = _actors(s)
+    ctx = _eval_context(s, tmp_path)
+    before = _fingerprint(s)
+    for role in ROLES:
+        if role in allowed:
+            call(s, actors[role], ctx)
+            s.flush()
+            assert _fingerprint(s) != before, f"{write} as {role} changed nothing"
+            audit = s.scalar(select(func.count(m.AuditLog.id)).where(
+                m.AuditLog.username == actors[role].username))
+            assert audit >= 1, f"{write} as {role} left no audit row"
+        else:
+            with pytest.raises(PermissionDenied):
+                call(s, actors[role], ctx)
+            s.flush()
+            assert _fingerprint(s) == before, f"refused {write} as {role} changed the database"
+        s.rollback()
+        ctx = _eval_context(s, tmp_path)
+        before = _fingerprint(s)

@@ -1,0 +1,133 @@
+"""The map's reads at scale (issue 18): per-site counts from the site_link_count summary that
+the write path keeps, and clock-free cached rows turned into figures at render time; every
+figure equals the straightforward SQL over every link at the same moment."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from civdata.core import models as m
+from civdata.core import schema
+from civdata.core.auth import Actor
+from civdata.core.db import make_engine
+from civdata.domain import riskmodel, sites, workflow
+
+NOW = datetime(2026, 11, 25, 12, 0)
+OFFICE = Actor(username="office", role="office")
+
+
+def _summary(session: Session) -> dict[int, int]:
+    """Return the summary table as {site id: problems}."""
+    return dict(session.execute(select(m.SiteLinkCount.site_id, m.SiteLinkCount.problems)).all())
+
+
+def _links_per_site(session: Session) -> dict[int, int]:
+    """Return every link counted per site, straight from problem_site."""
+    return dict(session.execute(select(m.ProblemSite.site_id, func.count())
+                                .group_by(m.ProblemSite.site_id)).all())
+
+
+def _counts_by_sql(session: Session, now: datetime) -> pd.DataFrame:
+    """Return open, overdue and closed problems per site at now by joining every link."""
+    is_open = m.Problem.status != "closed"
+    rows = session.execute(
+        select(m.ProblemSite.site_id,
+               func.sum(case((is_open, 1), else_=0)),
+               func.sum(case((and_(is_open, m.Problem.deadline < now), 1), else_=0)),
+               func.sum(case((is_open, 0), else_=1)))
+        .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
+        .group_by(m.ProblemSite.site_id)).all()
+    return pd.DataFrame(rows, columns=["id", "open", "overdue", "closed"]).set_index("id")
+
+
+def _cells_by_sql(session: Session, now: datetime, state: str) -> pd.DataFrame:
+    """Return problems and overdue ones per H3 cell at now, in one GROUP BY over the problems."""
+    is_open = m.Problem.status != "closed"
+    cond = {"open": is_open, "overdue": and_(is_open, m.Problem.deadline < now),
+            "closed": m.Problem.status == "closed", "all": m.Problem.id.is_not(None)}[state]
+    rows = session.execute(
+        select(m.Problem.h3_cell, func.count(m.Problem.id),
+               func.sum(case((and_(is_open, m.Problem.deadline < now), 1), else_=0)))
+        .where(cond, m.Problem.h3_cell.is_not(None))
+        .group_by(m.Problem.h3_cell).order_by(m.Problem.h3_cell)).all()
+    return pd.DataFrame(rows, columns=["h3_cell", "problems", "overdue"]).astype(
+        {"problems": int, "overdue": int})
+
+
+def test_the_summary_holds_every_link_of_the_sample(sample_session: Session) -> None:
+    assert _summary(sample_session) == _links_per_site(sample_session)
+    assert sum(_summary(sample_session).values()) > 10_000
+
+
+def test_reporting_a_problem_updates_the_summary_in_its_transaction(
+        sample_session: Session) -> None:
+    site = sample_session.execute(select(m.Site.id, m.Site.lat, m.Site.lon, m.Site.subdistrict_id)
+                                  .order_by(m.Site.id).limit(1)).one()
+    before = _summary(sample_session)
+    workflow.report_problem(sample_session, OFFICE, subdistrict_id=site.subdistrict_id,
+                            class_code=sample_session.scalar(select(m.ProblemClass.code).limit(1)),
+                            lat=site.lat, lon=site.lon, description="井盖破损",
+                            source="daily_inspection")
+    sample_session.flush()
+    after = _summary(sample_session)
+    assert after == _links_per_site(sample_session)
+    assert after[site.id] == before[site.id] + 1
+    sample_session.rollback()
+    assert _summary(sample_session) == before  # nothing left behind by a rolled-back write
+
+
+def test_moving_a_site_recounts_the_summary(sample_session: Session) -> None:
+    site = sample_session.scalar(select(m.Site).order_by(m.Site.id).limit(1))
+    sites.move_site(sample_session, OFFICE, site.id, site.lat + 0.004, site.lon + 0.004)
+    sample_session.flush()
+    assert _summary(sample_session) == _links_per_site(sample_session)
+
+
+@pytest.mark.parametrize("later", [timedelta(0), timedelta(minutes=1), timedelta(days=3)])
+def test_site_counts_from_cached_rows_equal_the_join_at_any_time(sample_session: Session,
+                                                                 later: timedelta) -> None:
+    rows = sites.sites_with_link_counts(sample_session)
+    links = riskmodel.open_problem_links(sample_session)
+    now = NOW + later  # the same cached rows serve a later minute: nothing is re-read
+    frame = sites.with_problem_counts(rows, links, now).set_index("id")
+    expected = _counts_by_sql(sample_session, now).reindex(frame.index).fillna(0).astype(int)
+    assert frame[["open", "overdue", "closed"]].astype(int).equals(expected)
+    assert frame["overdue"].sum() > 0
+    assert sites.sites_with_problem_counts(sample_session, now).set_index("id")[
+        ["open", "overdue", "closed", "state"]].equals(frame[["open", "overdue", "closed",
+                                                              "state"]])
+
+
+@pytest.mark.parametrize("state", sites.PROBLEM_STATES)
+def test_cells_from_cached_rows_equal_the_group_by(sample_session: Session, state: str) -> None:
+    rows = sites.problem_cell_rows(sample_session, None, None, state)
+    for now in (NOW, NOW + timedelta(days=2)):
+        got = sites.cells_at(rows, now, state)
+        assert got.equals(_cells_by_sql(sample_session, now, state)), (state, now)
+
+
+@pytest.mark.parametrize("state", sites.PROBLEM_STATES)
+def test_points_from_cached_rows_mark_overdue_at_render_time(sample_session: Session,
+                                                            state: str) -> None:
+    base = "open" if state == "overdue" else state
+    rows = sites.problem_points(sample_session, None, None, base)
+    got = sites.mark_overdue(rows, NOW, only_overdue=state == "overdue")
+    assert got["id"].tolist() == sites.problems_in_view(sample_session, NOW, None, None,
+                                                       state)["id"].tolist()
+    assert len(got) == sites.count_problems_in_view(sample_session, NOW, None, None, state)
+    assert int(got["overdue"].sum()) == sites.count_problems_in_view(
+        sample_session, NOW, None, None, "overdue") * (state != "closed")
+
+
+def test_migration_0006_backfills_the_summary(sample_db: str) -> None:
+    eng = make_engine(sample_db)
+    schema.downgrade(eng, "0005")
+    schema.init_db(eng)
+    with Session(eng) as s:
+        assert _summary(s) == _links_per_site(s) and len(_summary(s)) > 300
+    eng.dispose()

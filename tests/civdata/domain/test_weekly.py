@@ -1,0 +1,175 @@
+"""The weekly meeting's figures: index arithmetic, week bounds, counts, escalations, lists."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from civdata.core import models as m
+from civdata.core.auth import Actor
+from civdata.core.errors import CivDataError, PermissionDenied
+from civdata.domain import weekly
+from civdata.domain.district import subdistrict_ranking
+from civdata.domain.metrics import INDEX_CAP, index_scores
+from tests.factories import make_problem, make_problem_class, make_subdistrict
+
+OFFICE = Actor("office", "office")
+LEADER = Actor("leader", "leader")
+NOW = datetime(2026, 11, 25, 10, 0)
+
+
+def _targets(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
+    """Return a targets table (metric, target, weight, higher_is_better)."""
+    return pd.DataFrame([(mt, tg, w, True) for mt, tg, w in rows],
+                        columns=["metric", "target", "weight", "higher_is_better"])
+
+
+def test_index_caps_each_ratio_at_1_25() -> None:
+    values = pd.DataFrame({"code": ["a", "b"], "x": [2.0, 0.5], "y": [0.9, 0.9]})
+    out = index_scores(values, _targets([("x", 1.0, 0.5), ("y", 0.9, 0.5)]))
+    a = out[out["code"] == "a"].iloc[0]
+    assert a["x_ratio"] == INDEX_CAP  # 2.0 / 1.0 = 2.0, capped
+    assert a["index"] == pytest.approx(100 * (0.5 * 1.25 + 0.5 * 1.0))
+    b = out[out["code"] == "b"].iloc[0]
+    assert b["index"] == pytest.approx(100 * (0.5 * 0.5 + 0.5 * 1.0))
+    assert list(out["rank"]) == [1, 2]
+
+
+def test_index_uses_the_stated_weights() -> None:
+    values = pd.DataFrame({"code": ["a"], "x": [0.5], "y": [1.0]})
+    out = index_scores(values, _targets([("x", 1.0, 0.3), ("y", 1.0, 0.7)]))
+    assert out["index"].iloc[0] == pytest.approx(100 * (0.3 * 0.5 + 0.7 * 1.0))
+
+
+def test_missing_metric_renormalises_the_weights() -> None:
+    values = pd.DataFrame({"code": ["a"], "x": [0.8], "y": [np.nan], "z": [1.0]})
+    out = index_scores(values, _targets([("x", 1.0, 0.5), ("y", 1.0, 0.3), ("z", 1.0, 0.2)]))
+    # y is missing: only x (0.5) and z (0.2) count, renormalised over 0.7
+    assert out["index"].iloc[0] == pytest.approx(100 * (0.5 * 0.8 + 0.2 * 1.0) / 0.7)
+
+
+def test_week_arithmetic() -> None:
+    assert weekly.week_bounds("2026-W48") == (date(2026, 11, 23), date(2026, 11, 29))
+    assert weekly.previous_week("2026-W01") == "2025-W52"
+    assert weekly.parse_week(" 2026-w48 ") == "2026-W48"
+    with pytest.raises(CivDataError) as err:
+        weekly.parse_week("2026-W99")
+    assert err.value.code == "bad_week"
+    assert weekly.week_end("2026-W48", NOW) == NOW
+    assert weekly.week_end("2026-W47", NOW) == datetime(2026, 11, 22, 23, 59, 59)
+    assert weekly.recent_weeks(date(2026, 11, 25), 3) == ["2026-W48", "2026-W47", "2026-W46"]
+
+
+def test_problem_week_counts(session) -> None:  # noqa: ANN001
+    sub = make_subdistrict(session)
+    cls = make_problem_class(session, time_limit_days=3)
+    start, end = datetime(2026, 11, 16), datetime(2026, 11, 23)
+    make_problem(session, sub, cls, discovered_at=datetime(2026, 11, 17, 9))  # new, open, overdue
+    make_problem(session, sub, cls, discovered_at=datetime(2026, 11, 10, 9), status="closed",
+                 closed_at=datetime(2026, 11, 18, 9), closed_on_time=False)  # closed late
+    make_problem(session, sub, cls, discovered_at=datetime(2026, 11, 20, 9), status="closed",
+                 closed_at=datetime(2026, 11, 21, 9), closed_on_time=True)  # new, closed on time
+    make_problem(session, sub, cls, discovered_at=datetime(2026, 11, 23, 9))  # next week
+    counts = weekly.problem_week_counts(session, start, end)
+    assert counts == {"new": 2, "closed": 2, "closed_on_time": 1, "open": 1, "overdue": 1}
+
+
+def test_escalations_count_rungs_reached_in_the_week(session) -> None:  # noqa: ANN001
+    sub = make_subdistrict(session)
+    cls = make_problem_class(session, time_limit_days=3)
+    for days, code in ((1, "r1"), (3, "r3"), (7, "r7")):
+        session.add(m.EscalationRung(days_overdue=days, code=code, name_zh=code, name_en=code))
+    session.flush()
+    start, end = datetime(2026, 11, 16), datetime(2026, 11, 23)
+    # deadline 11-14 09:00: +1 d = 11-15 (before), +3 d = 11-17 (in), +7 d = 11-21 (in)
+    make_problem(session, sub, cls, discovered_at=datetime(2026, 11, 11, 9),
+                 deadline=datetime(2026, 11, 14, 9))
+    # deadline 11-18: +1 d = 11-19 in; closed 11-20 before the +3 rung (11-21)
+    make_problem(session, sub, cls, discovered_at=datetime(2026, 11, 15, 9),
+                 deadline=datetime(2026, 11, 18, 9), status="closed",
+                 closed_at=datetime(2026, 11, 20, 9))
+    rungs = weekly.escalation_rungs(session)
+    due = weekly.problems_due_near(session, start, end, 7)
+    assert weekly.escalations_between(due, rungs, start, end) == {"r1": 1, "r3": 1, "r7": 1}
+    assert weekly.rung_of(4, rungs) == "r3"
+    assert weekly.rung_of(0, rungs) is None
+    overdue = weekly.overdue_problems_at(session, end - timedelta(seconds=1))
+    acc = weekly.accountable_problems(overdue, due, rungs, start, end - timedelta(seconds=1))
+    assert len(acc) == 1 and acc["days_overdue"].iloc[0] == 8
+
+
+def test_lists_name_the_metrics_behind_them() -> None:
+    targets = _targets([("x", 1.0, 0.5), ("y", 1.0, 0.3), ("z", 1.0, 0.2)])
+    values = pd.DataFrame({"code": list("abcdef"), "name_zh": list("abcdef"),
+                           "name_en": list("abcdef"),
+                           "x": [1.2, 1.0, 0.9, 0.8, 0.7, 0.1],
+                           "y": [1.0, 1.0, 0.9, 0.8, 0.7, 0.9],
+                           "z": [1.0, 1.0, 0.9, 0.8, 0.7, 0.2]})
+    ranking = index_scores(values, targets)
+    red, black = weekly.red_black_lists(ranking, targets, size=2)
+    assert [e["code"] for e in red] == ["a", "b"]
+    assert [e["code"] for e in black] == ["f", "e"]
+    assert [r["metric"] for r in black[0]["reasons"]] == ["x", "z"]
+    assert red[0]["reasons"][0] == {"metric": "x", "actual": 1.2, "target": 1.0,
+                                    "ratio": 1.2, "weight": 0.5}
+
+
+def test_snapshot_on_the_sample(sample_session) -> None:  # noqa: ANN001
+    snap = weekly.weekly_snapshot(sample_session, "2026-W48", NOW)
+    json.dumps(snap, allow_nan=False)  # plain JSON, no NaN
+    assert snap["week"] == "2026-W48" and snap["previous_week"] == "2026-W47"
+    assert snap["complete"] is False and snap["as_of"] == NOW.isoformat()
+    assert len(snap["index"]) == 12
+    ranking = subdistrict_ranking(sample_session, NOW.date())
+    assert [r["code"] for r in snap["index"]] == list(ranking["code"])
+    assert [r["index"] for r in snap["index"]] == pytest.approx(list(ranking["index"]))
+    before = subdistrict_ranking(sample_session, (NOW - timedelta(days=7)).date())  # same span
+    first = snap["index"][0]
+    assert first["index_before"] == pytest.approx(
+        float(before.loc[before["code"] == first["code"], "index"].iloc[0]))
+    assert [e["rank"] for e in snap["red_list"]] == [1, 2, 3]
+    assert [e["rank"] for e in snap["black_list"]] == [12, 11, 10]
+    head = {h["key"]: h for h in snap["headline"]}
+    counts = weekly.problem_week_counts(sample_session, datetime(2026, 11, 23), NOW
+                                        + timedelta(seconds=1))
+    assert head["new"]["now"] == counts["new"]
+    market = dict(zip(before["code"], before["market_score"], strict=True))
+    assert [np.nan if r["market_score_before"] is None else r["market_score_before"]
+            for r in snap["services"]] == pytest.approx(
+        [market[r["code"]] for r in snap["services"]], nan_ok=True)
+    assert {r["programme"] for r in snap["renovation"]} == {
+        "old_compound", "back_street", "boutique_street", "key_road"}
+
+
+def test_set_metric_target_is_office_only(session) -> None:  # noqa: ANN001
+    session.add(m.MetricTarget(metric="on_time_rate", target=0.9, weight=0.3))
+    session.flush()
+    with pytest.raises(PermissionDenied):
+        weekly.set_metric_target(session, LEADER, "on_time_rate", 0.8, 0.5)
+    row = session.scalar(select(m.MetricTarget))
+    assert (row.target, row.weight) == (0.9, 0.3)
+    weekly.set_metric_target(session, OFFICE, "on_time_rate", 0.8, 0.5)
+    assert (row.target, row.weight) == (0.8, 0.5)
+    assert session.scalar(select(m.AuditLog.action)) == "set_metric_target"
+    with pytest.raises(CivDataError):
+        weekly.set_metric_target(session, OFFICE, "on_time_rate", 0, 0.5)
+
+
+def test_an_unfinished_week_is_compared_with_the_same_span_of_last_week(sample_session) -> None:  # noqa: ANN001
+    from datetime import datetime
+
+    from civdata.domain.weekly import weekly_snapshot
+
+    now = datetime(2026, 11, 25, 10, 0)  # Wednesday of 2026-W48
+    snap = weekly_snapshot(sample_session, "2026-W48", now=now)
+    assert snap["as_of"] == "2026-11-25T10:00:00"
+    assert snap["previous_as_of"] == "2026-11-18T10:00:00"
+    assert snap["complete"] is False
+    done = weekly_snapshot(sample_session, "2026-W47", now=now)
+    assert done["complete"] is True
+    assert done["previous_as_of"] == "2026-11-15T23:59:59"

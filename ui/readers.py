@@ -1,0 +1,113 @@
+"""The engine and the cached readers; caches are keyed by the data version, so a write anywhere
+(in this process or another replica) is seen on the next run."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from civdata.core.config import database_url_from_env
+from civdata.core.db import make_engine, session_factory
+from civdata.core.live import domain_marks
+from civdata.core.schema import init_db
+from civdata.domain import district
+
+READ_TTL_S = 600
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    """Return the process's engine for url (schema created if missing)."""
+    engine = make_engine(url)
+    init_db(engine)
+    return engine
+
+
+def engine() -> Engine:
+    """Return the engine of the configured database."""
+    return _engine_for(database_url_from_env())
+
+
+def session():  # noqa: ANN201
+    """Return a new session on the configured database (the caller closes it)."""
+    return session_factory(engine())()
+
+
+DataVersion = tuple  # (last change time, change counter, ((domain, (time, counter)), ...))
+
+
+def data_version() -> DataVersion:
+    """Return (last change time, change counter, per-domain marks): one read of data_change per
+    run; cached readers are keyed by the marks of the domains they read (domain_key)."""
+    with session() as s:
+        marks = domain_marks(s)
+    at = max((v[0] for v in marks.values()), default="")
+    return (at, sum(v[1] for v in marks.values()), tuple(sorted(marks.items())))
+
+
+def domain_key(version: DataVersion, *domains: str) -> tuple:
+    """Return the part of version that the given domains' data depends on: a cache key that an
+    idle minute, or a write to another domain, leaves unchanged."""
+    if len(version) < 3:  # a bare (time, counter): every change counts
+        return tuple(version)
+    marks = dict(version[2])
+    return tuple((d, marks.get(d, ("", 0))) for d in domains)
+
+
+def cached_by_domains(*domains: str, **cache_options: object) -> Callable:
+    """Return a decorator: st.cache_data over fn(key, ...), called as fn(version, ...) with the
+    key cut down to the marks of domains, so a write elsewhere or an idle minute keeps it."""
+    def decorate(fn: Callable) -> Callable:
+        cached = st.cache_data(**cache_options)(fn)
+
+        @functools.wraps(fn)
+        def read(version: DataVersion, *args: object, **kwargs: object) -> object:
+            return cached(domain_key(version, *domains), *args, **kwargs)
+
+        read.clear = cached.clear  # type: ignore[attr-defined]
+        return read
+    return decorate
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def subdistricts(version: tuple[str, int]) -> pd.DataFrame:
+    """Return the subdistricts (cached)."""
+    with session() as s:
+        return district.subdistricts(s)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def headline_figures(version: tuple[str, int], t: datetime, subdistrict_id: int | None) -> dict:
+    """Return the overview's headline figures at t (cached)."""
+    with session() as s:
+        return district.figures_at(s, t, subdistrict_id)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def subdistrict_ranking(version: tuple[str, int], day: date) -> pd.DataFrame:
+    """Return the subdistrict index table (cached)."""
+    with session() as s:
+        return district.subdistrict_ranking(s, day)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def weekly_problem_flow(version: tuple[str, int], end: datetime, weeks: int,
+                        subdistrict_id: int | None) -> pd.DataFrame:
+    """Return new and closed problems per week (cached)."""
+    with session() as s:
+        return district.weekly_problem_flow(s, end, weeks, subdistrict_id)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def renovation_summary(version: tuple[str, int], day: date,
+                       subdistrict_id: int | None) -> pd.DataFrame:
+    """Return weighted progress per programme and batch on day (cached)."""
+    from civdata.domain.metrics import weighted_progress
+
+    with session() as s:
+        return weighted_progress(district.renovation_progress_at(s, day, subdistrict_id))
