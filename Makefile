@@ -41,9 +41,12 @@ browsers: install-dev
 		&& echo "browser tests: Playwright's chromium" \
 		|| echo "browser tests: no Chromium (install the Debian package chromium); they will skip"; fi
 
-## test: install the dev requirements and run every test
+## test: install the dev requirements and run every test: the data-layer and page tests on
+## TEST_WORKERS processes (pytest-xdist, a file per worker at a time), then the browser tests alone
+TEST_WORKERS ?= 2
 test: install-dev browsers
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/browser
+	$(PY) -m pytest tests/browser
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

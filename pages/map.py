@@ -5,8 +5,8 @@ import streamlit as st
 from civdata.core.clock import this_minute
 from civdata.domain import riskmodel
 from civdata.domain.sites import PROBLEM_STATES, SITE_STATES, filter_sites
+from ui import forms, readers
 from ui import map as map_ui
-from ui import readers
 from ui.auth_gate import require_page
 from ui.downloads import download_table, table_with_downloads
 from ui.filters import selected_subdistrict, subdistrict_label
@@ -17,11 +17,11 @@ st.title(f"{t('map.title')} · {subdistrict_label()}")
 now = this_minute()
 sub_id, _ = selected_subdistrict()
 version = readers.data_version()
-cats, classes = map_ui.categories(version), map_ui.classes(version)
+cats, classes = map_ui.categories(version), readers.problem_classes(version)
 class_names = dict(zip(classes["id"], classes[name_col()], strict=True))
 cat_names = dict(zip(cats["id"], cats[name_col()], strict=True))
 st.caption(t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M")))
-map_ui.show_flash()
+forms.show_flash()
 
 c1, c2, c3, c4 = st.columns([3, 2, 3, 2])
 cat_ids = tuple(c1.multiselect(t("map.filter.categories"), list(cats["id"]), key="map_categories",
@@ -47,7 +47,7 @@ selected = map_ui.site_row(all_sites, map_ui.selected_site_code(ranking))
 
 kind, raw = map_ui.problem_layer_data(version, now, sub_id, class_ids or None, pstate)
 problems = (kind, map_ui.cell_records(raw) if kind == "cells" else map_ui.problem_records(raw, class_names))
-subs = map_ui.boundaries(version)
+subs = readers.subdistrict_outlines(version)
 colors = map_ui.category_colors(cats)
 deck = map_ui.build_deck(map_ui.site_records(shown, color_by, colors), problems, subs,
                      map_ui.view_state(subs, sub_id, selected), show, selected, sub_id)

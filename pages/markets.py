@@ -55,7 +55,7 @@ with tabs[0]:
         kpi(t("markets.kpi.open_problems"), int(latest["open_nearby"].sum()), None, inverse=True)
 
     st.subheader(t("markets.map"))
-    markets_ui.show_map(latest, markets_ui.outlines(version))
+    markets_ui.show_map(latest, readers.subdistrict_outlines(version))
     st.caption(t("markets.legend"))
     st.subheader(t("markets.ranking"))  # full width: every column shows whole
     st.caption(t("markets.ranking_help"))

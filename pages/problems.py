@@ -4,8 +4,8 @@ lists, the work queue and the forms that move problems through the workflow."""
 import streamlit as st
 
 from civdata.core.clock import this_minute
+from ui import forms, readers
 from ui import problems as problems_ui
-from ui import readers
 from ui.auth_gate import require_page
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
@@ -19,7 +19,7 @@ sub_id, _ = selected_subdistrict()
 version = readers.data_version()
 now = this_minute()
 st.caption(t("common.as_of", at=now.strftime("%Y-%m-%d %H:%M")))
-problems_ui.show_flash()
+forms.show_flash()
 problems_ui.problem_finder()
 
 days = st.segmented_control(t("problems.window"), [7, 30, 90], default=30, key="problems_window",
@@ -79,7 +79,7 @@ with speed:
         st.plotly_chart(problems_ui.rate_chart(named_sub), width="stretch", key="chart_rates")
         problems_ui.stats_table(named_sub)
     st.subheader(t("problems.by_class"))
-    problems_ui.stats_table(problems_ui.named(by_class, problems_ui.classes(version)), "problems.col.class")
+    problems_ui.stats_table(problems_ui.named(by_class, readers.problem_classes(version)), "problems.col.class")
 
 with ranking:
     st.caption(t("problems.lists_help", n=problems_ui.MIN_PROBLEMS))
@@ -95,18 +95,19 @@ with ranking:
     problems_ui.show_list(lists)
 
 with work:
-    queue_sub = actor.subdistrict_id if actor and actor.role == "subdistrict" else sub_id
+    own = actor.subdistrict_id if actor else None  # an account bound to one subdistrict
+    queue_sub = own if own is not None else sub_id
     if queue_sub is None:
         st.info(t("problems.queue_pick"))
     else:
-        st.subheader(t("problems.queue") if actor and actor.role == "subdistrict"
+        st.subheader(t("problems.queue") if own is not None
                      else t("problems.queue_for", name=subdistrict_label()))
         rows = problems_ui.queue(version, queue_sub, now)
         if rows.empty:
             st.info(t("problems.queue_empty"))
         else:
             problems_ui.queue_table(rows)
-    if actor is None or actor.role in ("leader", "admin"):
+    if not problems_ui.may_change(actor):
         st.caption(t("problems.no_rights"))
     else:
         with st.expander(t("problems.report"), expanded=False):

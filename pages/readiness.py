@@ -7,8 +7,8 @@ from datetime import timedelta
 import streamlit as st
 
 from civdata.core.clock import this_minute
+from ui import forms, readers
 from ui import map as map_ui
-from ui import readers
 from ui import readiness as readiness_ui
 from ui.auth_gate import require_page
 from ui.downloads import table_with_downloads
@@ -24,7 +24,7 @@ st.title(f"{t('readiness.title')} · {readiness_ui.scope_name(sub_id)}")
 st.caption(f"{t('common.as_of', at=now.strftime('%Y-%m-%d %H:%M'))} · {t('readiness.what')}")
 if sub_id != chosen:
     st.caption(t("readiness.own_scope", name=readiness_ui.scope_name(sub_id)))
-readiness_ui.show_flash()
+forms.show_flash()
 if readiness_ui.inspection_only():  # ?view=inspect: the inspection form alone, first on a phone
     readiness_ui.inspect_form(actor, readiness_ui.site_choices(version, now, sub_id), now)
     st.link_button(t("readiness.inspect.back"), "?")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from ui import readers
-from ui.admin import create_user_form, manage_user_form, show_flash, users
+from ui import forms, readers
+from ui.admin import create_user_form, manage_user_form, users
 from ui.auth_gate import require_page
 from ui.i18n import name_col, t
 
@@ -11,7 +11,7 @@ require_page(__file__)
 st.title(t("users.title"))
 st.caption(t("users.what"))
 actor = st.session_state["actor"]
-show_flash()
+forms.show_flash()
 accounts = users()
 if accounts.empty:
     st.info(t("common.no_data"))

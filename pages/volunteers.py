@@ -10,7 +10,7 @@ from civdata.domain.volunteers import (
     coverage_share,
     window_bounds,
 )
-from ui import readers
+from ui import forms, readers
 from ui import volunteers as volunteers_ui
 from ui.auth_gate import require_page
 from ui.downloads import download_table
@@ -25,8 +25,7 @@ today = today_local()
 sub_id, _ = selected_subdistrict()
 version = readers.data_version()
 actor = st.session_state.get("actor")
-if flash := st.session_state.pop("vol_flash", None):
-    st.success(flash)
+forms.show_flash()
 
 left, right = st.columns([1, 3])
 window = int(left.number_input(t("volunteers.window"), min_value=1, max_value=365,
@@ -65,7 +64,7 @@ surroundings = o1.checkbox(t("volunteers.map.surroundings"), value=False, key="v
 show_gaps = o2.checkbox(t("volunteers.map.show_gaps"), value=True, key="vol_show_gaps")
 stations = volunteers_ui.stations(version, sub_id)
 bases = team_list if team is None else team_list[team_list["code"] == team_code]
-st.pydeck_chart(volunteers_ui.volunteer_deck(volunteers_ui.boundaries(version), stations, bases, acts, cov["sites"],
+st.pydeck_chart(volunteers_ui.volunteer_deck(readers.subdistrict_outlines(version), stations, bases, acts, cov["sites"],
                                    cov["gaps"], surroundings, show_gaps), height=volunteers_ui.MAP_HEIGHT)
 st.caption(t("volunteers.map.legend"))
 
@@ -128,12 +127,7 @@ if auth.can(actor, "activity.record"):
                                  key="vol_f_partner", format_func=lambda i: t(
                                      "volunteers.form.no_partner") if i is None else partners[i])
         if st.form_submit_button(t("volunteers.form.submit"), type="primary"):
-            error = volunteers_ui.record_activity(actor, team_id=f_team, community_id=f_comm,
-                                        held_on=f_day, title=f_title, place=f_place,
-                                        participants=f_people, volunteer_hours=f_hours,
-                                        partner_org_id=f_partner)
-            if error:
-                st.error(error)
-            else:
-                st.session_state["vol_flash"] = t("volunteers.form.saved", title=f_title)
-                st.rerun()
+            volunteers_ui.record_activity(actor, team_id=f_team, community_id=f_comm,
+                                          held_on=f_day, title=f_title, place=f_place,
+                                          participants=f_people, volunteer_hours=f_hours,
+                                          partner_org_id=f_partner)

@@ -189,12 +189,12 @@ class Rng:
         n = 1 + int(self.g.integers(2))
         return s + "".join(GIVEN[self.g.integers(len(GIVEN))] for _ in range(n))
 
-    def choice(self, seq: list, p: list | None = None):  # noqa: ANN201
+    def choice(self, seq: list, p: list | None = None):
         """Return one element of seq."""
         return seq[int(self.g.choice(len(seq), p=p))]
 
 
-def load_outline():  # noqa: ANN201
+def load_outline():
     """Return the district outline (shapely), fetching it from cnmaps once if needed."""
     path = HERE / "district.geojson"
     if not path.exists():
@@ -215,7 +215,7 @@ def load_outline():  # noqa: ANN201
     return geom
 
 
-def subdistrict_polygons(outline) -> list:  # noqa: ANN001
+def subdistrict_polygons(outline) -> list:
     """Return one approximate polygon per subdistrict: Voronoi cells clipped to the outline."""
     seeds = [Point(lon, lat) for _, _, _, lat, lon in SUBDISTRICTS]
     for p in seeds:
@@ -231,7 +231,7 @@ def subdistrict_polygons(outline) -> list:  # noqa: ANN001
     return polys
 
 
-def random_point_in(rng: Rng, poly, near=None, spread_m: float = 0.0):  # noqa: ANN001, ANN201
+def random_point_in(rng: Rng, poly, near=None, spread_m: float = 0.0):
     """Return (lat, lon) inside poly, uniformly or near a given (lat, lon)."""
     minx, miny, maxx, maxy = poly.bounds
     for _ in range(10000):
@@ -265,7 +265,7 @@ def iso(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def main() -> None:  # noqa: C901, PLR0912, PLR0915
+def main() -> None:
     """Write every sample file."""
     rng = Rng(SEED)
     outline = load_outline()
@@ -396,7 +396,7 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915
     inspections, scores, problems, events = [], [], [], []
     market_quality = rng.g.uniform(-6, 3, size=len(markets))
 
-    def add_problem(**kw) -> dict:  # noqa: ANN003
+    def add_problem(**kw) -> dict:
         kw["code"] = f"P{len(problems) + 1:06d}"
         problems.append(kw)
         return kw
@@ -528,7 +528,7 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915
                              "stage": stage, "note": "", "is_correction": 0,
                              "reported_by": "office"})
 
-    def add_project(**kw) -> dict:  # noqa: ANN003
+    def add_project(**kw) -> dict:
         # Construction drawings come before bidding: done 20-34 days before the start (no
         # random draw here, so every other figure of the sample stays as it was).
         if kw["stage"] != "planned":

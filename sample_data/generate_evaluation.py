@@ -232,15 +232,18 @@ def system_rows() -> list[dict]:
     """Return the evaluation system as the import template's rows (one per content)."""
     parts = {p[0]: p for p in PARTS}
     items = {i[0]: i for i in ITEMS}
+    questions = {q[4]: q for q in QUESTIONS}  # a survey content brings its question
     rows = []
     for code, item, zh, en, points, method, unit, cats in CONTENTS:
         part = parts[items[item][1]]
+        q = questions.get(code, ("", "", "", ""))
         rows.append({"edition": EDITION[0], "year": EDITION[1], "edition_zh": EDITION[2],
                      "edition_en": EDITION[3], "part": part[0], "part_zh": part[1],
                      "part_en": part[2], "part_kind": part[3], "item": item,
                      "item_zh": items[item][2], "item_en": items[item][3], "content": code,
                      "content_zh": zh, "content_en": en, "points": points, "method": method,
-                     "lead_unit": unit, "categories": cats})
+                     "lead_unit": unit, "categories": cats, "question": q[0],
+                     "question_zh": q[1], "question_en": q[2], "dimension": q[3]})
     return rows
 
 
@@ -454,9 +457,6 @@ def main() -> None:
     write_csv("site_inspection_results.csv", results)
     write_csv("inspection_rounds.csv", rounds)
     write_csv("inspection_round_sites.csv", round_sites)
-    write_csv("survey_questions.csv", [
-        {"code": q, "name_zh": zh, "name_en": en, "dimension": d, "content": c,
-         "sort_order": k + 1} for k, (q, zh, en, d, c) in enumerate(QUESTIONS)])
     survey = survey_rows(g, communities)
     write_csv("survey_responses.csv", survey)
     write_csv("subdistrict_population.csv", [{"subdistrict": s, "population": p}

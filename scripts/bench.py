@@ -15,6 +15,13 @@ activities and events in proportion), then prints:
                                     headless Chromium opens every page (skipped without Chromium
                                     unless REQUIRE_BROWSER_TESTS=1; --no-browser skips it)
   import_rows_per_s                 validated CSV import of problems into the sample (once)
+  readiness_{estimate,trend_cold,trend_warm,overview}_N  the evaluation readiness with
+                                    50,000 site inspections (added to the sample's, item results
+                                    included): one estimate (best of 3); the 12-week trend with
+                                    no stored weekly snapshot (cold: 11 finished weeks computed
+                                    and stored, plus the current one) and with them (warm: the
+                                    current week only); the overview's headline (estimate now +
+                                    last week's snapshot, the snapshots stored)
 What a user waits for (issue 18), with headless Chromium (skipped like server_peak_rss):
   startup_N                         `streamlit run` started until /_stcore/health answers
   browser_<page>_first_N            a new server (its only earlier run: the sign-in landing),
@@ -61,11 +68,11 @@ from civdata.core import clock  # noqa: E402
 NOON = datetime.combine(date(2026, 11, 25), datetime.min.time()) + timedelta(hours=12)
 # Freeze the app's clock at noon on the sample's day before anything binds now_local: a warm
 # run then stays within the minute that keys the cached page reads.
-clock.now_local = lambda: NOON
+clock.now_local = lambda: clock._REPLAY_AT.get() or NOON  # the sample replays at its moments
 
 import pandas as pd  # noqa: E402
 from scale_data import AS_OF, add_scaled_data  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select, text  # noqa: E402
 
 from civdata.core import models as m  # noqa: E402
 from civdata.core.db import make_engine, session_factory, session_scope  # noqa: E402
@@ -101,7 +108,7 @@ def best_of(fn: Callable[[], object], runs: int = 3) -> float:
 
 # --- the overview's queries, in the app and in DuckDB ----------------------------------------
 
-def overview_queries(session) -> dict[str, Callable[[], object]]:  # noqa: ANN001
+def overview_queries(session) -> dict[str, Callable[[], object]]:
     """Return the overview's reads as the page makes them, by figure name."""
     return {"figures": lambda: district.figures_at(session, NOON, None),
             "ranking": lambda: district.subdistrict_ranking(session, AS_OF),
@@ -124,7 +131,7 @@ DUCK_TABLES = {
 _DATE_COLS = {"discovered_at", "deadline", "closed_at", "held_on", "inspected_on", "reported_on"}
 
 
-def duckdb_connection(url: str):  # noqa: ANN201
+def duckdb_connection(url: str):
     """Return an in-memory DuckDB holding the tables the overview reads (read once via pandas)."""
     import duckdb
 
@@ -196,7 +203,7 @@ DUCK_SQL = {  # $t the moment, $w a week before it, $d its day, $e the end of th
 }
 
 
-def duckdb_figures(con) -> dict[str, Callable[[], object]]:  # noqa: ANN001
+def duckdb_figures(con) -> dict[str, Callable[[], object]]:
     """Return the DuckDB equivalents of the overview's reads, by figure name."""
     params = {"t": NOON, "w": NOON - timedelta(days=7), "d": AS_OF,
               "e": datetime.combine(AS_OF + timedelta(days=1), datetime.min.time())}
@@ -211,7 +218,7 @@ def duckdb_figures(con) -> dict[str, Callable[[], object]]:  # noqa: ANN001
 
 # --- pages through AppTest -------------------------------------------------------------------
 
-def _sign_in(user: str):  # noqa: ANN202
+def _sign_in(user: str):
     """Return an AppTest of the dashboard signed in as a demo user."""
     from streamlit.testing.v1 import AppTest
 
@@ -224,6 +231,85 @@ def _sign_in(user: str):  # noqa: ANN202
     if at.exception:
         raise RuntimeError(f"sign-in failed: {at.exception}")
     return at
+
+
+INSPECTIONS = 50_000
+
+
+def add_site_inspections(eng, total: int = INSPECTIONS, seed: int = 19) -> int:
+    """Add site inspections (with item results) over the 12 weeks before AS_OF until the
+    database holds total; return how many were added. Written directly, like scale_data's rows:
+    no problems are raised for their findings."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    with session_scope(eng) as s:
+        have = s.scalar(select(func.count(m.SiteInspection.id))) or 0
+        todo = max(0, total - int(have))
+        if not todo:
+            return 0
+        sites = s.execute(select(m.Site.id, m.Site.category_id)).all()
+        items: dict[int, list[tuple[int, float]]] = {}
+        for iid, cat, pts in s.execute(select(m.SiteChecklistItem.id,
+                                              m.SiteChecklistItem.category_id,
+                                              m.SiteChecklistItem.points)):
+            items.setdefault(cat, []).append((iid, float(pts)))
+        start = datetime.combine(AS_OF, datetime.min.time()) - timedelta(weeks=12)
+        span = int((NOON - start).total_seconds())
+        picks = rng.integers(0, len(sites), todo)
+        offsets = np.sort(rng.integers(0, span, todo))
+        sources = np.array(["self_check", "third_party", "spot_check"])[rng.integers(0, 3, todo)]
+        for lo in range(0, todo, 5_000):
+            rows, results = [], []
+            for k in range(lo, min(todo, lo + 5_000)):
+                site_id, cat = sites[int(picks[k])]
+                got = [(iid, pts if rng.random() < 0.85 else float(rng.integers(0, int(pts))))
+                       for iid, pts in items.get(cat, [])]
+                rows.append({"site_id": site_id, "round_id": None, "source": str(sources[k]),
+                             "inspector": "bench", "photo": None, "note": None,
+                             "inspected_at": start + timedelta(seconds=int(offsets[k])),
+                             "points": sum(p for _, p in got),
+                             "max_points": sum(p for _, p in items.get(cat, [])),
+                             "findings": sum(1 for (_, p), (_, f) in
+                                             zip(got, items.get(cat, []), strict=True) if p < f),
+                             "created_by": "bench"})
+                results.append(got)
+            ids = s.scalars(insert(m.SiteInspection).returning(
+                m.SiteInspection.id, sort_by_parameter_order=True), rows).all()
+            full = {iid: pts for cat_items in items.values() for iid, pts in cat_items}
+            s.execute(insert(m.SiteInspectionResult), [
+                {"inspection_id": i, "item_id": iid, "points": p, "passed": p >= full[iid]}
+                for i, got in zip(ids, results, strict=True) for iid, p in got])
+        return todo
+
+
+def readiness_figures(url: str, n: int) -> None:
+    """Print the readiness computation at n problems with 50,000 site inspections."""
+    from civdata.domain import evaluation
+
+    eng = make_engine(url)
+    t0 = time.perf_counter()
+    added = add_site_inspections(eng)
+    if added:
+        emit(f"readiness_add_inspections_{n}", time.perf_counter() - t0, "s", 1)
+    end = NOON.replace(hour=23, minute=59, second=59)
+    with session_factory(eng)() as s:
+        emit(f"readiness_estimate_{n}", best_of(lambda: evaluation.readiness_estimate(s, NOON)),
+             "s")
+        s.execute(delete(m.ReadinessSnapshot))
+        s.commit()
+        t0 = time.perf_counter()
+        evaluation.readiness_trend(s, end, 12)
+        emit(f"readiness_trend_cold_{n}", time.perf_counter() - t0, "s")
+        emit(f"readiness_trend_warm_{n}",
+             best_of(lambda: evaluation.readiness_trend(s, end, 12)), "s")
+
+        def headline() -> None:
+            evaluation.readiness_estimate(s, NOON)
+            evaluation.last_week_estimate(s, end)
+
+        emit(f"readiness_overview_{n}", best_of(headline), "s")
+    eng.dispose()
 
 
 def page_figures(n: int) -> None:
@@ -271,7 +357,7 @@ def chromium() -> str | None:
         with sync_playwright() as p:
             path = p.chromium.executable_path
         return path if path and Path(path).exists() else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -282,7 +368,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:  # noqa: ANN001
+def _wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:
     """Wait for an element of the page, then for the script run to finish."""
     idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
     page.wait_for_selector(selector, timeout=600_000)
@@ -326,7 +412,7 @@ def server_peak_rss(url: str, folder: Path, n: int, exe: str) -> None:
     port = _free_port()
     env = dict(os.environ, CIVDATA_DATABASE_URL=url, CIVDATA_TODAY=AS_OF.isoformat(),
                CIVDATA_PHOTO_DIR=str(folder / "photos"))
-    log = open(folder / f"server_{n}.log", "w")  # noqa: SIM115
+    log = open(folder / f"server_{n}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -386,7 +472,7 @@ def _start_server(url: str, folder: Path, clock_file: Path, log_name: str
     port = _free_port()
     env = dict(os.environ, CIVDATA_DATABASE_URL=url, CIVDATA_TODAY=AS_OF.isoformat(),
                CIVDATA_PHOTO_DIR=str(folder / "photos"), CIVDATA_BENCH_CLOCK_FILE=str(clock_file))
-    log = open(folder / log_name, "w")  # noqa: SIM115
+    log = open(folder / log_name, "w")
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "bench_server.py"),
@@ -418,7 +504,7 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def _until_idle(page, t0: float) -> float:  # noqa: ANN001
+def _until_idle(page, t0: float) -> float:
     """Return seconds from t0 until the app (signed in) finished its script run."""
     page.wait_for_selector(SIGNED_IN, timeout=600_000)
     page.wait_for_selector(IDLE, timeout=600_000)
@@ -430,7 +516,7 @@ def _until_idle(page, t0: float) -> float:  # noqa: ANN001
     return done - t0
 
 
-def _visit_twice(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float]:  # noqa: ANN001
+def _visit_twice(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float]:
     """Sign in, open spec's page on this (new) server, then again a minute later; return the
     seconds of the first and the second visit."""
     from playwright.sync_api import sync_playwright
@@ -586,6 +672,8 @@ def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace,
             emit(f"overview_vs_duckdb_{name}_{n}", ours[name] / secs, "x", 1)
         emit(f"overview_vs_duckdb_total_{n}", sum(ours.values()) / sum(duck.values()), "x", 1)
         site_join(url, n)
+    if shape == "default":
+        readiness_figures(url, n)
     os.environ["CIVDATA_DATABASE_URL"] = url
     os.environ["CIVDATA_PHOTO_DIR"] = str(folder / "photos")
     page_figures(n)

@@ -47,7 +47,7 @@ def chromium_path(given: str | None) -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-async def wait_ready(page, selector: str, timeout_ms: int) -> None:  # noqa: ANN001
+async def wait_ready(page, selector: str, timeout_ms: int) -> None:
     """Wait for an element of the page, then for the script run to finish (twice, 300 ms apart)."""
     await page.wait_for_selector(selector, timeout=timeout_ms)
     await page.wait_for_selector(READY, timeout=timeout_ms)
@@ -55,7 +55,7 @@ async def wait_ready(page, selector: str, timeout_ms: int) -> None:  # noqa: ANN
     await page.wait_for_selector(READY, timeout=timeout_ms)
 
 
-async def sign_in(page, base: str, user: str, password: str, timeout_ms: int) -> None:  # noqa: ANN001
+async def sign_in(page, base: str, user: str, password: str, timeout_ms: int) -> None:
     """Open the login page, sign in and wait until the first page has rendered."""
     await page.goto(base + "/", timeout=timeout_ms)
     await wait_ready(page, 'input[type="password"]', timeout_ms)
@@ -66,7 +66,7 @@ async def sign_in(page, base: str, user: str, password: str, timeout_ms: int) ->
     await wait_ready(page, '[data-testid="stMain"]', timeout_ms)
 
 
-async def one_session(browser, args: argparse.Namespace, start_login: asyncio.Event,  # noqa: ANN001
+async def one_session(browser, args: argparse.Namespace, start_login: asyncio.Event,
                       start_page: asyncio.Event, logged_in: list[float],
                       ready: list[float], errors: list[str], arrived: list[int]) -> None:
     """Run one session: (sign in), open the page, record its ready time or its error."""
@@ -90,7 +90,7 @@ async def one_session(browser, args: argparse.Namespace, start_login: asyncio.Ev
         if args.user and await page.locator('input[type="password"]').count():
             raise RuntimeError("the page asked to sign in again (cookie not accepted)")
         ready.append(elapsed)
-    except Exception as exc:  # noqa: BLE001 - every failure is one counted error
+    except Exception as exc:
         errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         arrived.append(1)
     finally:

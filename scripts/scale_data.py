@@ -60,12 +60,12 @@ def _dates(days: np.ndarray, start: date) -> list[date]:
     return [start + timedelta(days=int(d)) for d in days]
 
 
-def _next_id(session, model: type) -> int:  # noqa: ANN001
+def _next_id(session, model: type) -> int:
     """Return one more than the table's largest id."""
     return int(session.scalar(select(func.max(model.id))) or 0) + 1
 
 
-def _insert_chunks(session, model: type, rows: list[dict]) -> None:  # noqa: ANN001
+def _insert_chunks(session, model: type, rows: list[dict]) -> None:
     """Insert rows with Core executemany in chunks (the table, not the ORM bulk path, which
     splits a batch wherever the pattern of None values changes)."""
     conn = session.connection()
@@ -73,7 +73,7 @@ def _insert_chunks(session, model: type, rows: list[dict]) -> None:  # noqa: ANN
         conn.execute(insert(model.__table__), rows[k:k + CHUNK])
 
 
-def _problem_frame(session, n: int, rng: np.random.Generator,  # noqa: ANN001
+def _problem_frame(session, n: int, rng: np.random.Generator,
                    now: datetime, shape: str = "default") -> pd.DataFrame:
     """Return n synthetic problems as a frame (ids, places, classes, times, states)."""
     sites = pd.DataFrame(session.execute(
@@ -132,7 +132,7 @@ def _problem_frame(session, n: int, rng: np.random.Generator,  # noqa: ANN001
     }), start
 
 
-def add_problems(session, n: int, rng: np.random.Generator, now: datetime,  # noqa: ANN001
+def add_problems(session, n: int, rng: np.random.Generator, now: datetime,
                  shape: str = "default") -> int:
     """Insert n problems with spatial attributes, links and events; return the rows written."""
     frame, start = _problem_frame(session, n, rng, now, shape)
@@ -186,7 +186,7 @@ def add_problems(session, n: int, rng: np.random.Generator, now: datetime,  # no
     return written
 
 
-def add_inspections(session, n: int, rng: np.random.Generator, day: date) -> int:  # noqa: ANN001
+def add_inspections(session, n: int, rng: np.random.Generator, day: date) -> int:
     """Insert n market inspections with one score per checklist item; return rows written."""
     markets = [r[0] for r in session.execute(select(m.Market.id)).all()]
     items = pd.DataFrame(session.execute(
@@ -213,7 +213,7 @@ def add_inspections(session, n: int, rng: np.random.Generator, day: date) -> int
     return len(rows) + len(score_rows)
 
 
-def add_activities(session, n: int, rng: np.random.Generator, day: date) -> int:  # noqa: ANN001
+def add_activities(session, n: int, rng: np.random.Generator, day: date) -> int:
     """Insert n volunteer activities by the sample's teams; return the rows written."""
     teams = pd.DataFrame(session.execute(
         select(m.VolunteerTeam.id, m.VolunteerTeam.subdistrict_id, m.VolunteerTeam.lat,

@@ -33,7 +33,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(page, selector: str) -> None:  # noqa: ANN001
+def _wait(page, selector: str) -> None:
     """Wait for selector, then for the script run to finish."""
     page.wait_for_selector(selector, timeout=90_000)
     for _ in range(2):

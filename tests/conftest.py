@@ -27,7 +27,7 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("CIVDATA_TEST_POSTGRES_URL") else ["sqlite"]
 
 
-def _blank_engine(backend: str, tmp_path: Path):  # noqa: ANN202
+def _blank_engine(backend: str, tmp_path: Path):
     """Return an engine on a database with no tables at all, on backend."""
     if backend == "postgresql":
         eng = make_engine(os.environ["CIVDATA_TEST_POSTGRES_URL"])
@@ -39,7 +39,7 @@ def _blank_engine(backend: str, tmp_path: Path):  # noqa: ANN202
 
 
 @pytest.fixture(params=_backends())
-def blank_engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def blank_engine(request: pytest.FixtureRequest, tmp_path: Path):
     """Return an engine on an empty database without the schema (SQLite, and PostgreSQL)."""
     eng = _blank_engine(request.param, tmp_path)
     yield eng
@@ -47,7 +47,7 @@ def blank_engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN20
 
 
 @pytest.fixture(params=_backends())
-def engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def engine(request: pytest.FixtureRequest, tmp_path: Path):
     """Return an engine on a fresh, empty database with the schema (migrated to head).
 
     A SQLite file under tmp_path; and, with CIVDATA_TEST_POSTGRES_URL set (CI sets it), the
@@ -60,7 +60,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
 
 
 @pytest.fixture
-def session(engine) -> Iterator[Session]:  # noqa: ANN001
+def session(engine) -> Iterator[Session]:
     """Return a session on the fresh database."""
     with session_factory(engine)() as s:
         yield s
@@ -198,6 +198,28 @@ def _clear_streamlit_caches() -> Iterator[None]:
     st.cache_resource.clear()
 
 
+def _worker_postgres_url(base: str, worker: str) -> str:
+    """Return the URL of this pytest-xdist worker's own PostgreSQL database, created if missing
+    (the per-test fixtures drop the public schema, so two workers never share a database)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    own = url.set(database=f"{url.database}_{worker}")
+    admin = make_engine(base)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(n)s",
+                                      {"n": own.database}).first()
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+    admin.dispose()
+    return own.render_as_string(hide_password=False)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Make sure tests never touch the developer's real database by accident."""
+    """Make sure tests never touch the developer's real database by accident; give each
+    pytest-xdist worker its own PostgreSQL database."""
     os.environ.setdefault("CIVDATA_DATABASE_URL", "sqlite:///:memory:")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = os.environ.get("CIVDATA_TEST_POSTGRES_URL")
+    if worker and base:
+        os.environ["CIVDATA_TEST_POSTGRES_URL"] = _worker_postgres_url(base, worker)

@@ -11,11 +11,12 @@ import pytest
 
 from tests.browser.conftest import chromium_executable
 from tests.conftest import ROOT
+from ui import nav
 
 SIZE = 2000
-PAGES = ("overview", "map", "problems", "renovation", "markets", "volunteers", "weekly", "data",
-         "audit", "users")
-ADMIN_ONLY = ("users",)  # the browser visits sign in as the office
+PAGES = tuple(spec.url_path for spec in nav.PAGES)
+# the browser visits sign in as the office
+ADMIN_ONLY = tuple(spec.url_path for spec in nav.PAGES if "office" not in spec.roles)
 QUERIES = ("figures", "ranking", "trend")
 LINE = re.compile(r"^([a-z0-9_]+): (-?\d+(?:\.\d+)?) (s|x|MB|rows/s)$")
 
@@ -30,6 +31,8 @@ def expected_names(browser: bool) -> set[str]:
                   f"overview_vs_duckdb_{q}_{SIZE}"}
     for page in PAGES:
         names |= {f"page_{page}_cold_{SIZE}", f"page_{page}_warm_{SIZE}"}
+    names |= {f"readiness_{k}_{SIZE}" for k in ("estimate", "trend_cold", "trend_warm",
+                                                 "overview")}  # issue 19
     if browser:
         names |= {f"server_peak_rss_{SIZE}", f"startup_{SIZE}"}
         names |= {f"browser_{page}_{visit}_{SIZE}" for page in PAGES if page not in ADMIN_ONLY
@@ -37,7 +40,7 @@ def expected_names(browser: bool) -> set[str]:
     return names
 
 
-def test_bench_prints_every_figure(tmp_path) -> None:  # noqa: ANN001
+def test_bench_prints_every_figure(tmp_path) -> None:
     """Run scripts/bench.py --sizes 2000 and check each `name: value unit` line."""
     browser = chromium_executable() is not None
     if not browser and os.environ.get("REQUIRE_BROWSER_TESTS") == "1":

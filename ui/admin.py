@@ -9,10 +9,8 @@ import streamlit as st
 
 from civdata.core import auth
 from civdata.core.auth import Actor
-from civdata.core.errors import CivDataError
-from civdata.core.live import mark_changed
-from ui import readers
-from ui.i18n import current_lang, t
+from ui import forms, readers
+from ui.i18n import t
 
 ROLES = ["leader", "office", "subdistrict", "market", "admin"]
 
@@ -30,28 +28,6 @@ def audit_rows(actor: Actor, username: str | None, table: str | None, since: dat
         return auth.audit_log(s, actor, username or None, table or None, since, until)
 
 
-def _write(fn, *args, **kwargs) -> bool:  # noqa: ANN001
-    """Run one user-admin write in its own transaction; show the outcome; return success."""
-    try:
-        with readers.session() as s:
-            fn(s, *args, **kwargs)
-            mark_changed(s, "users")
-            s.commit()
-    except CivDataError as err:
-        st.error(err.message(current_lang()))
-        return False
-    st.session_state["users_flash"] = t("users.saved")
-    st.rerun()
-    return True
-
-
-def show_flash() -> None:
-    """Show the message a write left before its rerun."""
-    message = st.session_state.pop("users_flash", None)
-    if message:
-        st.success(message)
-
-
 def create_user_form(actor: Actor, subdistrict_codes: dict[str, str]) -> None:
     """Draw the form that creates an account."""
     with st.form("create_user", clear_on_submit=True):
@@ -67,8 +43,9 @@ def create_user_form(actor: Actor, subdistrict_codes: dict[str, str]) -> None:
                            format_func=lambda c: subdistrict_codes.get(c, "—"))
         password = c6.text_input(t("auth.password"), type="password", key="new_password")
         if st.form_submit_button(t("users.create"), type="primary"):
-            _write(auth.create_user, actor, username, password, role, sub or None,
-                   display or None, email or None)
+            forms.submit(lambda s: auth.create_user(s, actor, username, password, role, sub or None,
+                                                    display or None, email or None),
+                         t("users.saved"))
 
 
 def manage_user_form(actor: Actor, usernames: list[str]) -> None:
@@ -81,10 +58,11 @@ def manage_user_form(actor: Actor, usernames: list[str]) -> None:
         active = c3.selectbox(t("users.active"), ["keep", "enable", "disable"], key="manage_active",
                               format_func=lambda v: t(f"users.active.{v}"))
         if st.form_submit_button(t("users.apply")):
-            _write(_apply_changes, actor, username, password, active)
+            forms.submit(lambda s: _apply_changes(s, actor, username, password, active),
+                         t("users.saved"))
 
 
-def _apply_changes(session, actor: Actor, username: str, password: str, active: str) -> None:  # noqa: ANN001
+def _apply_changes(session, actor: Actor, username: str, password: str, active: str) -> None:
     """Set a new password and/or the active flag in one transaction."""
     if password:
         auth.set_password(session, actor, username, password)

@@ -12,7 +12,6 @@ import streamlit as st
 from civdata.core import auth
 from civdata.core.auth import Actor
 from civdata.core.config import PROJECT_ROOT
-from civdata.core.errors import CivDataError
 from ui import nav, readers
 from ui.i18n import current_lang, t
 
@@ -22,10 +21,10 @@ TARGET_KEY = "civ_target"  # the page and query a signed-out visitor asked for
 _COOKIE_JS = """
 export default function(component) {
   const { data } = component;
-  if (!data || !readers.name) { return; }
+  if (!data || !data.name) { return; }
   const secure = window.location.protocol === "https:" ? "; Secure" : "";
-  const value = readers.value ? encodeURIComponent(readers.value) : "";
-  document.cookie = readers.name + "=" + value + "; Path=/; Max-Age=" + readers.max_age +
+  const value = data.value ? encodeURIComponent(data.value) : "";
+  document.cookie = data.name + "=" + value + "; Path=/; Max-Age=" + data.max_age +
     "; SameSite=Strict" + secure;
 }
 """
@@ -33,7 +32,7 @@ _drawing = threading.local()  # .page is True while dashboard.py runs the page o
 
 
 @st.cache_resource(show_spinner=False)
-def _cookie_writer():  # noqa: ANN202
+def _cookie_writer():
     """Return the mount command of the tiny component that writes the session cookie."""
     return st.components.v2.component("civ_cookie_writer", js=_COOKIE_JS)
 
@@ -47,7 +46,7 @@ def sso_configured() -> bool:
     """Return True when .streamlit/secrets.toml has an [auth] section."""
     try:
         return "auth" in st.secrets
-    except (FileNotFoundError, KeyError, Exception):  # noqa: BLE001
+    except (FileNotFoundError, KeyError, Exception):
         return False
 
 
@@ -119,18 +118,16 @@ def demo_banner() -> None:
         st.sidebar.warning(t("auth.demo_banner"))
 
 
-def error_message(err: CivDataError) -> str:
-    """Return a data-layer error in the user's language."""
-    return err.message(current_lang())
-
-
 def login_pages() -> list[st.Page]:
     """Return the login form registered at /login (default) and at every page's URL path, so
     that a signed-out link opens the login form, never "Page not found"."""
     title = t("auth.title")
     return [st.Page(login_page, title=title, url_path="login", default=True),
             *(st.Page(login_page, title=title, url_path=s.url_path, visibility="hidden")
-              for s in nav.PAGES)]
+              for s in nav.PAGES),
+            # issue 20: the public report page, the one page served without sign-in
+            *(st.Page(nav.page_path(s), title=t(s.title_key), url_path=s.url_path,
+                      visibility="hidden") for s in nav.PUBLIC_PAGES)]
 
 
 def remember_target(url_path: str, query: dict[str, str]) -> None:

@@ -1,29 +1,12 @@
-"""The one text lookup: every user-visible string goes through t()."""
+"""The pages' text lookup: t() is civdata.texts.text() in the language chosen in the sidebar."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from functools import lru_cache
-
 import streamlit as st
 
-import civdata.texts
+from civdata.texts import LANGS, catalogue, text
 
-LANGS = ("zh", "en")
-
-
-@lru_cache(maxsize=1)
-def catalogue() -> dict[str, tuple[str, str]]:
-    """Return every text key with its (zh, en) pair, merged from civdata/texts/*.py."""
-    merged: dict[str, tuple[str, str]] = {}
-    for info in pkgutil.iter_modules(civdata.texts.__path__):
-        module = importlib.import_module(f"civdata.texts.{info.name}")
-        for key, pair in module.TEXTS.items():
-            if key in merged:
-                raise KeyError(f"text key {key!r} defined twice")
-            merged[key] = pair
-    return merged
+__all__ = ["LANGS", "catalogue", "current_lang", "name_col", "t"]
 
 
 def current_lang() -> str:
@@ -34,11 +17,7 @@ def current_lang() -> str:
 
 def t(key: str, **params: object) -> str:
     """Return the text of key in the current language, formatted with params."""
-    pair = catalogue().get(key)
-    if pair is None:
-        return key
-    text = pair[0] if current_lang() == "zh" else pair[1]
-    return text.format(**params) if params else text
+    return text(key, current_lang(), **params)
 
 
 def name_col() -> str:

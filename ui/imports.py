@@ -8,10 +8,10 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from civdata.core.auth import Actor
+from civdata.core.auth import Actor, can
 from civdata.core.errors import CivDataError
 from civdata.io import exports, importers
-from ui import readers
+from ui import forms, readers
 from ui.downloads import download_table
 from ui.i18n import current_lang, t
 
@@ -49,30 +49,38 @@ def column_names(kind: str) -> list[importers.Column]:
         return importers.columns_for(s, kind)
 
 
-def _attempt(actor: Actor, kind: str, name: str, payload: bytes, datum: str | None,
-             only_valid: bool, dry_run: bool) -> importers.ImportResult | CivDataError:
-    """Return what an import (or its dry run) did, or the error refusing it: never raise."""
-    with readers.session() as s:
-        try:
-            return importers.import_file(s, actor, kind, name, payload, datum=datum,
-                                         only_valid=only_valid, dry_run=dry_run)
-        except CivDataError as err:
-            return err
-        except Exception as exc:  # a file must never crash the page  # noqa: BLE001
-            LOG.exception("import of %s failed", name)
-            return CivDataError("import_unreadable", name=name, detail=type(exc).__name__)
+def _attempt(session, actor: Actor, kind: str, name: str, payload: bytes,
+             datum: str | None, only_valid: bool, dry_run: bool) -> importers.ImportResult:
+    """Return what an import (or its dry run) did in session; raise a CivDataError (also for
+    an unexpected failure: a file must never crash the page)."""
+    try:
+        return importers.import_file(session, actor, kind, name, payload, datum=datum,
+                                     only_valid=only_valid, dry_run=dry_run)
+    except CivDataError:
+        raise
+    except Exception as exc:
+        LOG.exception("import of %s failed", name)
+        raise CivDataError("import_unreadable", name=name, detail=type(exc).__name__) from exc
 
 
 def check_upload(actor: Actor, kind: str, name: str, payload: bytes, datum: str | None,
                  only_valid: bool) -> importers.ImportResult | CivDataError:
     """Return the dry run of an uploaded file (nothing written), or the error refusing it."""
-    return _attempt(actor, kind, name, payload, datum, only_valid, dry_run=True)
+    with readers.session() as s:
+        try:
+            return _attempt(s, actor, kind, name, payload, datum, only_valid, dry_run=True)
+        except CivDataError as err:
+            return err
 
 
-def run_import(actor: Actor, kind: str, name: str, payload: bytes, datum: str | None,
-               only_valid: bool) -> importers.ImportResult | CivDataError:
-    """Import an uploaded file in one transaction; return what happened or the refusal."""
-    return _attempt(actor, kind, name, payload, datum, only_valid, dry_run=False)
+def import_upload(session, actor: Actor, kind: str, name: str, payload: bytes,
+                  datum: str | None, only_valid: bool) -> importers.ImportResult:
+    """Import an uploaded file in session's one transaction (the importer commits); return
+    what it wrote, or raise the refusal (nothing written)."""
+    outcome = _attempt(session, actor, kind, name, payload, datum, only_valid, dry_run=False)
+    if not outcome.committed:
+        raise outcome.refusal()
+    return outcome
 
 
 def templates_section(version: tuple[str, int]) -> None:
@@ -96,12 +104,12 @@ def issues_table(result: importers.ImportResult, kind: str) -> pd.DataFrame:
                                  "message": t("data.col.message")})
 
 
-def _file_key(upload, kind: str) -> str:  # noqa: ANN001
+def _file_key(upload, kind: str) -> str:
     """Return a key naming this file's content and name for this kind of record."""
     return f"{hashlib.sha256(upload.getvalue()).hexdigest()[:16]}|{upload.name}|{kind}"
 
 
-def _preview(actor: Actor, kind: str, upload, file_key: str, datum: str,  # noqa: ANN001
+def _preview(actor: Actor, kind: str, upload, file_key: str, datum: str,
              only_valid: bool, version: tuple[str, int]) -> object:
     """Return the dry run of the upload, computed once per file, settings and data version."""
     fp = f"{file_key}|{datum}|{only_valid}|{version}"
@@ -117,22 +125,29 @@ def upload_section(actor: Actor, version: tuple[str, int]) -> None:
     """Draw the upload: kind, datum, file, the row-by-row check and the import button."""
     st.subheader(t("data.import"))
     left, right = st.columns(2)
+    kinds = [k for k in importers.KINDS if can(actor, importers.import_permission(k))]
     with left:
-        kind = st.selectbox(t("data.kind"), importers.KINDS, key="import_kind",
-                            index=importers.KINDS.index("problems"),
+        kind = st.selectbox(t("data.kind"), kinds, key="import_kind",
+                            index=kinds.index("problems") if "problems" in kinds else 0,
                             format_func=lambda k: t(f"data.kind.{k}"))
     with right:
         datum = st.selectbox(t("data.datum"), DATUM_CHOICES, key="import_datum",
                              format_func=lambda d: t(f"data.datum.{d or 'auto'}"))
     upload = st.file_uploader(t("data.file"), key="import_file")
-    only_valid = st.checkbox(t("data.only_valid"), key="import_only_valid")
+    only_valid = st.checkbox(t("data.only_valid"), key="import_only_valid",
+                             disabled=kind in importers.EVAL_KIND_PERMISSIONS,
+                             help=t("data.all_or_nothing")
+                             if kind in importers.EVAL_KIND_PERMISSIONS else None)
+    only_valid = only_valid and kind not in importers.EVAL_KIND_PERMISSIONS
+    just_imported = forms.show_flash()  # the outcome of the import before this rerun
     if upload is None:
         return
     file_key = _file_key(upload, kind)
     done = st.session_state.get(IMPORTED_KEY)
     if done and done[0] == file_key:
-        draw_outcome(done[1])
-        st.info(t("data.already"))
+        if not just_imported:
+            draw_outcome(done[1])
+            st.info(t("data.already"))
         return
     result = _preview(actor, kind, upload, file_key, datum, only_valid, version)
     if isinstance(result, CivDataError):
@@ -159,23 +174,28 @@ def upload_section(actor: Actor, version: tuple[str, int]) -> None:
     can_go = result.written > 0 and (only_valid or not result.issues) and not result.file_refused
     if st.button(t("data.go", n=result.written), type="primary", disabled=not can_go,
                  key="import_go"):
-        outcome = run_import(actor, kind, upload.name, upload.getvalue(), datum, only_valid)
-        st.session_state[IMPORTED_KEY] = (file_key, outcome)
         st.session_state.pop(PREVIEW_KEY, None)
-        draw_outcome(outcome)
+        forms.submit(lambda s: import_upload(s, actor, kind, upload.name, upload.getvalue(),
+                                             datum, only_valid),
+                     lambda outcome: _imported(file_key, outcome))
 
 
-def draw_outcome(outcome: importers.ImportResult | CivDataError) -> None:
-    """Show what an import wrote, or why it wrote nothing."""
-    if isinstance(outcome, CivDataError):
-        st.error(outcome.message(current_lang()))
-    elif outcome.committed:
-        st.success(t("data.done_already" if outcome.already else "data.done",
-                     written=outcome.written, created=outcome.created,
-                     updated=outcome.updated, already=outcome.already,
-                     skipped=outcome.bad_rows))
-    else:
-        st.error(outcome.refusal().message(current_lang()))
+def _imported(file_key: str, outcome: importers.ImportResult) -> str:
+    """Remember the file just imported (it is not offered again) and return the flash."""
+    st.session_state[IMPORTED_KEY] = (file_key, outcome)
+    return outcome_text(outcome)
+
+
+def outcome_text(outcome: importers.ImportResult) -> str:
+    """Return what a committed import wrote, in the user's language."""
+    return t("data.done_already" if outcome.already else "data.done", written=outcome.written,
+             created=outcome.created, updated=outcome.updated, already=outcome.already,
+             skipped=outcome.bad_rows)
+
+
+def draw_outcome(outcome: importers.ImportResult) -> None:
+    """Show what an import of the file in the uploader wrote."""
+    st.success(outcome_text(outcome))
 
 
 def exports_section(version: tuple[str, int], subdistrict_id: int | None) -> None:

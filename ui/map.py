@@ -12,14 +12,12 @@ import streamlit as st
 
 from civdata.core import auth
 from civdata.core.config import load_settings
-from civdata.core.errors import CivDataError
-from civdata.domain import geo, problems, riskmodel, sites
-from ui import readers
+from civdata.domain import geo, riskmodel, sites
+from ui import forms, readers
 from ui.downloads import table_with_downloads
 from ui.i18n import current_lang, t
 from ui.plain import escape_md
 
-READ_TTL_S = readers.READ_TTL_S
 # Beyond this many problem points the map draws server-side H3 cells instead (deck JSON size).
 MAX_RAW_POINTS = 20_000
 LAYERS = ("boundaries", "buffers", "sites", "problems")
@@ -53,18 +51,6 @@ def _key(version: tuple) -> tuple:
     return readers.domain_key(version, *MAP_DOMAINS)
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
-def _boundaries(key: tuple) -> pd.DataFrame:
-    """Return the subdistrict boundaries (cached)."""
-    with readers.session() as s:
-        return sites.subdistrict_boundaries(s)
-
-
-def boundaries(version: tuple) -> pd.DataFrame:
-    """Return the subdistrict boundaries."""
-    return _boundaries(_key(version))
-
-
 @st.cache_data(show_spinner=False)
 def district_outline() -> dict:
     """Return the district outline as a GeoJSON dict (cached; a file shipped with the app)."""
@@ -81,18 +67,6 @@ def _categories(key: tuple) -> pd.DataFrame:
 def categories(version: tuple) -> pd.DataFrame:
     """Return the site categories."""
     return _categories(_key(version))
-
-
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
-def _classes(key: tuple) -> pd.DataFrame:
-    """Return the problem classes (cached)."""
-    with readers.session() as s:
-        return problems.problem_classes(s)
-
-
-def classes(version: tuple) -> pd.DataFrame:
-    """Return the problem classes."""
-    return _classes(_key(version))
 
 
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
@@ -261,7 +235,7 @@ def problem_records(frame: pd.DataFrame, class_names: dict[int, str]) -> pd.Data
                     else STATE_COLORS["open"] for o, s in zip(frame["overdue"].tolist(),
                                                                frame["status"].tolist(),
                                                                strict=True)]
-    status_text = {s: t(f"map.status.{s}") for s in frame["status"].unique()}  # once, not per row
+    status_text = {s: t(f"problem.status.{s}") for s in frame["status"].unique()}  # once, not per row
     # Plain lists, not itertuples: a row walk over Arrow-backed text columns cost ~0.2 ms a row.
     tips = pd.DataFrame([_tip_fields(code, class_names.get(int(cid), ""), status_text[st_],
                                      text)
@@ -381,7 +355,11 @@ def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs
     # a deployment names one (CIVDATA_MAP_STYLE).
     style = load_settings().map_style
     extra = {"map_style": style} if style else {}
-    return CompactDeck(layers=layers, initial_view_state=view, map_provider=None,
+    # Raster tiles (CIVDATA_TILE_URL) under every layer when a deployment names a tile server.
+    from ui.basemap import tile_layers
+
+    return CompactDeck(layers=[*tile_layers(), *layers], initial_view_state=view,
+                       map_provider=None,
                        tooltip=TOOLTIP, **extra)
 
 
@@ -423,7 +401,7 @@ def draw_site_card(card: dict, class_names: dict[int, str]) -> None:
         table_with_downloads(pd.DataFrame({
             t("map.col.code"): open_rows["code"],
             t("map.col.class"): open_rows["class_id"].map(class_names),
-            t("map.col.status"): open_rows["status"].map(lambda s: t(f"map.status.{s}")),
+            t("map.col.status"): open_rows["status"].map(lambda s: t(f"problem.status.{s}")),
             t("map.col.overdue"): open_rows["overdue"],
             t("map.col.distance"): open_rows["distance_m"],
             t("map.col.discovered"): open_rows["discovered_at"],
@@ -434,7 +412,7 @@ def draw_site_card(card: dict, class_names: dict[int, str]) -> None:
     table_with_downloads(pd.DataFrame({
         t("map.col.at"): ev["at"], t("map.col.code"): ev["problem"],
         t("map.col.actor"): ev["actor"],
-        t("map.col.change"): [f"{t('map.status.' + a) if isinstance(a, str) else '—'} → {t('map.status.' + b)}"
+        t("map.col.change"): [f"{t('problem.status.' + a) if isinstance(a, str) else '—'} → {t('problem.status.' + b)}"
                               for a, b in zip(ev["from_status"], ev["to_status"], strict=True)],
         t("map.col.note"): ev["note"]}), f"site_{d['code']}_history", key="site_card_events")
 
@@ -462,16 +440,6 @@ def sample_table(sample: pd.DataFrame, population: pd.DataFrame, lang: str) -> p
 
 # --- moving a site (office) ----------------------------------------------------------------
 
-FLASH = "map_flash"
-
-
-def show_flash() -> None:
-    """Show the message left by the last successful write."""
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        st.success(message)
-
-
 def draw_move_form(detail: dict, version: int) -> None:
     """Draw the 'move this site' form for roles that may edit sites; write through civdata."""
     actor = st.session_state.get("actor")
@@ -488,13 +456,5 @@ def draw_move_form(detail: dict, version: int) -> None:
                              format_func=lambda d: t(f"map.datum.{d}"))
         if not st.form_submit_button(t("map.move.submit")):
             return
-    with readers.session() as s:
-        try:
-            n = sites.move_site(s, actor, int(detail["id"]), lat, lon, datum, version)
-            s.commit()
-        except CivDataError as err:
-            s.rollback()
-            st.error(err.message(current_lang()))
-            return
-    st.session_state[FLASH] = t("map.move.done", code=detail["code"], n=n)
-    st.rerun()
+    forms.submit(lambda s: sites.move_site(s, actor, int(detail["id"]), lat, lon, datum, version),
+                 lambda n: t("map.move.done", code=detail["code"], n=n))

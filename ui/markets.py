@@ -12,21 +12,19 @@ import streamlit as st
 
 from civdata.core.auth import Actor
 from civdata.core.errors import CivDataError
-from civdata.domain import markets, sites
+from civdata.domain import markets
 from civdata.io import photos
-from ui import readers
+from ui import forms, readers
 from ui.downloads import download_table, table_with_downloads
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
 from ui.widgets import fmt_num, fmt_pct
 
-READ_TTL_S = readers.READ_TTL_S
 TREND_DAYS = 90
 WINDOW_DAYS = 30
 BAND_COLOURS = {"good": [26, 150, 65], "fair": [120, 198, 121], "weak": [253, 174, 97],
                 "poor": [215, 25, 28], "none": [150, 150, 150]}
 CHART_MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
-FLASH = "markets_flash"
 FORM_FOR = "mi_form_for"  # the market the inspection form was last preselected for
 LEGEND_MAX = 6
 ROW_PX = 35
@@ -34,7 +32,7 @@ ROW_PX = 35
 
 # --- cached readers (one per dataset, keyed by the data version) ------------------------------
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def checklist(version: tuple[str, int]) -> pd.DataFrame:
     """Return the checklist items (cached)."""
@@ -42,7 +40,7 @@ def checklist(version: tuple[str, int]) -> pd.DataFrame:
         return markets.checklist_items(s)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def latest_scores(version: tuple[str, int], day: date, sub_id: int | None) -> pd.DataFrame:
     """Return every market with its latest score (cached)."""
@@ -50,7 +48,7 @@ def latest_scores(version: tuple[str, int], day: date, sub_id: int | None) -> pd
         return markets.latest_market_scores(s, day, sub_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def daily_scores(version: tuple[str, int], first: date, last: date, sub_id: int | None,
                  market_id: int | None) -> pd.DataFrame:
@@ -59,7 +57,7 @@ def daily_scores(version: tuple[str, int], first: date, last: date, sub_id: int 
         return markets.daily_market_scores(s, first, last, sub_id, market_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def scope_daily_scores(version: tuple[str, int], first: date, last: date,
                        sub_id: int | None) -> pd.DataFrame:
@@ -68,7 +66,7 @@ def scope_daily_scores(version: tuple[str, int], first: date, last: date,
         return markets.district_daily_scores(s, first, last, sub_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def ranking(version: tuple[str, int], day: date, sub_id: int | None) -> pd.DataFrame:
     """Return the market ranking with the change against last week (cached)."""
@@ -76,7 +74,7 @@ def ranking(version: tuple[str, int], day: date, sub_id: int | None) -> pd.DataF
         return markets.rank_markets(markets.weekly_market_scores(s, day, sub_id))
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def item_losses(version: tuple[str, int], first: date, last: date, sub_id: int | None,
                 market_id: int | None) -> pd.DataFrame:
@@ -85,7 +83,7 @@ def item_losses(version: tuple[str, int], first: date, last: date, sub_id: int |
         return markets.item_point_losses(s, first, last, sub_id, market_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def deployment(version: tuple[str, int], first: date, last: date,
                sub_id: int | None) -> pd.DataFrame:
@@ -94,7 +92,7 @@ def deployment(version: tuple[str, int], first: date, last: date,
         return markets.daily_deployment(s, first, last, sub_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def staff(version: tuple[str, int]) -> pd.DataFrame:
     """Return the active inspectors and vehicles (cached)."""
@@ -102,7 +100,7 @@ def staff(version: tuple[str, int]) -> pd.DataFrame:
         return markets.staff_names(s)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def staff_on_roll(version: tuple[str, int]) -> dict[str, int]:
     """Return the active inspectors and vehicles counted by kind (cached)."""
@@ -110,7 +108,7 @@ def staff_on_roll(version: tuple[str, int]) -> dict[str, int]:
         return markets.staff_on_roll(s)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def rates(version: tuple[str, int], first: date, last: date, sub_id: int | None) -> dict:
     """Return same-day feedback and re-inspection pass rates (cached)."""
@@ -118,7 +116,7 @@ def rates(version: tuple[str, int], first: date, last: date, sub_id: int | None)
         return markets.feedback_and_reinspection(s, first, last, sub_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def hardware(version: tuple[str, int], sub_id: int | None) -> pd.DataFrame:
     """Return hardware renewal done against planned (cached)."""
@@ -126,7 +124,7 @@ def hardware(version: tuple[str, int], sub_id: int | None) -> pd.DataFrame:
         return markets.hardware_progress(s, sub_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def history(version: tuple[str, int], market_id: int) -> pd.DataFrame:
     """Return a market's latest inspections (cached)."""
@@ -134,7 +132,7 @@ def history(version: tuple[str, int], market_id: int) -> pd.DataFrame:
         return markets.inspection_history(s, market_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def item_scores(version: tuple[str, int], inspection_id: int) -> pd.DataFrame:
     """Return one inspection's item scores (cached)."""
@@ -142,20 +140,12 @@ def item_scores(version: tuple[str, int], inspection_id: int) -> pd.DataFrame:
         return markets.inspection_item_scores(s, inspection_id)
 
 
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
+@readers.cached_by_domains("markets", "problems", "sites", "settings", "users",
                         show_spinner=False)
 def open_problems(version: tuple[str, int], market_id: int) -> pd.DataFrame:
     """Return a market's open inspection problems (cached)."""
     with readers.session() as s:
         return markets.market_problems(s, market_id)
-
-
-@readers.cached_by_domains("markets", "problems", "sites", "settings", "users", ttl=READ_TTL_S,
-                        show_spinner=False)
-def outlines(version: tuple[str, int]) -> pd.DataFrame:
-    """Return the subdistrict boundaries (cached)."""
-    with readers.session() as s:
-        return sites.subdistrict_boundaries(s)
 
 
 # --- drawing helpers ----------------------------------------------------------------------
@@ -222,7 +212,9 @@ def market_deck(latest: pd.DataFrame, boundaries: pd.DataFrame) -> pdk.Deck:
     view = pdk.ViewState(latitude=float(frame["lat"].mean()), longitude=float(frame["lon"].mean()),
                          zoom=11.5 if len(frame) > 3 else 13.5)
     tooltip = {"html": t("markets.tooltip", name="{name}", score="{score_text}", open="{open}")}
-    return pdk.Deck(layers=[outline, surroundings, points], initial_view_state=view, map_provider=None,
+    from ui.basemap import tile_layers  # raster tiles under the layers when CIVDATA_TILE_URL is set
+
+    return pdk.Deck(layers=[*tile_layers(), outline, surroundings, points], initial_view_state=view, map_provider=None,
                     tooltip=tooltip)
 
 
@@ -367,7 +359,7 @@ def market_card(version: tuple[str, int], market: pd.Series) -> None:
     else:
         table_with_downloads(pd.DataFrame({
             t("markets.col.code"): probs["code"],
-            t("markets.col.status"): [t(f"markets.status.{s}") for s in probs["status"]],
+            t("markets.col.status"): [t(f"problem.status.{s}") for s in probs["status"]],
             t("markets.col.description"): probs["description"],
             t("markets.col.discovered"): probs["discovered_at"],
             t("markets.col.deadline"): probs["deadline"]}),
@@ -385,68 +377,50 @@ def market_card(version: tuple[str, int], market: pd.Series) -> None:
 
 # --- the inspection form ------------------------------------------------------------------
 
-def _save_inspection(actor: Actor, upload: object, **values: object
-                     ) -> markets.InspectionOutcome | None:
-    """Record one inspection (and its photo) in its own transaction; show a refusal; return
-    the outcome."""
-    try:
-        raw = upload.getvalue() if upload is not None else None
-        name = photos.photo_name(raw, photos.validate_photo(raw)) if raw else None
-        # stored first: the data layer accepts only stored photos; a refusal removes a new one
-        new = bool(name) and not photos.photo_path(name).exists()
-        if raw:
-            photos.store_photo(raw)
-        try:
-            with readers.session() as s:
-                outcome = markets.record_inspection(s, actor, photo=name, **values)
-                codes = markets.problem_codes(s, [outcome.problem_id or 0,
-                                                  *outcome.closed_problem_ids,
-                                                  *outcome.rejected_problem_ids,
-                                                  *outcome.left_open_problem_ids])
-                s.commit()
-        except CivDataError:
-            if new:
-                photos.delete_photo(name)
-            raise
-    except CivDataError as err:
-        st.error(err.message(current_lang()))
-        return None
-    st.session_state[FLASH] = (outcome, codes, values["market_id"], values["inspected_on"])
-    return outcome
+def _inspect_and_name(session, actor: Actor, **values: object
+                      ) -> tuple[markets.InspectionOutcome, dict[int, str]]:
+    """Record one inspection (the data layer stores its photo); return the outcome and the
+    codes of the problems it raised, closed, sent back or left open."""
+    outcome = markets.record_inspection(session, actor, **values)
+    return outcome, markets.problem_codes(session, [
+        outcome.problem_id or 0, *outcome.closed_problem_ids, *outcome.rejected_problem_ids,
+        *outcome.left_open_problem_ids])
 
 
-def _show_flash(names: dict[int, str], items: pd.DataFrame) -> None:
-    """Show the outcome of the last saved inspection (kept across the rerun)."""
-    flash = st.session_state.pop(FLASH, None)
-    if flash is None:
-        return
-    outcome, codes, market_id, day = flash
-    st.success(t("markets.form.saved", market=escape_md(names.get(market_id, market_id)),
-                 day=str(day),
-                 total=outcome.total_score))
+def outcome_flash(outcome: markets.InspectionOutcome, codes: dict[int, str], market: str,
+                  day: date, items: pd.DataFrame) -> list[tuple[str, str]]:
+    """Return the flash of a saved inspection: its total, the findings and the problems it
+    raised (codes), sent back, closed or left open, as (level, text) pairs."""
+    def listed(ids: list[int]) -> str:
+        return ", ".join(codes.get(i, str(i)) for i in ids)
+
+    flash = [("success", t("markets.form.saved", market=escape_md(market), day=str(day),
+                           total=outcome.total_score))]
     if outcome.findings:
         item_names = dict(zip(items["code"], items[name_col()], strict=True))
         key = "markets.form.findings" if outcome.problem_is_new else "markets.form.repeat"
-        st.warning(t(key, items=", ".join(item_names.get(c, c) for c in outcome.findings),
-                     code=codes.get(outcome.problem_id, "—")))
+        flash.append(("warning", t(key, items=", ".join(item_names.get(c, c)
+                                                        for c in outcome.findings),
+                                   code=codes.get(outcome.problem_id, "—"))))
         if outcome.rejected_problem_ids:
-            st.warning(t("markets.form.rejected", codes=", ".join(
-                codes.get(i, str(i)) for i in outcome.rejected_problem_ids)))
+            flash.append(("warning", t("markets.form.rejected",
+                                       codes=listed(outcome.rejected_problem_ids))))
     else:
-        st.info(t("markets.form.passed"))
+        flash.append(("info", t("markets.form.passed")))
     if outcome.closed_problem_ids:
-        st.success(t("markets.form.closed", codes=", ".join(
-            codes.get(i, str(i)) for i in outcome.closed_problem_ids)))
+        flash.append(("success", t("markets.form.closed",
+                                   codes=listed(outcome.closed_problem_ids))))
     if outcome.left_open_problem_ids:
-        st.warning(t("markets.form.left_open", codes=", ".join(
-            codes.get(i, str(i)) for i in outcome.left_open_problem_ids)))
+        flash.append(("warning", t("markets.form.left_open",
+                                   codes=listed(outcome.left_open_problem_ids))))
+    return flash
 
 
 def inspection_form(actor: Actor, latest: pd.DataFrame, items: pd.DataFrame, people: pd.DataFrame,
                     market_id: int | None, today: date) -> None:
     """Draw the inspection form (one score per checklist item) and save it on submit."""
     names = dict(zip(latest["id"].astype(int), latest[name_col()], strict=True))
-    _show_flash(names, items)
+    forms.show_flash()
     if not names:
         st.info(t("markets.form.no_markets"))
         return
@@ -481,11 +455,13 @@ def inspection_form(actor: Actor, latest: pd.DataFrame, items: pd.DataFrame, peo
         upload = st.file_uploader(t("markets.form.photo"), type=["jpg", "jpeg", "png", "webp"],
                                   key="mi_photo", help=t("problems.upload_help"))
         submitted = st.form_submit_button(t("markets.form.submit"), key="mi_submit")
-    if submitted and _save_inspection(actor, upload, market_id=int(chosen), inspected_on=day,
-                                      inspector=inspector or "", scores=scores, notes=notes,
-                                      vehicle=vehicle or None, is_reinspection=re,
-                                      fed_back_same_day=fed) is not None:
-        for key in [k for k in st.session_state if str(k).startswith("mi_") and k != "mi_submit"]:
-            del st.session_state[key]  # saved: the form starts afresh, inviting no duplicate
-        st.session_state.pop(FORM_FOR, None)
-        st.rerun()
+    if not submitted:
+        return
+    # saved: the form starts afresh (inviting no duplicate) and follows the page's market again
+    fresh = [k for k in st.session_state if str(k).startswith("mi_") and k != "mi_submit"]
+    forms.submit(lambda s: _inspect_and_name(
+        s, actor, market_id=int(chosen), inspected_on=day, inspector=inspector or "",
+        scores=scores, notes=notes, vehicle=vehicle or None, is_reinspection=re,
+        fed_back_same_day=fed, photo=upload.getvalue() if upload is not None else None),
+        lambda done: outcome_flash(*done, names.get(int(chosen), str(chosen)), day, items),
+        clear=[*fresh, FORM_FOR])

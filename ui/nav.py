@@ -30,6 +30,10 @@ PAGES = [
     PageSpec("pages/volunteers.py", "volunteers", "nav.volunteers",
              ":material/volunteer_activism:", EVERYONE),
     PageSpec("pages/weekly.py", "weekly", "nav.weekly", ":material/event_note:", EVERYONE),
+    PageSpec("pages/daily.py", "daily", "nav.daily", ":material/today:",
+             frozenset({"leader", "office", "subdistrict"})),  # issue 21
+    PageSpec("pages/monthly.py", "monthly", "nav.monthly", ":material/leaderboard:",
+             frozenset({"leader", "office", "subdistrict"})),  # issue 21
     PageSpec("pages/readiness.py", "readiness", "nav.readiness", ":material/fact_check:",
              frozenset({"leader", "office", "subdistrict"})),
     PageSpec("pages/data.py", "data", "nav.data", ":material/upload_file:",
@@ -37,6 +41,17 @@ PAGES = [
     PageSpec("pages/audit.py", "audit", "nav.audit", ":material/history:",
              frozenset({"office", "admin"})),
     PageSpec("pages/users.py", "users", "nav.users", ":material/group:", frozenset({"admin"})),
+    PageSpec("pages/contacts.py", "contacts", "nav.contacts", ":material/notifications:",
+             frozenset({"office"})),  # issue 21: message contacts and the outbox
+    PageSpec("pages/report.py", "report", "nav.report", ":material/photo_camera:",
+             frozenset({"office", "subdistrict", "market"})),  # issue 20: the phone page
+    PageSpec("pages/moderation.py", "moderation", "nav.moderation", ":material/inbox:",
+             frozenset({"office"})),  # issue 20: public reports and hotline orders
+]
+# Served without sign-in, and the only page a signed-out visitor can open besides the login
+# form (issue 20): the citizens' report page. Never offered in the signed-in menu.
+PUBLIC_PAGES = [
+    PageSpec("pages/public.py", "public", "nav.public", ":material/add_a_photo:", frozenset()),
 ]
 
 

@@ -9,13 +9,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from civdata.core import models as m
-from civdata.core.auth import Actor, can
+from civdata.core.auth import Actor, Scope, can
 from civdata.core.errors import CivDataError
 from civdata.domain import geo, workflow
 from civdata.domain import problems as P
 from civdata.domain.markets import problem_codes
 from civdata.io import photos
-from ui import readers
+from ui import forms, readers
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -23,12 +23,19 @@ from ui.widgets import styled, why_missing
 
 MIN_PROBLEMS = 10  # problems a subdistrict needs in the period before it is ranked
 LIST_SIZE = 3
-FLASH = "problems_flash"
 TARGET = "problems_form_target"
 FINDER = "problem"  # the query parameter ?problem=<code>
 FINDER_KEY = "problem_search"  # the search box
-TTL = readers.READ_TTL_S
 LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}
+
+
+WRITES = ("problem.report", "problem.assign", "problem.rectify", "problem.review",
+          "settings.edit")  # the permissions behind the work tab's forms
+
+
+def may_change(actor: Actor | None) -> bool:
+    """Return True when actor may make any of the work tab's writes (else 'no rights')."""
+    return any(can(actor, action) for action in WRITES)
 
 
 def _actor(role: str, username: str, subdistrict_id: int | None) -> Actor:
@@ -38,28 +45,21 @@ def _actor(role: str, username: str, subdistrict_id: int | None) -> Actor:
 
 # --- cached readers --------------------------------------------------------------------------
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def classes(version: tuple[str, int]) -> pd.DataFrame:
-    """Return the problem classes (cached)."""
-    with readers.session() as s:
-        return P.problem_classes(s)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def rungs(version: tuple[str, int]) -> pd.DataFrame:
     """Return the escalation ladder (cached)."""
     with readers.session() as s:
         return workflow.escalation_rungs(s)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def sites(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the sites a problem can be reported at (cached)."""
     with readers.session() as s:
         return P.site_choices(s, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def status_counts(version: tuple[str, int], since: datetime,
                   subdistrict_id: int | None) -> pd.DataFrame:
     """Return problems found since a moment per state (cached)."""
@@ -67,7 +67,7 @@ def status_counts(version: tuple[str, int], since: datetime,
         return P.status_counts(s, since, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def overdue(version: tuple[str, int], now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the overdue list with escalation rungs (cached)."""
     with readers.session() as s:
@@ -75,21 +75,21 @@ def overdue(version: tuple[str, int], now: datetime, subdistrict_id: int | None)
                             workflow.escalation_rungs(s))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def ages(version: tuple[str, int], now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return open problems per age bucket and state (cached)."""
     with readers.session() as s:
         return P.open_problem_ages(s, now, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def matrix(version: tuple[str, int], since: datetime) -> pd.DataFrame:
     """Return problems per subdistrict and class found since a moment (cached)."""
     with readers.session() as s:
         return P.class_subdistrict_counts(s, since)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def close_stats(version: tuple[str, int], since: datetime, until: datetime,
                 subdistrict_id: int | None, by: str) -> pd.DataFrame:
     """Return on-time rate and median hours per subdistrict or class (cached)."""
@@ -101,21 +101,21 @@ def close_stats(version: tuple[str, int], since: datetime, until: datetime,
         return P.close_stats_by_subdistrict(s, since, until, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def close_rates(version: tuple[str, int], end: datetime, days: int) -> pd.DataFrame:
     """Return closed, on-time, open and overdue counts per subdistrict (cached)."""
     with readers.session() as s:
         return P.subdistrict_close_rates(s, end, days)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def queue(version: tuple[str, int], subdistrict_id: int, now: datetime) -> pd.DataFrame:
     """Return a subdistrict's open problems, most urgent first (cached)."""
     with readers.session() as s:
         return P.work_queue(s, subdistrict_id, now)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def actionable(version: tuple[str, int], role: str, username: str, own_id: int | None,
                action: str, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the problems the actor may take action on now (cached)."""
@@ -123,32 +123,33 @@ def actionable(version: tuple[str, int], role: str, username: str, own_id: int |
         return P.actionable_problems(s, _actor(role, username, own_id), action, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def card(version: tuple[str, int], problem_id: int) -> tuple[dict | None, pd.DataFrame]:
     """Return one problem's card and its history (cached)."""
     with readers.session() as s:
         return P.problem_card(s, problem_id), P.problem_events(s, problem_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def search(version: tuple[str, int], text: str) -> pd.DataFrame:
     """Return the problems whose code or description holds text (cached)."""
     with readers.session() as s:
         return P.find_problems(s, text)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def codes(version: tuple[str, int], problem_ids: tuple[int, ...]) -> dict[int, str]:
     """Return {problem id: code} for the ids (cached)."""
     with readers.session() as s:
         return problem_codes(s, list(problem_ids))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def closed(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
-    """Return recently closed problems (cached)."""
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
+def closed(version: tuple[str, int], role: str, username: str, own_id: int | None,
+           subdistrict_id: int | None) -> pd.DataFrame:
+    """Return recently closed problems the actor may reopen (cached)."""
     with readers.session() as s:
-        return P.closed_problems(s, subdistrict_id)
+        return P.closed_problems(s, subdistrict_id, _actor(role, username, own_id))
 
 
 # --- figures and tables ----------------------------------------------------------------------
@@ -166,7 +167,7 @@ def kpis(rates: pd.DataFrame, stats: pd.DataFrame, subdistrict_id: int | None) -
 def funnel_chart(counts: pd.DataFrame) -> go.Figure:
     """Return the funnel: problems reaching each stage."""
     stages = P.funnel_stages(counts)
-    fig = go.Figure(go.Funnel(y=[t(f"problems.status.{s}") for s in stages["stage"]],
+    fig = go.Figure(go.Funnel(y=[t(f"problem.status.{s}") for s in stages["stage"]],
                               x=stages["reached"].tolist(), textinfo="value+percent initial"))
     fig.update_layout(**LAYOUT)
     return fig
@@ -179,7 +180,7 @@ def ageing_chart(frame: pd.DataFrame) -> go.Figure:
     for status in m.OPEN_STATUSES:
         part = frame[frame["status"] == status].set_index("label")["count"]
         fig.add_bar(x=labels, y=[int(part.get(lb, 0)) for lb in labels],
-                    name=t(f"problems.status.{status}"))
+                    name=t(f"problem.status.{status}"))
     fig.update_layout(barmode="stack", xaxis_title=t("problems.age_axis"),
                       yaxis_title=t("problems.count"),
                       legend={"orientation": "h", "y": 1.12, "x": 0}, **LAYOUT)
@@ -239,7 +240,7 @@ def overdue_table(frame: pd.DataFrame) -> None:
         t("problems.col.code"): frame["code"],
         t("problems.col.subdistrict"): frame[f"subdistrict_{lang}"],
         t("problems.col.class"): frame[f"class_{lang}"],
-        t("problems.col.status"): [t(f"problems.status.{s}") for s in frame["status"]],
+        t("problems.col.status"): [t(f"problem.status.{s}") for s in frame["status"]],
         t("problems.col.unit"): frame["responsible_unit"],
         t("problems.col.deadline"): frame["deadline"],
         t("problems.col.days_overdue"): frame["days_overdue"],
@@ -273,7 +274,7 @@ def rung_table(frame: pd.DataFrame, ladder: pd.DataFrame) -> pd.DataFrame:
 
 def lists(version: tuple[str, int], now: datetime, days: int) -> pd.DataFrame:
     """Return the ranking with red and black lists and the change against a week before."""
-    return P.red_black_lists(close_rates(version, now, days),
+    return P.on_time_ranking(close_rates(version, now, days),
                              close_rates(version, now - timedelta(days=7), days),
                              MIN_PROBLEMS, LIST_SIZE)
 
@@ -307,7 +308,7 @@ def queue_table(frame: pd.DataFrame) -> None:
     table = pd.DataFrame({
         t("problems.col.code"): frame["code"],
         t("problems.col.class"): frame[f"class_{lang}"],
-        t("problems.col.status"): [t(f"problems.status.{s}") for s in frame["status"]],
+        t("problems.col.status"): [t(f"problem.status.{s}") for s in frame["status"]],
         t("problems.col.deadline"): frame["deadline"],
         t("problems.col.hours_left"): frame["hours_left"],
         t("problems.col.description"): frame["description"],
@@ -322,55 +323,9 @@ def queue_table(frame: pd.DataFrame) -> None:
 
 # --- writes ----------------------------------------------------------------------------------
 
-def show_flash() -> None:
-    """Show the message left by the last successful write."""
-    box = st.container()  # always drawn, so the elements below keep their places (and tabs)
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        box.success(message)
-
-
-def _write(work) -> object | None:  # noqa: ANN001
-    """Run work(session) and commit; show a refused write in the user's language."""
-    with readers.session() as s:
-        try:
-            result = work(s)
-            s.commit()
-            return result
-        except CivDataError as err:
-            s.rollback()
-            st.error(err.message(current_lang()))
-            return None
-
-
-def _clear(*keys: str) -> None:
-    """Forget the values of these widgets (after a successful write)."""
-    for key in keys:
-        st.session_state.pop(key, None)
-
-
-def _photo(upload) -> tuple[bytes, str] | None:  # noqa: ANN001
-    """Return (bytes, stored name) of an uploaded photo; raise CivDataError when bad."""
-    if upload is None:
-        return None
-    raw = upload.getvalue()
-    return raw, photos.photo_name(raw, photos.validate_photo(raw))
-
-
-def _store(photo: tuple[bytes, str] | None) -> bool:
-    """Write a checked photo and its thumbnail to the photo folder before the write that names
-    it (the data layer accepts only stored photos); return True when its file is new."""
-    if photo is None:
-        return False
-    new = not photos.photo_path(photo[1]).exists()
-    photos.store_photo(photo[0])
-    return new
-
-
-def _settle(photo: tuple[bytes, str] | None, new: bool, saved: bool) -> None:
-    """Remove a photo stored anew for a write that was refused (a refusal leaves no file)."""
-    if photo is not None and new and not saved:
-        photos.delete_photo(photo[1])
+def _photo(upload) -> bytes | None:
+    """Return the bytes of an uploaded photo (the data layer checks and stores them), or None."""
+    return None if upload is None else upload.getvalue()
 
 
 def _label(row: pd.Series) -> str:
@@ -382,13 +337,15 @@ def report_form(actor: Actor, subdistrict_id: int | None = None) -> None:
     """Draw the form to report a problem (a site of the subdistrict in view, searchable by
     name, or typed coordinates; class, photo)."""
     version = readers.data_version()
-    own = actor.subdistrict_id if actor.role == "subdistrict" else subdistrict_id
     subs = readers.subdistricts(version)
+    subs = subs[[can(actor, "problem.report", Scope(i)) for i in subs["id"]]]  # where it may
+    own = int(subs["id"].iloc[0]) if len(subs) == 1 else subdistrict_id
     if own is not None:
         subs = subs[subs["id"] == own]
-    site_rows, cls = sites(version, own), classes(version)
-    sources = ["market_inspection"] if actor.role == "market" else [
-        s for s in m.PROBLEM_SOURCES if s != "market_inspection"]
+    site_rows, cls = sites(version, own), readers.problem_classes(version)
+    typed = [s for s in m.PROBLEM_SOURCES if s != "market_inspection"]  # inspections raise those
+    sources = [s for s in typed if can(actor, "problem.report", Scope(own, s))] \
+        or ["market_inspection"]  # the market bureau reports only what its inspections find
     mode = st.radio(t("problems.location"), ["site", "coords"], horizontal=True,
                     format_func=lambda v: t(f"problems.loc.{v}"), key="report_mode")
     site_labels = dict(zip(site_rows["id"].tolist(),
@@ -412,34 +369,28 @@ def report_form(actor: Actor, subdistrict_id: int | None = None) -> None:
                                   format_func=lambda c: cls.loc[cls["code"] == c,
                                                                 name_col()].iloc[0])
         source = st.selectbox(t("problems.source"), sources, key="report_source",
-                              format_func=lambda s: t(f"problems.source.{s}"))
+                              format_func=lambda s: t(f"problem.source.{s}"))
         text = st.text_area(t("problems.description"), key="report_text", max_chars=500)
         upload = st.file_uploader(t("problems.photo_before"), type=["jpg", "jpeg", "png", "webp"],
                                   key="report_photo", help=t("problems.upload_help"))
         submitted = st.form_submit_button(t("problems.submit_report"), type="primary")
     if not submitted:
         return
-    try:
-        photo = _photo(upload)
+
+    def place() -> dict:
+        """Return where the problem is (typed coordinates checked: a refusal raises)."""
         if mode == "site":
             row = site_rows[site_rows["id"] == site_id].iloc[0]
-            where = {"subdistrict_id": int(row["subdistrict_id"]), "site_id": int(site_id),
-                     "lat": float(row["lat"]), "lon": float(row["lon"])}
-        else:
-            wlat, wlon = geo.checked_wgs84(float(lat), float(lon), datum, geo.district_outline())
-            where = {"subdistrict_id": int(sub_id), "lat": wlat, "lon": wlon}
-    except CivDataError as err:
-        st.error(err.message(current_lang()))
-        return
-    new = _store(photo)
-    problem = _write(lambda s: workflow.report_problem(
+            return {"subdistrict_id": int(row["subdistrict_id"]), "site_id": int(site_id),
+                    "lat": float(row["lat"]), "lon": float(row["lon"])}
+        wlat, wlon = geo.checked_wgs84(float(lat), float(lon), datum, geo.district_outline())
+        return {"subdistrict_id": int(sub_id), "lat": wlat, "lon": wlon}
+
+    forms.submit(lambda s: workflow.report_problem(
         s, actor, class_code=class_code, description=text, source=source,
-        photo_before=photo[1] if photo else None, **where))
-    _settle(photo, new, saved=problem is not None)
-    if problem is not None:
-        _clear("report_text", "report_photo")
-        st.session_state[FLASH] = t("problems.reported", code=problem.code)
-        st.rerun()
+        photo_before=_photo(upload), **place()),
+        lambda problem: t("problems.reported", code=problem.code),
+        clear=("report_text", "report_photo"))
 
 
 def _thumbnail(name: str | None) -> str | None:
@@ -456,7 +407,7 @@ def _thumbnail(name: str | None) -> str | None:
 def history_table(events: pd.DataFrame) -> pd.DataFrame:
     """Return a problem's transitions with translated headers and states ('—' before the first)."""
     def state(value: object) -> str:
-        return "—" if value is None or pd.isna(value) else t(f"problems.status.{value}")
+        return "—" if value is None or pd.isna(value) else t(f"problem.status.{value}")
 
     return pd.DataFrame({
         t("problems.col.at"): [f"{v:%Y-%m-%d %H:%M}" for v in events["at"]],
@@ -478,11 +429,11 @@ def card_facts(info: dict) -> pd.DataFrame:
     lang = current_lang()
     rows = [
         ("problems.col.code", info["code"]),
-        ("problems.col.status", t(f"problems.status.{info['status']}")),
+        ("problems.col.status", t(f"problem.status.{info['status']}")),
         ("problems.col.class", info[f"class_{lang}"]),
         ("problems.col.subdistrict", info[f"subdistrict_{lang}"]),
         ("problems.col.site", info.get(f"site_{lang}") or "—"),
-        ("problems.source", t(f"problems.source.{info['source']}")),
+        ("problems.source", t(f"problem.source.{info['source']}")),
         ("problems.col.discovered_at", _moment(info["discovered_at"])),
         ("problems.col.assigned_at", _moment(info["assigned_at"])),
         ("problems.col.deadline", _moment(info["deadline"])),
@@ -497,7 +448,7 @@ def card_facts(info: dict) -> pd.DataFrame:
 def problem_card(info: dict, events: pd.DataFrame, expanded: bool = False) -> None:
     """Draw a problem's card: facts, before/after thumbnails, history."""
     lang = current_lang()
-    st.markdown(f"**{escape_md(info['code'])}** · {t('problems.status.' + info['status'])} · "
+    st.markdown(f"**{escape_md(info['code'])}** · {t('problem.status.' + info['status'])} · "
                 f"{escape_md(info['class_' + lang])} · {escape_md(info['subdistrict_' + lang])}")
     st.text(info["description"])
     if expanded:
@@ -513,6 +464,8 @@ def problem_card(info: dict, events: pd.DataFrame, expanded: bool = False) -> No
             col.image(thumb, caption=t(label), width=200)
         else:
             col.caption(f"{t(label)}: {t('problems.no_photo')}")
+    if info.get("confirmations"):  # issue 20: street reports that joined this problem
+        st.caption(t("report.card_confirmations", n=int(info["confirmations"])))
     with st.expander(t("problems.history"), expanded=expanded):
         st.dataframe(history_table(events), hide_index=True, width="stretch")
 
@@ -541,7 +494,7 @@ def problem_finder() -> None:
         return
     exact = found[found["code"].str.upper() == text.upper()]
     if exact.empty:
-        labels = {r.code: f"{r.code} · {t('problems.status.' + r.status)} · {r.description[:40]}"
+        labels = {r.code: f"{r.code} · {t('problem.status.' + r.status)} · {r.description[:40]}"
                   for r in found.itertuples()}
         st.selectbox(t("problems.found", n=len(found)), list(labels), index=None,
                      format_func=labels.get, key="problem_found", on_change=_pick_found,
@@ -604,29 +557,20 @@ def action_form(actor: Actor, subdistrict_id: int | None) -> None:
     st.session_state[TARGET] = shown
     if not submitted or target[0] != action:
         return
-    try:
-        photo = _photo(upload)
-    except CivDataError as err:
-        st.error(err.message(current_lang()))
-        return
-    new = _store(photo)
-    done = _write(lambda s: workflow.transition(
+    forms.submit(lambda s: workflow.transition(
         s, actor, target[1], action, expected_version=target[2], note=note,
-        responsible_unit=unit, photo_after=photo[1] if photo else None))
-    _settle(photo, new, saved=done is not None)
-    if done is not None:
-        _clear(TARGET, "action_note", "action_unit", "action_photo")
-        st.session_state[FLASH] = t("problems.done", code=done.code,
-                                    action=t(f"problems.action.{action}"),
-                                    status=t(f"problems.status.{done.status}"))
-        st.rerun()
+        responsible_unit=unit, photo_after=_photo(upload)),
+        lambda done: t("problems.done", code=done.code, action=t(f"problems.action.{action}"),
+                       status=t(f"problem.status.{done.status}")),
+        clear=(TARGET, "action_note", "action_unit", "action_photo"))
 
 
 def reopen_form(actor: Actor, subdistrict_id: int | None) -> None:
     """Draw the form to reopen a closed problem found again."""
-    if actor.role not in ("office", "market") or not can(actor, "problem.report"):
+    if not can(actor, "problem.report"):  # the data layer's question: reopening reports again
         return
-    rows = closed(readers.data_version(), subdistrict_id)
+    rows = closed(readers.data_version(), actor.role, actor.username, actor.subdistrict_id,
+                  subdistrict_id)
     if rows.empty:
         return
     labels = {int(r.id): f"{r.code} · {r.description[:30]}" for r in rows.itertuples()}
@@ -636,10 +580,8 @@ def reopen_form(actor: Actor, subdistrict_id: int | None) -> None:
         text = st.text_area(t("problems.description"), key="reopen_text", max_chars=500)
         submitted = st.form_submit_button(t("problems.do"))
     if submitted:
-        new = _write(lambda s: workflow.reopen_problem(s, actor, pid, description=text))
-        if new is not None:
-            st.session_state[FLASH] = t("problems.reopened", code=new.code, old=labels[pid][:7])
-            st.rerun()
+        forms.submit(lambda s: workflow.reopen_problem(s, actor, pid, description=text),
+                     lambda new: t("problems.reopened", code=new.code, old=labels[pid][:7]))
 
 
 def settings_form(actor: Actor) -> None:
@@ -647,7 +589,7 @@ def settings_form(actor: Actor) -> None:
     if not can(actor, "settings.edit"):
         return
     version = readers.data_version()
-    cls, ladder = classes(version), rungs(version)
+    cls, ladder = readers.problem_classes(version), rungs(version)
     with st.form("problem_settings"):
         limits = st.data_editor(cls[["code", name_col(), "time_limit_days"]], hide_index=True,
                                 disabled=["code", name_col()], key="settings_limits",
@@ -665,18 +607,14 @@ def settings_form(actor: Actor) -> None:
     if not submitted:
         return
 
-    def save(s):  # noqa: ANN001, ANN202
+    def save(s):
         for row, old in zip(limits.itertuples(), cls.itertuples(), strict=True):
             if int(row.time_limit_days) != int(old.time_limit_days):
                 workflow.set_time_limit(s, actor, row.code, int(row.time_limit_days))
         rows = new_ladder.dropna(subset=["days_overdue", "code"]).to_dict("records")
         if rows != ladder.to_dict("records"):
             workflow.set_escalation_rungs(s, actor, rows)
-        return True
-
-    if _write(save):
-        st.session_state[FLASH] = t("problems.saved")
-        st.rerun()
+    forms.submit(save, t("problems.saved"))
 
 
 def period_start(now: datetime, days: int) -> datetime:

@@ -15,7 +15,7 @@ from civdata.core.config import database_url_from_env
 from civdata.core.db import make_engine, session_factory
 from civdata.core.live import domain_marks
 from civdata.core.schema import init_db
-from civdata.domain import district
+from civdata.domain import district, problems, sites
 
 READ_TTL_S = 600
 
@@ -33,7 +33,7 @@ def engine() -> Engine:
     return _engine_for(database_url_from_env())
 
 
-def session():  # noqa: ANN201
+def session():
     """Return a new session on the configured database (the caller closes it)."""
     return session_factory(engine())()
 
@@ -61,7 +61,10 @@ def domain_key(version: DataVersion, *domains: str) -> tuple:
 
 def cached_by_domains(*domains: str, **cache_options: object) -> Callable:
     """Return a decorator: st.cache_data over fn(key, ...), called as fn(version, ...) with the
-    key cut down to the marks of domains, so a write elsewhere or an idle minute keeps it."""
+    key cut down to the marks of domains, so a write elsewhere or an idle minute keeps it (ttl:
+    READ_TTL_S unless given)."""
+    cache_options.setdefault("ttl", READ_TTL_S)
+
     def decorate(fn: Callable) -> Callable:
         cached = st.cache_data(**cache_options)(fn)
 
@@ -79,6 +82,21 @@ def subdistricts(version: tuple[str, int]) -> pd.DataFrame:
     """Return the subdistricts (cached)."""
     with session() as s:
         return district.subdistricts(s)
+
+
+@cached_by_domains("sites", "settings", show_spinner=False)
+def subdistrict_outlines(version: DataVersion) -> pd.DataFrame:
+    """Return the subdistricts with their boundaries (cached until sites or settings change)."""
+    with session() as s:
+        return sites.subdistrict_boundaries(s)
+
+
+@cached_by_domains("problems", "settings", show_spinner=False)
+def problem_classes(version: DataVersion) -> pd.DataFrame:
+    """Return the problem classes with their time limits (cached until problems or settings
+    change)."""
+    with session() as s:
+        return problems.problem_classes(s)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)

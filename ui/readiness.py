@@ -5,8 +5,7 @@ materials upload and review)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import pandas as pd
@@ -14,19 +13,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from civdata.core import models as m
-from civdata.core.auth import PERMISSIONS, Actor, can, require
+from civdata.core.auth import Actor, Scope, can
 from civdata.core.clock import now_local
-from civdata.core.errors import CivDataError, PermissionDenied
+from civdata.core.errors import CivDataError
 from civdata.domain import evaluation, evaluation_tasks, materials, site_inspections, survey
-from civdata.io import photos
+from ui import forms, readers
 from ui import map as umap
-from ui import readers
 from ui.downloads import table_with_downloads
 from ui.i18n import catalogue, current_lang, name_col, t
 from ui.widgets import fmt_num, kpi
 
-TTL = readers.READ_TTL_S
-FLASH = "readiness_flash"
 METHODS = ("onsite", "survey", "materials")
 UPLOAD_TYPES = ["pdf", "jpg", "jpeg", "png", "webp", "doc", "docx", "xls", "xlsx"]
 ALL = "__all__"
@@ -39,12 +35,13 @@ ACTION_REVIEW = "material.review"
 
 
 # --- cached readers --------------------------------------------------------------------------
-# Keyed by the marks of the domains the evaluation reads (ui.readers.domain_key): inspections mark
-# 'sites', tasks, materials and imports 'settings', the fallback and task links read 'problems'.
+# Keyed by the marks of the domains the evaluation reads (ui.readers.domain_key): its own writes
+# (imports, site inspections, rounds, tasks, materials) mark 'evaluation'; the site list and the
+# fallback's problems and class weights are 'sites', 'problems' and 'settings'.
 # The estimate depends on the moment too (deadlines, overdue tasks); the trend, the costly one
 # (one estimate per week), is kept for the day.
 
-DOMAINS = ("sites", "problems", "settings", "markets")
+DOMAINS = ("evaluation", "sites", "problems", "settings")
 
 
 def _key(version: tuple) -> tuple:
@@ -52,7 +49,7 @@ def _key(version: tuple) -> tuple:
     return readers.domain_key(version, *DOMAINS)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
 def _estimate(key: tuple, now: datetime,
               subdistrict_id: int | None) -> evaluation.Readiness | None:
     """Return the readiness estimate at now, or None without an evaluation system (cached)."""
@@ -74,7 +71,7 @@ def trend_end(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=32, show_spinner=False)
 def _trend(key: tuple, day: date, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the weekly estimate of the last 12 weeks up to the end of day (cached)."""
     with readers.session() as s:
@@ -89,7 +86,19 @@ def trend(version: tuple, day: date, subdistrict_id: int | None) -> pd.DataFrame
     return _trend(_key(version), day, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=32, show_spinner=False)
+def _last_week(key: tuple, day: date, subdistrict_id: int | None) -> float | None:
+    """Return the estimate at the end of the week before day's, from its snapshot (cached)."""
+    with readers.session() as s:
+        return evaluation.last_week_estimate(s, trend_end(day), subdistrict_id)
+
+
+def last_week(version: tuple, day: date, subdistrict_id: int | None) -> float | None:
+    """Return the estimate at the end of the week before day's (None without a system)."""
+    return _last_week(_key(version), day, subdistrict_id)
+
+
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
 def _risk(key: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the contents ranked by points lost (cached)."""
     with readers.session() as s:
@@ -101,7 +110,7 @@ def risk(version: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFr
     return _risk(_key(version), now, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
 def _ledger(key: tuple, now: datetime, subdistrict_id: int | None, content_code: str | None,
             status: str | None, overdue_only: bool) -> pd.DataFrame:
     """Return the six-lists tasks matching the filters (cached)."""
@@ -116,7 +125,7 @@ def ledger(version: tuple, now: datetime, subdistrict_id: int | None, content_co
     return _ledger(_key(version), now, subdistrict_id, content_code, status, overdue_only)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=32, show_spinner=False)
 def _survey_rates(key: tuple, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the survey rates per question and scope with Wilson intervals (cached)."""
     with readers.session() as s:
@@ -128,7 +137,7 @@ def survey_rates(version: tuple, subdistrict_id: int | None) -> pd.DataFrame:
     return _survey_rates(_key(version), subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
 def _material_table(key: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the required materials with their latest version and review (cached)."""
     with readers.session() as s:
@@ -140,7 +149,7 @@ def material_table(version: tuple, now: datetime, subdistrict_id: int | None) ->
     return _material_table(_key(version), now, subdistrict_id)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=32, show_spinner=False)
 def _checklist(key: tuple, category_code: str) -> pd.DataFrame:
     """Return a site category's checklist items (cached)."""
     with readers.session() as s:
@@ -152,7 +161,7 @@ def checklist(version: tuple, category_code: str) -> pd.DataFrame:
     return _checklist(_key(version), category_code)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def _rounds(key: tuple) -> pd.DataFrame:
     """Return the inspection rounds with their completion (cached)."""
     with readers.session() as s:
@@ -164,7 +173,7 @@ def rounds(version: tuple) -> pd.DataFrame:
     return _rounds(_key(version))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=32, show_spinner=False)
 def _round_sites(key: tuple, round_id: int) -> pd.DataFrame:
     """Return one round's sites, inspectors and completion (cached)."""
     with readers.session() as s:
@@ -183,21 +192,6 @@ def scope(actor: Actor | None, chosen: int | None) -> int | None:
     if actor is not None and actor.subdistrict_id is not None:
         return actor.subdistrict_id
     return chosen
-
-
-def allowed(actor: Actor | None, action: str, subdistrict_id: int | None = None,
-            own_only: bool = False) -> bool:
-    """Return True when the data layer lets actor do action on a record of subdistrict_id
-    (own_only: a district-level record is not a subdistrict account's own)."""
-    if actor is None or action not in PERMISSIONS or not can(actor, action):
-        return False
-    try:
-        require(actor, action, subdistrict_id)
-        if own_only:
-            site_inspections.check_own(actor, subdistrict_id)
-    except PermissionDenied:
-        return False
-    return True
 
 
 def scope_name(subdistrict_id: int | None) -> str:
@@ -576,10 +570,10 @@ def _material_label(row: pd.Series) -> str:
 
 def upload_form(actor: Actor | None, rows: pd.DataFrame) -> None:
     """Draw the upload of a new version, for the materials the actor is responsible for."""
-    if not allowed(actor, ACTION_UPLOAD):
+    if not can(actor, ACTION_UPLOAD):
         return
-    mine = rows[[allowed(actor, ACTION_UPLOAD, None if pd.isna(v) else int(v), own_only=True)
-                 for v in rows["subdistrict_id"]]] if not rows.empty else rows
+    mine = rows[[can(actor, ACTION_UPLOAD, Scope(v)) for v in rows["subdistrict_id"]]] \
+        if not rows.empty else rows
     st.markdown(f"**{t('readiness.upload')}**")
     if mine.empty:
         st.caption(t("readiness.upload.none"))
@@ -598,14 +592,14 @@ def upload_form(actor: Actor | None, rows: pd.DataFrame) -> None:
         st.error(t("readiness.upload.no_file"))
         return
     title = str(mine[mine["material_id"] == material_id]["title"].iloc[0])
-    write_then_rerun(lambda s: materials.upload_material_version(
+    forms.submit(lambda s: materials.upload_material_version(
         s, actor, int(material_id), upload.name, upload.getvalue()),
         lambda version: t("readiness.upload.saved", title=title, version=version))
 
 
 def review_form(actor: Actor | None, rows: pd.DataFrame) -> None:
     """Draw the office's review: accept, or return with a reason, a submitted material."""
-    if not allowed(actor, ACTION_REVIEW):
+    if not can(actor, ACTION_REVIEW):
         return
     st.markdown(f"**{t('readiness.review')}**")
     waiting = rows[rows["status"] == "submitted"] if not rows.empty else rows
@@ -629,7 +623,7 @@ def review_form(actor: Actor | None, rows: pd.DataFrame) -> None:
     title = str(waiting[waiting["material_id"] == material_id]["title"].iloc[0])
     message = (t("readiness.review.accepted", title=title) if accept
                else t("readiness.review.returned", title=title, reason=reason))
-    write_then_rerun(lambda s: materials.review_material(
+    forms.submit(lambda s: materials.review_material(
         s, actor, int(material_id), accept=accept, reason=reason or None), message)
 
 
@@ -642,7 +636,7 @@ def inspection_only() -> bool:
 
 def inspect_link(actor: Actor | None) -> None:
     """Offer the inspection form alone (for a phone) to those who may record inspections."""
-    if allowed(actor, ACTION_INSPECT):
+    if can(actor, ACTION_INSPECT):
         st.link_button(t("readiness.inspect.phone"), "?view=inspect",
                        icon=":material/smartphone:")
 
@@ -657,10 +651,10 @@ def site_choices(version: tuple[str, int], now: datetime,
 def inspect_form(actor: Actor | None, sites: pd.DataFrame, now: datetime) -> None:
     """Draw the phone-friendly site inspection: one column, the category's checklist as
     pass/fail toggles; failed items raise problems in the data layer."""
-    if not allowed(actor, ACTION_INSPECT):
+    if not can(actor, ACTION_INSPECT):
         return
     st.markdown(f"**{t('readiness.inspect')}**")
-    mine = sites[[allowed(actor, ACTION_INSPECT, int(v)) for v in sites["subdistrict_id"]]] \
+    mine = sites[[can(actor, ACTION_INSPECT, Scope(v)) for v in sites["subdistrict_id"]]] \
         if not sites.empty else sites
     if mine.empty:
         st.caption(t("readiness.inspect.no_sites"))
@@ -678,7 +672,7 @@ def inspect_form(actor: Actor | None, sites: pd.DataFrame, now: datetime) -> Non
         return
     with st.form(f"readiness_inspect_form_{site_id}", clear_on_submit=True):
         source = st.selectbox(t("readiness.inspect.source"), list(m.INSPECTION_SOURCES),
-                              format_func=lambda s: t(f"readiness.source.{s}"),
+                              format_func=lambda s: t(f"inspection.source.{s}"),
                               key="readiness_inspect_source")
         inspector = st.text_input(t("readiness.inspect.inspector"),
                                   value=actor.display_name or actor.username,
@@ -702,19 +696,13 @@ def inspect_form(actor: Actor | None, sites: pd.DataFrame, now: datetime) -> Non
 
 def _save_inspection(actor: Actor, site: pd.Series, source: str, inspector: str,
                      results: dict[str, bool], upload: Any, note: str, now: datetime) -> None:
-    """Check the photo, write the inspection, then store the photo; show a refusal."""
-    try:
-        raw = upload.getvalue() if upload is not None else None
-        name = photos.photo_name(raw, photos.validate_photo(raw)) if raw else None
-    except CivDataError as err:
-        st.error(err.message(current_lang()))
-        return
+    """Write the inspection (the data layer checks and stores the photo); show a refusal."""
     failed = sum(1 for ok in results.values() if not ok)
-    write_then_rerun(lambda s: site_inspections.record_site_inspection(
+    forms.submit(lambda s: site_inspections.record_site_inspection(
         s, actor, site_id=int(site["id"]), source=source, inspector=inspector,
-        results=dict(results), at=min(now, now_local()), photo=name, note=note or ""),
-        t("readiness.inspect.saved", site=f"{site['code']} {site[name_col()]}", failed=failed),
-        after=(lambda: photos.store_photo(raw)) if raw else None)
+        results=dict(results), at=min(now, now_local()),
+        photo=upload.getvalue() if upload is not None else None, note=note or ""),
+        t("readiness.inspect.saved", site=f"{site['code']} {site[name_col()]}", failed=failed))
 
 
 def draw_rounds(frame: pd.DataFrame) -> int | None:
@@ -754,7 +742,7 @@ def round_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 def draw_form(actor: Actor | None, today: date) -> None:
     """Draw the office's form that draws a stratified inspection round (seed shown)."""
-    if not allowed(actor, ACTION_DRAW):
+    if not can(actor, ACTION_DRAW):
         return
     with st.expander(t("readiness.draw")):
         with st.form("readiness_draw_form"):
@@ -772,36 +760,9 @@ def draw_form(actor: Actor | None, today: date) -> None:
                                               key="readiness_draw_submit")
     if submitted:
         who = [w.strip() for w in inspectors.splitlines() if w.strip()]
-        write_then_rerun(lambda s: len(site_inspections.round_sites(s, site_inspections.draw_round(
+        forms.submit(lambda s: len(site_inspections.round_sites(s, site_inspections.draw_round(
             s, actor, name=name, sample_size=int(size), seed=int(seed), inspectors=who))),
             lambda drawn: t("readiness.draw.saved", name=name, n=drawn, seed=int(seed)))
-
-
-# --- the write -------------------------------------------------------------------------------
-
-def show_flash() -> None:
-    """Show the message left by the last successful write."""
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        st.success(message)
-
-
-def write_then_rerun(write: Callable[[Any], Any], message: str | Callable[[Any], str],
-                     after: Callable[[], Any] | None = None) -> None:
-    """Run write(session) and commit, then remember the message and rerun; show a refusal in
-    the user's language (nothing is kept: the transaction is rolled back)."""
-    with readers.session() as s:
-        try:
-            result = write(s)
-            s.commit()
-        except CivDataError as err:
-            s.rollback()
-            st.error(err.message(current_lang()))
-            return
-    if after is not None:
-        after()
-    st.session_state[FLASH] = message(result) if callable(message) else message
-    st.rerun()
 
 
 # --- overview and weekly helpers -------------------------------------------------------------
@@ -812,9 +773,9 @@ def overview_headline(version: tuple[str, int], now: datetime,
     est = estimate(version, now, subdistrict_id)
     if not has_system(est):
         return
-    before = estimate(version, now - timedelta(days=7), subdistrict_id)
-    kpi(t("overview.kpi.readiness", max=fmt_num(est.max_points)), est.total,
-        before.total if has_system(before) else None, fmt="score",
+    before = last_week(version, now.date(), subdistrict_id)  # a stored snapshot: no estimate
+    kpi(t("overview.kpi.readiness", max=fmt_num(est.max_points)), est.total, before,
+        fmt="score",
         help_text=t("overview.kpi.readiness_help", low=fmt_points(est.low),
                     high=fmt_points(est.high)))
     st.caption(range_text(est))

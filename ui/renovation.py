@@ -10,24 +10,21 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from civdata.core.auth import Actor, can
-from civdata.core.errors import CivDataError
 from civdata.domain import district, metrics
 from civdata.domain import renovation as ren
-from ui import readers
+from ui import forms, readers
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
 from ui.widgets import fmt_num, fmt_pct, programme_label
 
-READ_TTL_S = 600
 GROUP_ALL = "all"
-FLASH = "renovation_flash"
 FORM_KEYS = ("progress_date", "progress_percent", "progress_stage", "progress_note",
              "progress_photo", "progress_correction")
 
 
 # --- cached readers -------------------------------------------------------------------------
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def project_table(version: tuple[str, int], day: date, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the projects with latest percent, plan on day and slip flags (cached)."""
     with readers.session() as s:
@@ -35,7 +32,7 @@ def project_table(version: tuple[str, int], day: date, subdistrict_id: int | Non
     return metrics.project_slippage(projects, day, metrics.SLIP_POINTS)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def programme_table(version: tuple[str, int], day: date,
                     subdistrict_id: int | None) -> pd.DataFrame:
     """Return weighted progress, stage counts, households and investment per batch (cached)."""
@@ -43,7 +40,7 @@ def programme_table(version: tuple[str, int], day: date,
         return metrics.programme_summary(ren.projects_with_progress(s, day, subdistrict_id))
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def subdistrict_table(version: tuple[str, int], day: date, group: str) -> pd.DataFrame:
     """Return weighted actual and planned percent per subdistrict for a group (cached)."""
     with readers.session() as s:
@@ -53,14 +50,14 @@ def subdistrict_table(version: tuple[str, int], day: date, group: str) -> pd.Dat
     return out.merge(subs, left_on="subdistrict_id", right_on="id").sort_values("actual")
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def reports(version: tuple[str, int], project_id: int) -> pd.DataFrame:
     """Return one project's progress reports (cached)."""
     with readers.session() as s:
         return ren.progress_reports(s, project_id)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def quantities(version: tuple[str, int], programme: str) -> pd.DataFrame:
     """Return a programme's planned and done quantities with the share done (cached)."""
     with readers.session() as s:
@@ -152,7 +149,7 @@ def draw_programme_bars(summary: pd.DataFrame) -> None:
 
 def _stage(stage: str) -> str:
     """Return a stage's name."""
-    return t(f"renovation.stage.{stage}")
+    return t(f"project.stage.{stage}")
 
 
 def _day(value: object) -> str:
@@ -332,15 +329,12 @@ def quantity_chart(q: pd.DataFrame) -> go.Figure:
 # --- the progress report form ---------------------------------------------------------------
 def may_report(actor: Actor | None, project: pd.Series) -> bool:
     """Return True when actor may report progress on project (own subdistrict for staff)."""
-    if not can(actor, "project.progress"):
-        return False
-    return actor.role != "subdistrict" or actor.subdistrict_id == int(project["subdistrict_id"])
+    return can(actor, "project.progress", project)
 
 
 def progress_form(actor: Actor | None, project: pd.Series, day: date) -> None:
     """Draw the progress report form for project and save a submitted report."""
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    forms.show_flash()
     if actor is None or not can(actor, "project.progress"):
         return
     if not may_report(actor, project):
@@ -377,24 +371,10 @@ def progress_form(actor: Actor | None, project: pd.Series, day: date) -> None:
 def _save(actor: Actor, project: pd.Series, reported_on: date, percent: float, stage: str,
           note: str | None, correction: bool, photo: bytes | None) -> None:
     """Write the report; on success remember a message and rerun, else show the refusal."""
-    _write_then_rerun(lambda s: ren.add_progress_report(
+    forms.submit(lambda s: ren.add_progress_report(
         s, actor, int(project["id"]), reported_on, percent, stage, note=note,
         is_correction=bool(correction), photo=photo, expected_version=int(project["version"])),
         t("renovation.form.saved", name=escape_md(project[name_col()]), percent=f"{percent:g}"))
-
-
-def _write_then_rerun(write, message: str) -> None:  # noqa: ANN001
-    """Run write(session) and commit, then remember message and rerun; show a refusal."""
-    with readers.session() as s:
-        try:
-            write(s)
-            s.commit()
-        except CivDataError as err:
-            s.rollback()
-            st.error(err.message(current_lang()))
-            return
-    st.session_state[FLASH] = message
-    st.rerun()
 
 
 def drawings_form(actor: Actor | None, project: pd.Series, day: date) -> None:
@@ -414,7 +394,7 @@ def drawings_form(actor: Actor | None, project: pd.Series, day: date) -> None:
         submitted = st.form_submit_button(t("renovation.drawings_form.submit"),
                                           key="drawings_submit")
     if submitted:
-        _write_then_rerun(lambda s: ren.record_drawings_done(
+        forms.submit(lambda s: ren.record_drawings_done(
             s, actor, int(project["id"]), done_on, expected_version=int(project["version"])),
             t("renovation.drawings_form.saved", name=escape_md(project[name_col()]),
               day=done_on.isoformat()))

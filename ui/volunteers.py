@@ -12,15 +12,12 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from civdata.core.auth import Actor
-from civdata.core.errors import CivDataError
 from civdata.domain import geo
 from civdata.domain import volunteers as vol
-from civdata.domain.sites import subdistrict_boundaries
-from ui import readers
+from ui import forms, readers
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import styled, why_missing
 
-READ_TTL_S = readers.READ_TTL_S
 TREND_WEEKS = 52
 TOP_N = 15
 ALL_TEAMS = "all"
@@ -32,7 +29,7 @@ LEVEL_RADIUS = {"district": 90, "subdistrict": 60, "community": 35}
 
 # ---------------------------------------------------------------- cached readers
 
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings",
                         show_spinner=False)
 def coverage(version: tuple[str, int], day: date, subdistrict_id: int | None,
              window_days: int) -> dict[str, pd.DataFrame]:
@@ -49,15 +46,7 @@ def coverage(version: tuple[str, int], day: date, subdistrict_id: int | None,
             "by_subdistrict": vol.coverage_by_subdistrict(comm, site)}
 
 
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
-                        show_spinner=False)
-def boundaries(version: tuple[str, int]) -> pd.DataFrame:
-    """Return the subdistrict boundaries (cached)."""
-    with readers.session() as s:
-        return subdistrict_boundaries(s)
-
-
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings",
                         show_spinner=False)
 def stations(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the practice stations (cached)."""
@@ -65,7 +54,7 @@ def stations(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFra
         return vol.practice_stations(s, subdistrict_id)
 
 
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings",
                         show_spinner=False)
 def teams(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
     """Return the volunteer teams and their bases (cached)."""
@@ -73,7 +62,7 @@ def teams(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
         return vol.team_bases(s, subdistrict_id)
 
 
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings",
                         show_spinner=False)
 def activities(version: tuple[str, int], first: date, last: date, subdistrict_id: int | None,
                team_id: int | None) -> pd.DataFrame:
@@ -82,7 +71,7 @@ def activities(version: tuple[str, int], first: date, last: date, subdistrict_id
         return vol.activities_between(s, first, last, subdistrict_id, team_id)
 
 
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings",
                         show_spinner=False)
 def trend(version: tuple[str, int], last: date, subdistrict_id: int | None,
           team_id: int | None) -> pd.DataFrame:
@@ -93,7 +82,7 @@ def trend(version: tuple[str, int], last: date, subdistrict_id: int | None,
     return vol.weekly_trend(daily, last, TREND_WEEKS)
 
 
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings",
                         show_spinner=False)
 def rankings(version: tuple[str, int], first: date, last: date,
              subdistrict_id: int | None) -> dict[str, pd.DataFrame]:
@@ -103,7 +92,7 @@ def rankings(version: tuple[str, int], first: date, last: date,
                 "partners": vol.partner_ranking(s, first, last, subdistrict_id)}
 
 
-@readers.cached_by_domains("volunteers", "problems", "sites", "settings", ttl=READ_TTL_S,
+@readers.cached_by_domains("volunteers", "problems", "sites", "settings",
                         show_spinner=False)
 def form_choices(version: tuple[str, int], subdistrict_id: int | None) -> dict[str, pd.DataFrame]:
     """Return the teams, the communities (of subdistrict_id) and partners for the form."""
@@ -112,16 +101,10 @@ def form_choices(version: tuple[str, int], subdistrict_id: int | None) -> dict[s
                 "communities": vol.communities(s, subdistrict_id)}
 
 
-def record_activity(actor: Actor, **fields: object) -> str | None:
-    """Record an activity and commit; return the error message (None when it was saved)."""
-    with readers.session() as s:
-        try:
-            vol.record_activity(s, actor, **fields)
-        except CivDataError as err:
-            s.rollback()
-            return err.message(current_lang())
-        s.commit()
-    return None
+def record_activity(actor: Actor, **fields: object) -> None:
+    """Record an activity through the one write path (a flash names it; a refusal is shown)."""
+    forms.submit(lambda s: vol.record_activity(s, actor, **fields),
+                 t("volunteers.form.saved", title=fields.get("title", "")))
 
 
 # ---------------------------------------------------------------- controls
@@ -305,5 +288,7 @@ def volunteer_deck(subs: pd.DataFrame, stations_df: pd.DataFrame, teams_df: pd.D
                                                    height_px=MAP_HEIGHT))
     else:
         view = pdk.ViewState(latitude=geo.CENTER_LAT, longitude=geo.CENTER_LON, zoom=12)
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None,
+    from ui.basemap import tile_layers  # raster tiles under the layers when CIVDATA_TILE_URL is set
+
+    return pdk.Deck(layers=[*tile_layers(), *layers], initial_view_state=view, map_provider=None,
                     tooltip={"html": "{tip}"})

@@ -17,12 +17,11 @@ from civdata.core.errors import CivDataError
 from civdata.domain import meetings, weekly
 from civdata.domain.district import metric_targets
 from civdata.io import reports
-from ui import readers
+from ui import forms, readers
 from ui.downloads import download_table
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import fmt_num, fmt_pct, kpi, styled
 
-READ_TTL_S = 600
 SECTIONS = ("summary", "index", "lists", "problems", "renovation", "services", "overdue",
             "points_at_risk", "follow_ups")
 PCT_FIGURES = {"on_time_rate", "volunteer_coverage"}
@@ -46,7 +45,7 @@ PRESENT_CSS = """<style>
 # ---------------------------------------------------------------- cached reads
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def snapshot(version: tuple[str, int], week: str, minute: str) -> dict[str, Any]:
     """Return the meeting's figures: the frozen record when closed, else live (cached per data
     version and per minute, so an unfinished week's 'as of' moves on without a write)."""
@@ -54,21 +53,21 @@ def snapshot(version: tuple[str, int], week: str, minute: str) -> dict[str, Any]
         return meetings.meeting_snapshot(s, week)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def meeting(version: tuple[str, int], week: str) -> dict[str, Any] | None:
     """Return the weekly meeting row of week, or None (cached)."""
     with readers.session() as s:
         return meetings.weekly_meeting(s, week)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def targets(version: tuple[str, int]) -> pd.DataFrame:
     """Return the index metrics' targets and weights (cached)."""
     with readers.session() as s:
         return metric_targets(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def export(version: tuple[str, int], week: str, lang: str, kind: str, minute: str) -> bytes:
     """Return the .pptx or .xlsx export of the meeting as shown in that minute (cached)."""
     snap = snapshot(version, week, minute)
@@ -336,18 +335,6 @@ def draw_follow_ups(snap: dict[str, Any], actor: Actor | None) -> None:
 # ---------------------------------------------------------------- writes
 
 
-def _write(fn, *args: Any) -> bool:  # noqa: ANN001
-    """Run one write in its own transaction; show a refusal as a message; return success."""
-    try:
-        with readers.session() as s:
-            fn(s, *args)
-            s.commit()
-    except CivDataError as err:
-        st.error(err.message(current_lang()))
-        return False
-    return True
-
-
 def status_form(actor: Actor, items: pd.DataFrame, key: str) -> None:
     """Draw the form that updates one follow-up's status."""
     with st.form(f"weekly_status_{key}", clear_on_submit=True):
@@ -358,9 +345,8 @@ def status_form(actor: Actor, items: pd.DataFrame, key: str) -> None:
         status = c2.selectbox(t("weekly.col.status"), list(meetings.ITEM_STATUSES),
                               format_func=lambda s: t(f"weekly.status.{s}"),
                               key=f"weekly_status_value_{key}")
-        if c3.form_submit_button(t("weekly.update")) and _write(
-                meetings.set_action_item_status, actor, item, status):
-            st.rerun()
+        if c3.form_submit_button(t("weekly.update")):
+            forms.submit(lambda s: meetings.set_action_item_status(s, actor, item, status))
 
 
 def item_form(actor: Actor, week: str, today: date) -> None:
@@ -372,9 +358,8 @@ def item_form(actor: Actor, week: str, today: date) -> None:
         owner = c2.text_input(t("weekly.col.owner"), key="weekly_item_owner")
         due = c3.date_input(t("weekly.col.due_on"), value=today + timedelta(days=7),
                             key="weekly_item_due")
-        if st.form_submit_button(t("weekly.add_item"), type="primary") and _write(
-                meetings.add_action_item, actor, week, what, owner, due):
-            st.rerun()
+        if st.form_submit_button(t("weekly.add_item"), type="primary"):
+            forms.submit(lambda s: meetings.add_action_item(s, actor, week, what, owner, due))
 
 
 def present_link(week: str, present: bool) -> str:
@@ -407,12 +392,10 @@ def meeting_controls(actor: Actor | None, week: str, info: dict[str, Any] | None
     c1, c2, c3, c4 = st.columns(4)
     if can(actor, "meeting.manage"):
         if info is None and c1.button(t("weekly.open"), key="weekly_open", type="primary"):
-            if _write(meetings.open_meeting, actor, week):
-                st.rerun()
+            forms.submit(lambda s: meetings.open_meeting(s, actor, week))
         if info is not None and info["status"] == "open" and c1.button(
                 t("weekly.close"), key="weekly_close", help=t("weekly.close_help")):
-            if _write(meetings.close_meeting, actor, week, snap):
-                st.rerun()
+            forms.submit(lambda s: meetings.close_meeting(s, actor, week, snap))
     export_buttons(version, week, c2, c3)
     c4.link_button(t("weekly.present"), present_link(week, True))
     if info is not None and info["status"] == "open" and can(actor, "meeting.follow_up"):
@@ -437,9 +420,8 @@ def targets_form(actor: Actor | None, frame: pd.DataFrame) -> None:
             weight = c2.number_input(t("weekly.col.weight"), value=float(row["weight"]),
                                      min_value=0.0, format="%.3f",
                                      key=f"weekly_target_weight_{metric}")
-            if st.form_submit_button(t("weekly.save_target")) and _write(
-                    weekly.set_metric_target, actor, metric, target, weight):
-                st.rerun()
+            if st.form_submit_button(t("weekly.save_target")):
+                forms.submit(lambda s: weekly.set_metric_target(s, actor, metric, target, weight))
 
 
 def subdistrict_note(snap: dict[str, Any], code: str | None) -> None:

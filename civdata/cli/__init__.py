@@ -15,6 +15,7 @@ from civdata.core.db import make_engine, session_scope
 from civdata.core.errors import CivDataError
 from civdata.core.schema import current_revision, init_db
 from civdata.io import sample
+from civdata.texts import text
 
 CLI_ADMIN = auth.Actor(username="cli", role="admin", display_name="command line")
 
@@ -66,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     du = sub.add_parser("disable-user", help="disable an account")
     du.add_argument("username")
     im = sub.add_parser("import", help="validate and import a CSV or XLSX file")
-    im.add_argument("kind", choices=["sites", "problems", "progress", "inspections", "activities"])
+    im.add_argument("kind", choices=["sites", "problems", "progress", "inspections", "activities",
+                                     "evaluation_system", "survey"])
     im.add_argument("file", help="a .csv or .xlsx file")
     im.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     im.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"], default=None,
@@ -75,10 +77,16 @@ def _parser() -> argparse.ArgumentParser:
                     "or BD-09 (Baidu) next to the site or community they name are refused")
     im.add_argument("--only-valid", action="store_true", help="write the valid rows, skip the rest")
     im.add_argument("--user", default=None, help="act as this account (default: office role 'cli')")
-    rp = sub.add_parser("report", help="export a report (weekly meeting: .pptx or .xlsx)")
-    rp.add_argument("kind", choices=["weekly"])
+    rp = sub.add_parser("report", help="export a report (weekly meeting: .pptx or .xlsx; "
+                        "daily report: .docx or .md; monthly assessment: .xlsx or .docx)")
+    rp.add_argument("kind", choices=["weekly", "daily", "monthly"])
     rp.add_argument("--week", default=None, help="ISO week such as 2026-W48 (default: this week)")
-    rp.add_argument("--out", required=True, help="output file ending in .pptx or .xlsx")
+    rp.add_argument("--day", type=date.fromisoformat, default=None,
+                    help="daily: YYYY-MM-DD (default: yesterday)")
+    rp.add_argument("--month", default=None, help="monthly: YYYY-MM (default: this month)")
+    rp.add_argument("--subdistrict", default=None, help="daily: one subdistrict's code")
+    rp.add_argument("--out", required=True, help="output file (.pptx/.xlsx weekly, .docx/.md "
+                    "daily, .xlsx/.docx monthly)")
     sm = sub.add_parser("simulate", help="write a realistic live feed (demonstrations, load tests)")
     sm.add_argument("--rate", type=float, default=30.0, help="events per minute")
     sm.add_argument("--minutes", type=float, default=10.0, help="how long to run")
@@ -93,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--allow-unsigned", action="store_true",
                     help="skip the manifest's signature check: an archive of another "
                     "installation (another secret) or of an old version; see docs/deploy.md")
+    nt = sub.add_parser("notify", help="messages: scan for events and send the outbox")
+    nt_sub = nt.add_subparsers(dest="notify_command", required=True)
+    nr = nt_sub.add_parser("run", help="run the sender (scan + send; one sender holds the lease)")
+    nr.add_argument("--once", action="store_true", help="one round, then exit (cron, timers)")
+    nr.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
+    nr.add_argument("--daily-at", default=None,
+                    help="district time the daily report goes out, HH:MM (default "
+                    "CIVDATA_NOTIFY_DAILY_AT or 08:00)")
     return p
 
 
@@ -117,20 +133,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"schema ready at revision {current_revision(engine)} "
                   f"({len(created)} tables created)")
             return 0
-        if args.command in ("simulate", "backup", "restore"):
+        if args.command in ("simulate", "backup", "restore", "notify"):
             return _run_with_engine(args, engine)
         init_db(engine)
         with session_scope(engine) as session:
             return _run(args, session)
     except CivDataError as err:
-        print(f"{CivDataError('error_prefix').message(args.lang)}{err.message(args.lang)}",
+        print(f"{text('cli.error_prefix', args.lang)}{err.message(args.lang)}",
               file=sys.stderr)
         return 1
-    except Exception as exc:  # an import never ends in a traceback  # noqa: BLE001
+    except Exception as exc:  # an import never ends in a traceback
         if args.command != "import":
             raise
         detail = f"{type(exc).__name__}: {exc}"[:300]
-        print(f"{CivDataError('error_prefix').message(args.lang)}"
+        print(f"{text('cli.error_prefix', args.lang)}"
               f"{CivDataError('import_unreadable', name=args.file, detail=detail).message(args.lang)}",
               file=sys.stderr)
         return 2
@@ -138,8 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
 
 
-def _run_with_engine(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
+def _run_with_engine(args: argparse.Namespace, engine) -> int:
     """Run a command that manages its own sessions (simulate, backup, restore)."""
+    if args.command == "notify":
+        from civdata.cli.notify import run_cli as run_notify
+
+        return run_notify(engine, args)
     if args.command == "simulate":
         from civdata.io.simulate import run_cli as run_simulate
 
@@ -151,7 +171,7 @@ def _run_with_engine(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     return backup.run_restore_cli(engine, args)
 
 
-def _run(args: argparse.Namespace, session) -> int:  # noqa: ANN001
+def _run(args: argparse.Namespace, session) -> int:
     """Run a command that needs a session."""
     if args.command == "load-sample":
         if args.if_empty and not sample.database_is_empty(session):
@@ -180,6 +200,10 @@ def _run(args: argparse.Namespace, session) -> int:  # noqa: ANN001
         from civdata.io.importers import run_cli_import
 
         return run_cli_import(session, args)
+    elif args.command == "report" and args.kind in ("daily", "monthly"):
+        from civdata.cli.rhythm import run_report
+
+        return run_report(session, args)
     elif args.command == "report":
         from civdata.core.clock import iso_week_label
         from civdata.domain import meetings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,13 +15,16 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, false, func, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from civdata.core import models as m
 from civdata.core.clock import now_local
 from civdata.core.config import PROJECT_ROOT
 from civdata.core.errors import CivDataError, PermissionDenied
+from civdata.core.live import mark_changed
+from civdata.texts import Term
 
 MIN_PASSWORD = 8
 SLOW_AFTER = 3  # failures before each further try is slowed down
@@ -29,7 +33,9 @@ LOCK_MINUTES = 15
 TOKEN_MAX_AGE_S = 12 * 3600  # a working day
 _HASHER = PasswordHasher()
 
-# action -> roles allowed. Scope rules (own subdistrict, market-raised problems) are in require().
+# action -> roles allowed. How far each role reaches (own subdistrict, market-raised problems)
+# is SCOPE_RULES below; can() and require() ask both. Each action's name for refusals is the text
+# "permission.<action>" and each role's "role.<role>" (civdata/texts/vocabulary.py).
 PERMISSIONS: dict[str, frozenset[str]] = {
     "meeting.follow_up": frozenset({"leader", "office"}),
     "meeting.manage": frozenset({"leader", "office"}),
@@ -53,36 +59,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "material.upload": frozenset({"office", "subdistrict"}),
     "material.review": frozenset({"office"}),
     "survey.import": frozenset({"office"}),
-}
-ACTION_NAMES = {
-    "meeting.follow_up": ("记录会议跟进事项", "record meeting follow-ups"),
-    "meeting.manage": ("管理会议", "manage meetings"),
-    "problem.report": ("上报问题", "report problems"),
-    "problem.assign": ("交办问题", "assign problems"),
-    "problem.rectify": ("整改问题", "rectify problems"),
-    "problem.review": ("复核问题", "review problems"),
-    "project.progress": ("填报工程进度", "report project progress"),
-    "project.correct": ("更正工程进度", "correct project progress"),
-    "market.inspect": ("录入市场检查", "record market inspections"),
-    "activity.record": ("录入志愿活动", "record volunteer activities"),
-    "site.edit": ("维护点位", "edit sites"),
-    "settings.edit": ("修改设置", "change settings"),
-    "data.import": ("导入数据", "import data"),
-    "audit.read": ("查看审计日志", "read the audit log"),
-    "user.manage": ("管理用户", "manage users"),
-    "evaluation.manage": ("管理测评体系和检查轮次", "manage the evaluation system and rounds"),
-    "evaluation.inspect": ("录入点位检查", "record site inspections"),
-    "evaluation.task": ("更新任务清单", "update six-lists tasks"),
-    "material.upload": ("上传测评材料", "upload evaluation materials"),
-    "material.review": ("审核测评材料", "review evaluation materials"),
-    "survey.import": ("导入问卷调查", "import the household survey"),
-}
-ROLE_NAMES = {
-    "leader": ("区领导", "leader"),
-    "office": ("区文明办", "civilization office"),
-    "subdistrict": ("街道", "subdistrict"),
-    "market": ("市场监管局", "market bureau"),
-    "admin": ("系统管理员", "administrator"),
+    # issue 20 (public channel): no account behind "public", the role of its Actor only
+    "report.submit": frozenset({"public", "office"}),
+    "report.moderate": frozenset({"office"}),
+    "problem.confirm": frozenset({"office", "subdistrict", "market"}),  # issue 20
+    "notify.manage": frozenset({"office"}),  # issue 21: contacts and the outbox
 }
 DEMO_USERS = [
     # username, display name, role, subdistrict code, password (listed in the README)
@@ -122,33 +103,98 @@ def password_matches(stored_hash: str, password: str) -> bool:
         return False
 
 
-def _role_label(role: str, lang: str) -> str:
-    """Return a role's name in lang."""
-    zh, en = ROLE_NAMES.get(role, (role, role))
-    return zh if lang == "zh" else en
+@dataclass(frozen=True)
+class Scope:
+    """A record's scope where no row is at hand (one about to be written, a table row): its
+    subdistrict and, for a problem, its source."""
+
+    subdistrict_id: int | None = None
+    source: str | None = None
 
 
-def require(actor: Actor, action: str, subdistrict_id: int | None = None,
-            problem_source: str | None = None) -> None:
-    """Raise PermissionDenied unless actor may do action on a record of subdistrict_id."""
+def _field(record: Any, name: str) -> Any:
+    """Return a record's field (ORM row, Scope, dict or DataFrame row); None when absent or NA."""
+    if isinstance(record, (int, str)):
+        raise TypeError("pass the record (a row or auth.Scope), not a bare id")
+    value = record.get(name) if isinstance(record, (dict, pd.Series)) \
+        else getattr(record, name, None)
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """How far a role reaches within the actions it may do: the actions the rule covers (by
+    prefix), the test on one record, the same test as SQL over a table, the refusal's code."""
+
+    prefix: str
+    holds: Callable[[Actor, Any], bool]
+    where: Callable[[Actor, Any], ColumnElement[bool]]
+    refusal: str
+
+
+# role -> its scope rule; a role without one reaches every record of the actions it may do.
+SCOPE_RULES: dict[str, ScopeRule] = {
+    # subdistrict staff act on their own subdistrict's records only (a district-level record,
+    # with no subdistrict, is not theirs)
+    "subdistrict": ScopeRule("", lambda a, r: _field(r, "subdistrict_id") == a.subdistrict_id,
+                             lambda a, t: t.subdistrict_id == a.subdistrict_id,
+                             "wrong_subdistrict"),
+    # the market bureau runs the loop of the problems its inspections raised, and no other
+    "market": ScopeRule("problem.", lambda a, r: _field(r, "source") == "market_inspection",
+                        lambda a, t: t.source == "market_inspection",
+                        "permission_denied"),
+}
+
+
+def _scope_rule(actor: Actor, action: str) -> ScopeRule | None:
+    """Return the scope rule that holds actor on action, or None."""
+    rule = SCOPE_RULES.get(actor.role)
+    return rule if rule is not None and action.startswith(rule.prefix) else None
+
+
+def _refusal(actor: Actor, action: str, code: str = "permission_denied") -> PermissionDenied:
+    """Return the refusal of action to actor, in both languages."""
+    if code != "permission_denied":
+        return PermissionDenied(code)
+    return PermissionDenied("permission_denied", role=Term(f"role.{actor.role}", actor.role),
+                            action=Term(f"permission.{action}"))
+
+
+def _refusal_for(actor: Actor | None, action: str, record: Any) -> PermissionDenied | None:
+    """Return why actor may not do action on record (None: no record, the action at all), or
+    None when it may: the one answer behind can() and require()."""
     allowed = PERMISSIONS[action]
+    if actor is None:  # no one signed in: refused like a role without the action
+        return _refusal(Actor("", "visitor"), action)
     if actor.role not in allowed:
-        zh, en = ACTION_NAMES[action]
-        raise PermissionDenied("permission_denied", role=_role_label(actor.role, "en"),
-                               action=en, role_zh=_role_label(actor.role, "zh"), action_zh=zh)
-    if actor.role == "subdistrict" and subdistrict_id is not None \
-            and subdistrict_id != actor.subdistrict_id:
-        raise PermissionDenied("wrong_subdistrict")
-    if actor.role == "market" and action.startswith("problem.") \
-            and problem_source not in (None, "market_inspection"):
-        zh, en = ACTION_NAMES[action]
-        raise PermissionDenied("permission_denied", role=_role_label(actor.role, "en"),
-                               action=en, role_zh=_role_label(actor.role, "zh"), action_zh=zh)
+        return _refusal(actor, action)
+    rule = _scope_rule(actor, action)
+    if record is not None and rule is not None and not rule.holds(actor, record):
+        return _refusal(actor, action, rule.refusal)
+    return None
 
 
-def can(actor: Actor | None, action: str) -> bool:
-    """Return True when actor's role may do action at all (for showing forms)."""
-    return actor is not None and actor.role in PERMISSIONS[action]
+def can(actor: Actor | None, action: str, record: Any = None) -> bool:
+    """Return True when actor may do action on record (None: may do it on some record); the UI
+    asks this to show a control, the data layer asks require() before the write."""
+    return _refusal_for(actor, action, record) is None
+
+
+def require(actor: Actor | None, action: str, record: Any = None) -> None:
+    """Raise PermissionDenied unless actor may do action on record (an ORM row, a Scope for a
+    record about to be written, or None for an action on no record)."""
+    refusal = _refusal_for(actor, action, record)
+    if refusal is not None:
+        raise refusal
+
+
+def records_where(actor: Actor, action: str, table: Any) -> ColumnElement[bool]:
+    """Return the SQL condition selecting the rows of table (a model with subdistrict_id, and
+    source for problems) on which actor may do action: can() for a whole list at once."""
+    if actor.role not in PERMISSIONS[action]:
+        return false()
+    rule = _scope_rule(actor, action)
+    return rule.where(actor, table) if rule is not None else true()
 
 
 def _jsonable(values: dict[str, Any] | None) -> str | None:
@@ -205,6 +251,7 @@ def create_user(session: Session, actor: Actor, username: str, password: str, ro
     session.flush()
     audit(session, actor, "create_user", "user_account", user.id, None,
           {"username": username, "role": role, "subdistrict": subdistrict_code})
+    mark_changed(session, "users")
     return user
 
 
@@ -225,6 +272,7 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
     user.password_hash = hash_password(password)
     user.session_epoch += 1
     audit(session, actor, "set_password", "user_account", user.id, None, {"username": username})
+    mark_changed(session, "users")
 
 
 def set_user_active(session: Session, actor: Actor, username: str, active: bool) -> None:
@@ -236,6 +284,7 @@ def set_user_active(session: Session, actor: Actor, username: str, active: bool)
     user.session_epoch += 1
     audit(session, actor, "set_active", "user_account", user.id, {"is_active": old},
           {"is_active": active})
+    mark_changed(session, "users")
 
 
 def users_table(session: Session) -> pd.DataFrame:
@@ -351,7 +400,7 @@ def authenticate(session: Session, username: str, password: str) -> LoginResult:
 _dummy_cache: list[str] = []
 
 
-def _DUMMY_HASH() -> str:  # noqa: N802
+def _DUMMY_HASH() -> str:
     """Return a hash to verify against for unknown names and disabled accounts."""
     if not _dummy_cache:
         _dummy_cache.append(hash_password(secrets.token_hex(8)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,13 +13,31 @@ from civdata.core.config import DISTRICT_TZ, load_settings
 TZ = ZoneInfo(DISTRICT_TZ)
 
 
+_REPLAY_AT: ContextVar[datetime | None] = ContextVar("civdata_replay_at", default=None)
+
+
+@contextmanager
+def replaying_at(moment: datetime) -> Iterator[None]:
+    """Within the block now_local() returns moment: a loader replays recorded history through
+    the write path's rules at the moments it happened (the sample's site inspections)."""
+    token = _REPLAY_AT.set(moment)
+    try:
+        yield
+    finally:
+        _REPLAY_AT.reset(token)
+
+
 def now_local() -> datetime:
-    """Return the district's wall-clock time now (naive), honouring CIVDATA_TODAY."""
-    today = load_settings().today
+    """Return the district's wall-clock time now (naive), honouring CIVDATA_TODAY: a date moves
+    the day and keeps the time of day; a date with a time ('2022-08-05T10:30') stops the clock."""
+    replay = _REPLAY_AT.get()
+    if replay is not None:
+        return replay
+    settings = load_settings()
     real = datetime.now(TZ).replace(tzinfo=None, microsecond=0)
-    if today is None:
+    if settings.today is None:
         return real
-    return datetime.combine(today, real.time())
+    return datetime.combine(settings.today, settings.frozen_time or real.time())
 
 
 def today_local() -> date:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """Turn on WAL, foreign keys and a busy timeout for every SQLite connection."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=10000")  # first: the pragmas below may wait for a lock
@@ -37,7 +37,7 @@ def _sqlite_statement_writes(statement: str) -> bool:
     return True
 
 
-def _sqlite_begin(conn: Connection, _cursor, statement: str, *_args) -> None:  # noqa: ANN001
+def _sqlite_begin(conn: Connection, _cursor, statement: str, *_args) -> None:
     """Emit BEGIN IMMEDIATE before the first statement of a SQLAlchemy transaction that writes.
 
     SQLAlchemy's recipe for pysqlite ("Serializable isolation / Savepoints / Transactional

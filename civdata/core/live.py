@@ -11,7 +11,7 @@ from civdata.core.clock import now_local
 from civdata.core.models import DataChange
 
 DOMAINS = ("sites", "problems", "renovation", "markets", "volunteers", "meetings", "users",
-           "settings")
+           "settings", "evaluation")
 
 
 def mark_changed(session: Session, domain: str) -> None:

@@ -28,6 +28,7 @@ PROBLEM_SOURCES = (
     "third_party",
     "public_report",
     "market_inspection",
+    "hotline",  # issue 20: a 12345 work order accepted in moderation
 )
 PROGRAMMES = ("old_compound", "back_street", "boutique_street", "key_road")
 PROJECT_STAGES = ("planned", "bidding", "under_construction", "completed")
@@ -820,10 +821,182 @@ class EvalMaterialReview(Base):
 # --- issue 21: the daily report and monthly assessment (migration 0007) ---
 
 
+class AssessmentIndicator(Base):
+    """An office-configured indicator of the monthly assessment: target, weight, direction
+    (an indicator without a row uses its default in civdata.domain.assessment)."""
+
+    __tablename__ = "assessment_indicator"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    target: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float)
+    higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AssessmentMonth(Base):
+    """A month of the assessment (月调度): open, or closed with its frozen record (JSON)."""
+
+    __tablename__ = "assessment_month"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # 'YYYY-MM'
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    snapshot_json: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
 # --- issue 21: the outbox, contacts and the sender lease (migration 0008) ---
+
+NOTIFY_CHANNELS = ("email", "wecom", "dingtalk", "webhook")
+NOTIFY_SCOPES = ("district", "subdistrict", "unit")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class NotifyContact(Base):
+    """Where one recipient's messages go (the district, a subdistrict or a responsible unit) on
+    one channel: the address or webhook URL, the signing secret and the message language."""
+
+    __tablename__ = "notify_contact"
+    __table_args__ = (
+        UniqueConstraint("recipient", "channel", name="uq_notify_contact_recipient_channel"),
+        CheckConstraint("scope IN ('district','subdistrict','unit')", name="ck_notify_contact_scope"),
+        CheckConstraint("channel IN ('email','wecom','dingtalk','webhook')",
+                        name="ck_notify_contact_channel"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
+    unit: Mapped[str | None] = mapped_column(String(96))
+    recipient: Mapped[str] = mapped_column(String(128))  # 'district', 'subdistrict:3', 'unit:…'
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str | None] = mapped_column(String(255))
+    lang: Mapped[str] = mapped_column(String(2), default="zh")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """One message of one event to one recipient on one channel; the key makes it unique."""
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (
+        UniqueConstraint("event_key", "recipient", "channel", name="uq_notify_outbox_event"),
+        CheckConstraint("status IN ('pending','sending','sent','failed')",
+                        name="ck_notify_outbox_status"),
+        Index("ix_notify_outbox_status_next", "status", "next_try_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notify_contact.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    next_try_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotifyLease(Base):
+    """The sender's lease: the one process that holds it until it expires may send."""
+
+    __tablename__ = "notify_lease"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
 
 
 # --- issue 20: reports from the street (migration 0009) ---
 
 
+class ProblemConfirmation(Base):
+    """A report from the street that joined an open problem instead of filing a duplicate: the
+    problem, the new photo, who confirmed it, when and where (WGS-84) and how the point was found."""
+
+    __tablename__ = "problem_confirmation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"),
+                                            index=True)
+    photo: Mapped[str] = mapped_column(String(255))
+    confirmed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    location_source: Mapped[str] = mapped_column(String(16))  # device, exif or tap
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+
+
 # --- issue 20: public reports, moderation and the hotline (migration 0010) ---
+
+
+REPORT_CHANNELS = ("public", "hotline")
+REPORT_STATUSES = ("pending", "accepted", "rejected", "merged")
+
+
+class PublicReport(Base):
+    """A report from outside the office (a citizen on /public, or a 12345 hotline work order)
+    waiting for moderation: accepted as a problem, rejected with a reason, or merged."""
+
+    __tablename__ = "public_report"
+    __table_args__ = (
+        CheckConstraint("channel IN ('public','hotline')", name="ck_public_report_channel"),
+        CheckConstraint("status IN ('pending','accepted','rejected','merged')",
+                        name="ck_public_report_status"),
+        Index("ix_public_report_status_at", "status", "submitted_at"),
+        Index("ix_public_report_client_at", "client_key", "submitted_at"),
+        Index("ix_public_report_session_at", "session_key", "submitted_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # what the citizen looks up
+    channel: Mapped[str] = mapped_column(String(8))
+    order_no: Mapped[str | None] = mapped_column(String(64), unique=True)  # hotline work order
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("problem_class.id"))
+    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
+    lat: Mapped[float | None] = mapped_column(Float)  # WGS-84
+    lon: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)  # stored exactly as typed
+    phone: Mapped[str | None] = mapped_column(String(32))  # personal: never shown on /public
+    photo: Mapped[str | None] = mapped_column(String(255))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+    client_key: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the address
+    session_key: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the session
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)  # a rejection's reason, shown to the citizen
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+
+# --- issue 19: stored weekly readiness snapshots (migration 0011) ---
+
+
+class ReadinessSnapshot(Base):
+    """The readiness estimate at the end of a finished week for one scope (scope_id: the
+    subdistrict's id, 0 for the district): derived data, stored once and recomputed only when
+    the fingerprint of the inputs it was computed from changes."""
+
+    __tablename__ = "readiness_snapshot"
+    __table_args__ = (UniqueConstraint("week_start", "scope_id",
+                                       name="uq_readiness_snapshot_week_scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date)
+    scope_id: Mapped[int] = mapped_column(Integer, default=0)
+    edition: Mapped[str] = mapped_column(String(32))
+    estimated: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    inputs: Mapped[str] = mapped_column(Text)  # watermark of what it was computed from (JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)

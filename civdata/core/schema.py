@@ -100,7 +100,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     _retry_when_locked(engine, lambda: _upgrade_once(engine, revision))
 
 
-def _retry_when_locked(engine: Engine, step):  # noqa: ANN001, ANN202
+def _retry_when_locked(engine: Engine, step):
     """Run step, retrying a few times when SQLite reports the file locked; return its result."""
     for attempt in range(6):
         try:

@@ -5,29 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
 from civdata.core.clock import day_start
 from civdata.core.query import in_subdistrict as _in_subdistrict
+from civdata.core.query import (
+    not_closed_by,
+    open_at,
+    open_problem_ids_at,
+    overdue_at,
+    past_deadline,
+)
 
 COVERAGE_WINDOW_DAYS = 30
-
-
-def _open_at(t: datetime):  # noqa: ANN202
-    """Return the condition 'the problem was open at t'."""
-    return and_(m.Problem.discovered_at <= t,
-                or_(m.Problem.closed_at.is_(None), m.Problem.closed_at > t))
-
-
-def open_problem_ids_at(t: datetime):  # noqa: ANN201
-    """Return a select of the ids of problems open at t: closed after t or never (the closed_at
-    index drives it), less those found after t. At 1M problems a join filtered on 'open at t'
-    scanned every problem-site link (0.4-1 s); this reads the few thousand open ones (0.02 s)."""
-    found_after = select(m.Problem.id).where(m.Problem.discovered_at > t)
-    return select(m.Problem.id).where(or_(m.Problem.closed_at.is_(None), m.Problem.closed_at > t),
-                                      m.Problem.id.not_in(found_after))
 
 
 def subdistricts(session: Session) -> pd.DataFrame:
@@ -60,14 +52,14 @@ def problem_counts_at(session: Session, t: datetime, subdistrict_id: int | None)
     closed_in_week = and_(m.Problem.closed_at > week_ago, m.Problem.closed_at <= t)
     row = session.execute(
         select(
-            func.sum(case((_open_at(t), 1), else_=0)),
-            func.sum(case((and_(_open_at(t), m.Problem.deadline < t), 1), else_=0)),
+            func.sum(case((open_at(t), 1), else_=0)),
+            func.sum(case((overdue_at(t), 1), else_=0)),
             func.sum(case((closed_in_week, 1), else_=0)),
             func.sum(case((and_(closed_in_week, m.Problem.closed_on_time.is_(True)), 1), else_=0)),
             func.sum(case((and_(m.Problem.discovered_at > week_ago,
                                 m.Problem.discovered_at <= t), 1), else_=0)),
         ).where(_in_subdistrict(m.Problem.subdistrict_id, subdistrict_id),
-                or_(m.Problem.closed_at.is_(None), m.Problem.closed_at > week_ago))
+                not_closed_by(week_ago))
     ).one()
     keys = ("open", "overdue", "closed_week", "closed_on_time_week", "new_week")
     return {k: int(v or 0) for k, v in zip(keys, row, strict=True)}
@@ -124,7 +116,7 @@ def weekly_problem_flow(session: Session, end: datetime, weeks: int,
     """Return new and closed problem counts per week for the weeks ending at end."""
     ends = [end - timedelta(days=7 * (k - 1)) for k in range(weeks, 0, -1)]
 
-    def per_week(column) -> list[int]:  # noqa: ANN001
+    def per_week(column) -> list[int]:
         """Return the problems with column in each week: one statement of indexed range counts
         (one round trip, not one per week: 24 of them cost PostgreSQL ~50 ms at 1M)."""
         row = session.execute(select(*[
@@ -152,7 +144,7 @@ def subdistrict_metrics(session: Session, day: date) -> pd.DataFrame:
         columns=["id", "closed_30d", "on_time_30d"])
     opened = pd.DataFrame(session.execute(
         select(m.Problem.subdistrict_id, func.count(m.Problem.id),
-               func.sum(case((m.Problem.deadline < t, 1), else_=0)))
+               func.sum(case((past_deadline(t), 1), else_=0)))
         .where(m.Problem.id.in_(open_problem_ids_at(t)))
         .group_by(m.Problem.subdistrict_id)).all(), columns=["id", "open", "overdue"])
     sites = pd.DataFrame(session.execute(

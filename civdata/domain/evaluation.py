@@ -23,16 +23,18 @@ Rules kept here (and shown on the page):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
-from civdata.core.clock import week_start
+from civdata.core.clock import now_local, week_start
 from civdata.core.errors import CivDataError
 from civdata.domain.evaluation_tasks import open_task_counts
 from civdata.domain.materials import accepted_by_content
@@ -346,21 +348,165 @@ def readiness_estimate(session: Session, t: datetime, subdistrict_id: int | None
                      edition=edition.code, contents=contents, items=items)
 
 
+def week_end(start: date) -> datetime:
+    """Return the last second of the week that starts on start."""
+    return datetime.combine(start + timedelta(days=7), datetime.min.time()) - timedelta(seconds=1)
+
+
+def _week_seed(start: date) -> int:
+    """Return the bootstrap seed of a week's estimate (the same whenever it is computed)."""
+    return start.toordinal()
+
+
+TIMED_INPUTS = (("inspections", m.SiteInspection, m.SiteInspection.inspected_at, False),
+                ("responses", m.SurveyResponse, m.SurveyResponse.responded_on, True),
+                ("reviews", m.EvalMaterialReview, m.EvalMaterialReview.at, False))
+FIXED_INPUTS = (("sites", m.Site), ("items", m.SiteChecklistItem),
+                ("questions", m.SurveyQuestion), ("materials", m.EvalMaterial))
+
+
+def inputs_now(session: Session, edition_id: int) -> dict:
+    """Return the watermark of the estimate's inputs now: the edition; the last id of the
+    inspections, survey responses and material reviews (rows only ever added); count and last
+    id of the sites, checklist items, questions and materials; the sites/settings marks."""
+    aggs = [func.coalesce(select(func.max(model.id)).scalar_subquery(), 0)
+            for _, model, _, _ in TIMED_INPUTS]
+    for _, model in FIXED_INPUTS:
+        aggs += [select(func.count(model.id)).scalar_subquery(),
+                 func.coalesce(select(func.max(model.id)).scalar_subquery(), 0)]
+    row = [int(v or 0) for v in session.execute(select(*aggs)).one()]
+    out: dict = {"edition": edition_id}
+    for k, (name, _, _, _) in enumerate(TIMED_INPUTS):
+        out[name] = row[k]
+    for k, (name, _) in enumerate(FIXED_INPUTS):
+        out[name] = row[len(TIMED_INPUTS) + 2 * k:len(TIMED_INPUTS) + 2 * k + 2]
+    out["marks"] = [list(r) for r in session.execute(
+        select(m.DataChange.domain, m.DataChange.counter)
+        .where(m.DataChange.domain.in_(("sites", "settings"))).order_by(m.DataChange.domain))]
+    return out
+
+
+def _earliest_added(session: Session, then: dict, now: dict) -> datetime | None:
+    """Return the earliest moment a row added since watermark then speaks of (None: no row;
+    datetime.min when an input other than the timed rows changed)."""
+    if any(then.get(k) != now[k] for k in now if k not in {n for n, *_ in TIMED_INPUTS}):
+        return datetime.min
+    moments = []
+    for name, model, col, by_day in TIMED_INPUTS:
+        if then.get(name) == now[name]:
+            continue
+        first = session.scalar(select(func.min(col)).where(model.id > int(then.get(name, 0))))
+        if first is not None:
+            moments.append(datetime.combine(first, datetime.min.time()) if by_day else first)
+    return min(moments, default=None)
+
+
+def _stored_weeks(session: Session, starts: list[date], scope_id: int
+                  ) -> dict[date, m.ReadinessSnapshot]:
+    """Return the stored snapshots of these weeks for a scope."""
+    rows = session.scalars(select(m.ReadinessSnapshot).where(
+        m.ReadinessSnapshot.scope_id == scope_id,
+        m.ReadinessSnapshot.week_start.in_(starts))).all()
+    return {r.week_start: r for r in rows}
+
+
+def _still_valid(session: Session, row: m.ReadinessSnapshot | None, end: datetime, now: dict,
+                 seen: dict[str, datetime | None]) -> bool:
+    """Return True when a stored week's inputs up to its end are unchanged since it was
+    computed (rows added since then all speak of later moments)."""
+    if row is None:
+        return False
+    if row.inputs not in seen:
+        try:
+            then = json.loads(row.inputs)
+        except ValueError:
+            then = {}
+        seen[row.inputs] = _earliest_added(session, then, now)
+    earliest = seen[row.inputs]
+    return earliest is None or earliest > end
+
+
+def _store_week(session: Session, row: m.ReadinessSnapshot | None, start: date, scope_id: int,
+                r: Readiness, inputs: str) -> None:
+    """Insert or refresh one week's snapshot (another process storing it first is fine)."""
+    values = {"edition": r.edition, "estimated": r.total, "low": r.low, "high": r.high,
+              "max_points": r.max_points, "inputs": inputs, "computed_at": now_local()}
+    if row is not None:
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.flush()
+        return
+    try:
+        with session.begin_nested():
+            session.add(m.ReadinessSnapshot(week_start=start, scope_id=scope_id, **values))
+    except IntegrityError:  # stored meanwhile by another replica: the same figures
+        pass
+
+
+def weekly_snapshots(session: Session, end: datetime, weeks: int = 12,
+                     subdistrict_id: int | None = None, *, static: _Static | None = None
+                     ) -> pd.DataFrame:
+    """Return the estimate at the end of each finished week of the last weeks before end's
+    week, from the stored snapshots; a week missing or whose inputs changed (a row added since
+    it was computed speaks of a moment in or before it, or another input changed: inputs_now)
+    is computed and stored (committed): week_start, estimated, low, high, computed (True when
+    computed now). Problems are no input: the deduction fallback of a category never inspected
+    reads the problems open when the week was computed, and a later problem leaves it."""
+    static = static or _static(session)
+    current = week_start(end.date())
+    starts = [current - timedelta(weeks=k) for k in range(weeks, 0, -1)]
+    scope_id = subdistrict_id or 0
+    stored = _stored_weeks(session, starts, scope_id)
+    now = inputs_now(session, static.edition.id)
+    inputs = json.dumps(now, sort_keys=True)
+    seen: dict[str, datetime | None] = {}
+    rows, wrote = [], False
+    for start in starts:
+        at = week_end(start)
+        row = stored.get(start)
+        if _still_valid(session, row, at, now, seen):
+            if row.inputs != inputs:  # valid under today's watermark too: check it once
+                row.inputs = inputs
+                wrote = True
+            rows.append((start, row.estimated, row.low, row.high, False))
+            continue
+        r = readiness_estimate(session, at, subdistrict_id, draws=TREND_DRAWS,
+                               seed=_week_seed(start), static=static)
+        _store_week(session, row, start, scope_id, r, inputs)
+        wrote = True
+        rows.append((start, r.total, r.low, r.high, True))
+    if wrote:
+        session.commit()
+    return pd.DataFrame(rows, columns=["week_start", "estimated", "low", "high", "computed"])
+
+
 def readiness_trend(session: Session, end: datetime, weeks: int = 12,
                     subdistrict_id: int | None = None) -> pd.DataFrame:
     """Return the estimate at the end of each of the last weeks (the current week up to end):
-    week_start, estimated, low, high."""
-    first = week_start(end.date()) - timedelta(weeks=weeks - 1)
+    week_start, estimated, low, high; the finished weeks from their stored snapshots
+    (weekly_snapshots), the current one computed."""
     static = _static(session)
-    rows = []
-    for k in range(weeks):
-        start = first + timedelta(weeks=k)
-        at = min(datetime.combine(start + timedelta(days=7), datetime.min.time())
-                 - timedelta(seconds=1), end)
-        r = readiness_estimate(session, at, subdistrict_id, draws=TREND_DRAWS, seed=k,
-                               static=static)
-        rows.append((start, r.total, r.low, r.high))
-    return pd.DataFrame(rows, columns=["week_start", "estimated", "low", "high"])
+    current = week_start(end.date())
+    done = weekly_snapshots(session, end, weeks - 1, subdistrict_id, static=static) \
+        if weeks > 1 else pd.DataFrame(columns=["week_start", "estimated", "low", "high"])
+    r = readiness_estimate(session, min(week_end(current), end), subdistrict_id,
+                           draws=TREND_DRAWS, seed=_week_seed(current), static=static)
+    now = pd.DataFrame([(current, r.total, r.low, r.high)],
+                       columns=["week_start", "estimated", "low", "high"])
+    if done.empty:
+        return now
+    return pd.concat([done.drop(columns="computed"), now], ignore_index=True)
+
+
+def last_week_estimate(session: Session, t: datetime, subdistrict_id: int | None = None
+                       ) -> float | None:
+    """Return the estimate at the end of the week before t's (its stored snapshot), or None
+    before an evaluation system is loaded."""
+    try:
+        weeks = weekly_snapshots(session, t, 1, subdistrict_id)
+    except CivDataError:
+        return None
+    return float(weeks["estimated"].iloc[0])
 
 
 def points_at_risk(session: Session, t: datetime, subdistrict_id: int | None = None

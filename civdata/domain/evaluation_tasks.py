@@ -21,7 +21,7 @@ from civdata.core.auth import Actor, audit, require
 from civdata.core.clock import now_local
 from civdata.core.errors import CivDataError, StaleEdit
 from civdata.core.live import mark_changed
-from civdata.domain.site_inspections import check_own
+from civdata.core.query import problem_is_open
 from civdata.domain.workflow import escalation_rungs, rungs_for, to_district_time
 
 SIX_LIST_COLUMNS = ["task_id", "content_code", "task", "standard", "measures",
@@ -38,7 +38,7 @@ def six_lists(session: Session, t: datetime, subdistrict_id: int | None = None, 
     """Return the ledger of tasks of the current edition with their problems and materials
     (subdistrict: its own and the district-level tasks), by deadline."""
     probs = (select(m.EvalTaskProblem.task_id, func.count().label("linked"),
-                    func.sum(case((m.Problem.status != "closed", 1), else_=0)).label("open"))
+                    func.sum(case((problem_is_open(), 1), else_=0)).label("open"))
              .join(m.Problem, m.Problem.id == m.EvalTaskProblem.problem_id)
              .group_by(m.EvalTaskProblem.task_id).subquery())
     mats = (select(m.EvalMaterial.task_id, func.count().label("linked"),
@@ -118,7 +118,7 @@ def add_task(session: Session, actor: Actor, *, content_code: str, task: str, st
     audit(session, actor, "evaluation.task", "eval_task", row.id, None,
           {"content": content_code, "task": row.task, "deadline": row.deadline,
            "subdistrict_id": subdistrict_id})
-    mark_changed(session, "settings")
+    mark_changed(session, "evaluation")
     session.flush()
     return row.id
 
@@ -131,8 +131,7 @@ def set_task_status(session: Session, actor: Actor, task_id: int, status: str, *
     row = session.get(m.EvalTask, task_id, populate_existing=True)
     if row is None:
         raise CivDataError("not_found", what=f"task {task_id}")
-    require(actor, "evaluation.task", row.subdistrict_id)
-    check_own(actor, row.subdistrict_id)
+    require(actor, "evaluation.task", row)
     if row.version != expected_version:
         raise StaleEdit("stale_edit", who="?", at="?")
     old = {"status": row.status, "version": row.version}
@@ -141,7 +140,7 @@ def set_task_status(session: Session, actor: Actor, task_id: int, status: str, *
     row.version += 1
     audit(session, actor, "evaluation.task", "eval_task", row.id, old,
           {"status": status, "version": row.version})
-    mark_changed(session, "settings")
+    mark_changed(session, "evaluation")
     session.flush()
 
 
@@ -150,8 +149,7 @@ def link_problem(session: Session, actor: Actor, task_id: int, problem_id: int) 
     row = session.get(m.EvalTask, task_id)
     if row is None or session.get(m.Problem, problem_id) is None:
         raise CivDataError("not_found", what=f"task {task_id} / problem {problem_id}")
-    require(actor, "evaluation.task", row.subdistrict_id)
-    check_own(actor, row.subdistrict_id)
+    require(actor, "evaluation.task", row)
     if session.get(m.EvalTaskProblem, (task_id, problem_id)) is not None:
         return
     session.add(m.EvalTaskProblem(task_id=task_id, problem_id=problem_id))

@@ -28,12 +28,13 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from civdata.core import models as m
-from civdata.core.auth import Actor, audit, can, require
+from civdata.core.auth import Actor, Scope, audit, can, require
 from civdata.core.clock import today_local
 from civdata.core.errors import CivDataError
 from civdata.core.live import mark_changed
 from civdata.core.query import in_subdistrict as _in_subdistrict
 from civdata.core.query import problem_is_open
+from civdata.texts import Term
 
 SANITATION_ITEMS = frozenset({"environment_hygiene", "waste_sorting"})
 RANK_DECIMALS = 1
@@ -50,7 +51,7 @@ CLOSING_PATHS = {
 MAX_NOTES = 2000
 
 
-def _in_market(column, market_id: int | None):  # noqa: ANN001, ANN202
+def _in_market(column, market_id: int | None):
     """Return a condition restricting column to one market (or true for every market)."""
     return column == market_id if market_id is not None else column.is_not(None)
 
@@ -442,21 +443,22 @@ def inspection_on(session: Session, market_id: int, inspected_on: date, inspecto
 
 
 def inspection_key_params(market: m.Market, inspected_on: date, inspector: str,
-                          is_reinspection: bool) -> dict[str, str]:
+                          is_reinspection: bool) -> dict[str, str | Term]:
     """Return the message parameters naming an inspection by its natural key."""
-    kind = ("复检", "re-inspection") if is_reinspection else ("检查", "inspection")
+    kind = Term("market.inspection_kind.repeat" if is_reinspection
+                else "market.inspection_kind.first")
     return {"market": f"{market.code} {market.name_en}", "market_zh": f"{market.code} {market.name_zh}",
-            "day": inspected_on.isoformat(), "inspector": inspector, "kind": kind[1],
-            "kind_zh": kind[0]}
+            "day": inspected_on.isoformat(), "inspector": inspector, "kind": kind}
 
 
 def record_inspection(session: Session, actor: Actor, market_id: int, inspected_on: date,
                       inspector: str, scores: Mapping[str, float], notes: str | None = None,
                       vehicle: str | None = None, is_reinspection: bool = False,
                       fed_back_same_day: bool = False,
-                      photo: str | None = None) -> InspectionOutcome:
+                      photo: bytes | str | None = None) -> InspectionOutcome:
     """Record an inspection with one score per checklist item; raise a problem for its
-    findings, and close the market's open problems when a re-inspection passes."""
+    findings, and close the market's open problems when a re-inspection passes. photo: the
+    photo's bytes (checked and stored here; a refusal leaves no file) or a stored photo's name."""
     require(actor, "market.inspect")
     market = session.get(m.Market, market_id)
     if market is None:
@@ -475,38 +477,37 @@ def record_inspection(session: Session, actor: Actor, market_id: int, inspected_
     found = findings_of(clean, items)
     notes_text = _clean_text(notes, "notes")
     vehicle_text = _clean_text(vehicle, "vehicle", 32)
-    photo_name = _clean_text(photo, "photo", 255)
-    if photo_name is not None:  # issue 15: only names the photo store issued and holds
-        from civdata.io.photos import is_stored_photo
-
-        if not is_stored_photo(photo_name):
-            raise CivDataError("photo_not_stored")
     if found:
-        require(actor, "problem.report", market.subdistrict_id, problem_source="market_inspection")
-    total = score_total(clean)
-    inspection = m.MarketInspection(
-        market_id=market.id, inspected_on=inspected_on, inspector=who, vehicle=vehicle_text,
-        total_score=total, is_reinspection=bool(is_reinspection), findings=len(found),
-        fed_back_same_day=bool(fed_back_same_day), notes=notes_text, photo=photo_name)
-    session.add(inspection)
-    session.flush()
-    ids = dict(zip(items["code"], items["id"], strict=True))
-    session.add_all([m.MarketInspectionScore(inspection_id=inspection.id, item_id=int(ids[c]),
-                                             score=v) for c, v in clean.items()])
-    audit(session, actor, "market.inspect", "market_inspection", inspection.id, None,
-          {"market": market.code, "inspected_on": inspected_on, "inspector": who,
-           "total_score": total, "findings": found, "is_reinspection": bool(is_reinspection),
-           "scores": clean})
-    mark_changed(session, "markets")
-    session.flush()
-    problem_id, is_new, rejected = _report_findings(session, actor, market, inspection, found,
-                                                    clean, items)
-    closed: list[int] = []
-    left: list[int] = []
-    if is_reinspection and not found:
-        closed, left = _close_market_problems(session, actor, market, inspection)
-    return InspectionOutcome(inspection.id, total, found, problem_id, closed, left, is_new,
-                             rejected)
+        require(actor, "problem.report", Scope(market.subdistrict_id, "market_inspection"))
+    from civdata.io.photos import photo_for_write
+
+    # bytes are checked and stored here (a refusal leaves no file); a name must be a stored one
+    given = photo if isinstance(photo, bytes | bytearray) else _clean_text(photo, "photo", 255)
+    with photo_for_write(session, given) as photo_name:
+        total = score_total(clean)
+        inspection = m.MarketInspection(
+            market_id=market.id, inspected_on=inspected_on, inspector=who, vehicle=vehicle_text,
+            total_score=total, is_reinspection=bool(is_reinspection), findings=len(found),
+            fed_back_same_day=bool(fed_back_same_day), notes=notes_text, photo=photo_name)
+        session.add(inspection)
+        session.flush()
+        ids = dict(zip(items["code"], items["id"], strict=True))
+        session.add_all([m.MarketInspectionScore(inspection_id=inspection.id, item_id=int(ids[c]),
+                                                 score=v) for c, v in clean.items()])
+        audit(session, actor, "market.inspect", "market_inspection", inspection.id, None,
+              {"market": market.code, "inspected_on": inspected_on, "inspector": who,
+               "total_score": total, "findings": found, "is_reinspection": bool(is_reinspection),
+               "scores": clean})
+        mark_changed(session, "markets")
+        session.flush()
+        problem_id, is_new, rejected = _report_findings(session, actor, market, inspection, found,
+                                                        clean, items)
+        closed: list[int] = []
+        left: list[int] = []
+        if is_reinspection and not found:
+            closed, left = _close_market_problems(session, actor, market, inspection)
+        return InspectionOutcome(inspection.id, total, found, problem_id, closed, left, is_new,
+                                 rejected)
 
 
 def _report_findings(session: Session, actor: Actor, market: m.Market,

@@ -32,7 +32,6 @@ from civdata.core.auth import Actor, audit, require
 from civdata.core.clock import now_local
 from civdata.core.errors import CivDataError
 from civdata.core.live import mark_changed
-from civdata.domain.site_inspections import check_own
 from civdata.io.photos import photo_dir
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
@@ -149,7 +148,7 @@ def add_material(session: Session, actor: Actor, *, content_code: str, title: st
     audit(session, actor, "material.add", "eval_material", row.id, None,
           {"content": content_code, "title": name, "deadline": deadline,
            "subdistrict_id": subdistrict_id})
-    mark_changed(session, "settings")
+    mark_changed(session, "evaluation")
     session.flush()
     return row.id
 
@@ -158,8 +157,7 @@ def upload_material_version(session: Session, actor: Actor, material_id: int, fi
                             data: bytes, folder: Path | None = None) -> int:
     """Store a new version of a material's file (submitted for review); return its number."""
     material = _material(session, material_id)
-    require(actor, "material.upload", material.subdistrict_id)
-    check_own(actor, material.subdistrict_id)
+    require(actor, "material.upload", material)
     name, kind, is_new = store_material(data, folder)
     try:
         version = int(material.version or 0) + 1
@@ -174,7 +172,7 @@ def upload_material_version(session: Session, actor: Actor, material_id: int, fi
         audit(session, actor, "material.upload", "eval_material", material.id, old,
               {"status": "submitted", "version": version, "file": name, "kind": kind,
                "size": len(data)})
-        mark_changed(session, "settings")
+        mark_changed(session, "evaluation")
         session.flush()
     except BaseException:
         if is_new:
@@ -203,7 +201,7 @@ def review_material(session: Session, actor: Actor, material_id: int, *, accept:
     material.status = "accepted" if accept else "returned"
     audit(session, actor, "material.review", "eval_material", material.id, {"status": old},
           {"status": material.status, "version": material.version, "reason": text})
-    mark_changed(session, "settings")
+    mark_changed(session, "evaluation")
     session.flush()
 
 

@@ -6,22 +6,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
-from civdata.core.auth import Actor
+from civdata.core.auth import Actor, records_where
 from civdata.core.query import in_subdistrict as _in_subdistrict
-from civdata.core.query import problem_is_open
+from civdata.core.query import not_closed_by, open_at, overdue_at, overdue_now, problem_is_open
 from civdata.domain import workflow
 
 AGE_BUCKETS = ((0, 1), (1, 3), (3, 7), (7, 15), (15, 30), (30, None))  # days since discovery
 FUNNEL = ("discovered", "assigned", "rectifying", "submitted", "closed")
-
-
-def _open():  # noqa: ANN202
-    """Return the condition 'the problem is not closed'."""
-    return problem_is_open()
 
 
 def problem_classes(session: Session) -> pd.DataFrame:
@@ -70,7 +65,7 @@ def overdue_problems(session: Session, now: datetime, subdistrict_id: int | None
                m.Problem.description)
         .join(m.Subdistrict, m.Subdistrict.id == m.Problem.subdistrict_id)
         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
-        .where(_open(), m.Problem.deadline < now,
+        .where(overdue_now(now),
                _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id))
         .order_by(m.Problem.deadline, m.Problem.id).limit(limit)).all()
     out = pd.DataFrame(rows, columns=["id", "code", "subdistrict_id", "subdistrict_zh",
@@ -114,7 +109,7 @@ def open_problem_ages(session: Session, now: datetime,
     bucket = case(*whens, else_=0).label("bucket")
     rows = session.execute(
         select(bucket, m.Problem.status, func.count(m.Problem.id))
-        .where(_open(), _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id))
+        .where(problem_is_open(), _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id))
         .group_by(bucket, m.Problem.status)).all()
     out = pd.DataFrame(rows, columns=["bucket", "status", "count"])
     out["label"] = [age_label(int(b)) for b in out["bucket"]]
@@ -132,7 +127,7 @@ def class_subdistrict_counts(session: Session, since: datetime) -> pd.DataFrame:
     sid = func.coalesce(m.Problem.subdistrict_id, 0)  # an expression: the date index is used
     counts = (select(sid.label("sid"), m.Problem.class_id.label("cid"),
                      func.count(m.Problem.id).label("found"),
-                     func.sum(case((_open(), 1), else_=0)).label("open"))
+                     func.sum(case((problem_is_open(), 1), else_=0)).label("open"))
               .where(m.Problem.discovered_at >= since)
               .group_by(sid, m.Problem.class_id).subquery())
     rows = session.execute(
@@ -146,7 +141,7 @@ def class_subdistrict_counts(session: Session, since: datetime) -> pd.DataFrame:
     return out.astype({"found": int, "open": int})
 
 
-def _close_stats(session: Session, group, since: datetime, until: datetime,  # noqa: ANN001
+def _close_stats(session: Session, group, since: datetime, until: datetime,
                  subdistrict_id: int | None) -> pd.DataFrame:
     """Return per group: closed, closed on time, on-time rate, median hours to close."""
     window = and_(m.Problem.closed_at >= since, m.Problem.closed_at < until,
@@ -198,7 +193,7 @@ def work_queue(session: Session, subdistrict_id: int, now: datetime,
                m.Problem.status, m.Problem.deadline, m.Problem.discovered_at,
                m.Problem.responsible_unit, m.Problem.description, m.Problem.version)
         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
-        .where(_open(), m.Problem.subdistrict_id == subdistrict_id)
+        .where(problem_is_open(), m.Problem.subdistrict_id == subdistrict_id)
         .order_by(m.Problem.deadline.is_(None), m.Problem.deadline, m.Problem.discovered_at,
                   m.Problem.id).limit(limit)).all()
     out = pd.DataFrame(rows, columns=["id", "code", "class_zh", "class_en", "status", "deadline",
@@ -213,18 +208,16 @@ def subdistrict_close_rates(session: Session, end: datetime, days: int = 30) -> 
     """Return per subdistrict: problems closed in the days to end, on time, open and overdue."""
     start = end - timedelta(days=days)
     closed_in = and_(m.Problem.closed_at > start, m.Problem.closed_at <= end)
-    open_at = and_(m.Problem.discovered_at <= end,
-                   or_(m.Problem.closed_at.is_(None), m.Problem.closed_at > end))
     sid = func.coalesce(m.Problem.subdistrict_id, 0)  # an expression: no index-ordered scan
     counts = (select(
         sid.label("sid"),
         func.sum(case((closed_in, 1), else_=0)).label("closed"),
         func.sum(case((and_(closed_in, m.Problem.closed_on_time.is_(True)), 1), else_=0))
         .label("on_time"),
-        func.sum(case((open_at, 1), else_=0)).label("open"),
-        func.sum(case((and_(open_at, m.Problem.deadline < end), 1), else_=0)).label("overdue"))
+        func.sum(case((open_at(end), 1), else_=0)).label("open"),
+        func.sum(case((overdue_at(end), 1), else_=0)).label("overdue"))
         # both terms can use the closed_at index: closed after the window start, or never
-        .where(or_(m.Problem.closed_at > start, m.Problem.closed_at.is_(None)))
+        .where(not_closed_by(start))
         .group_by(sid).subquery())
     rows = session.execute(
         select(m.Subdistrict.id, m.Subdistrict.code, m.Subdistrict.name_zh, m.Subdistrict.name_en,
@@ -250,7 +243,7 @@ def _ranked(rates: pd.DataFrame, min_problems: int) -> pd.DataFrame:
     return out
 
 
-def red_black_lists(now: pd.DataFrame, before: pd.DataFrame, min_problems: int = 10,
+def on_time_ranking(now: pd.DataFrame, before: pd.DataFrame, min_problems: int = 10,
                     size: int = 3) -> pd.DataFrame:
     """Return subdistricts ranked by on-time rate (then overdue share), red and black lists
     marked, with the change against the week before; those under min_problems are not ranked."""
@@ -279,7 +272,10 @@ def problem_card(session: Session, problem_id: int) -> dict | None:
                m.Problem.subdistrict_id, m.Subdistrict.name_zh.label("subdistrict_zh"),
                m.Subdistrict.name_en.label("subdistrict_en"),
                m.ProblemClass.name_zh.label("class_zh"), m.ProblemClass.name_en.label("class_en"),
-               m.Site.name_zh.label("site_zh"), m.Site.name_en.label("site_en"))
+               m.Site.name_zh.label("site_zh"), m.Site.name_en.label("site_en"),
+               select(func.count(m.ProblemConfirmation.id))  # issue 20: street confirmations
+               .where(m.ProblemConfirmation.problem_id == m.Problem.id)
+               .scalar_subquery().label("confirmations"))
         .join(m.Subdistrict, m.Subdistrict.id == m.Problem.subdistrict_id)
         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
         .outerjoin(m.Site, m.Site.id == m.Problem.nearest_site_id)
@@ -302,11 +298,8 @@ def actionable_problems(session: Session, actor: Actor, action: str,
     """Return the problems on which actor may take action now, most urgent first."""
     tr = workflow.TRANSITIONS[action]
     scope = [m.Problem.status == tr.from_status,
-             _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id)]
-    if actor.role == "subdistrict":
-        scope.append(m.Problem.subdistrict_id == actor.subdistrict_id)
-    if actor.role == "market":
-        scope.append(m.Problem.source == "market_inspection")
+             _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id),
+             records_where(actor, tr.permission, m.Problem)]
     rows = session.execute(
         select(m.Problem.id, m.Problem.code, m.Problem.description, m.Problem.version,
                m.Problem.deadline, m.Subdistrict.name_zh, m.Subdistrict.name_en)
@@ -318,12 +311,15 @@ def actionable_problems(session: Session, actor: Actor, action: str,
                                        "subdistrict_zh", "subdistrict_en"])
 
 
-def closed_problems(session: Session, subdistrict_id: int | None, limit: int = 100) -> pd.DataFrame:
-    """Return the most recently closed problems (candidates for reopening)."""
+def closed_problems(session: Session, subdistrict_id: int | None, actor: Actor | None = None,
+                    limit: int = 100) -> pd.DataFrame:
+    """Return the most recently closed problems (candidates for reopening; with an actor, those
+    the actor may reopen: report again on the old problem's scope)."""
     rows = session.execute(
         select(m.Problem.id, m.Problem.code, m.Problem.description, m.Problem.closed_at)
         .where(m.Problem.status == "closed",
-               _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id))
+               _in_subdistrict(m.Problem.subdistrict_id, subdistrict_id),
+               true() if actor is None else records_where(actor, "problem.report", m.Problem))
         .order_by(m.Problem.closed_at.desc(), m.Problem.id.desc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=["id", "code", "description", "closed_at"])
 

@@ -21,11 +21,9 @@ from civdata.core.clock import today_local
 from civdata.core.errors import CivDataError, StaleEdit
 from civdata.core.live import mark_changed
 from civdata.domain.metrics import STAGE_ORDER
+from civdata.texts import Term
 
 MAX_NOTE = 2000
-STAGE_NAMES = {"planned": ("计划", "planned"), "bidding": ("招标", "bidding"),
-               "under_construction": ("在建", "under construction"),
-               "completed": ("已完工", "completed")}
 PROJECT_COLUMNS = ["id", "code", "programme", "batch", "bid_section", "area", "subdistrict_id",
                    "subdistrict_code", "subdistrict_zh", "subdistrict_en", "name_zh", "name_en",
                    "floor_area_m2", "buildings", "households", "length_m",
@@ -34,7 +32,7 @@ PROJECT_COLUMNS = ["id", "code", "programme", "batch", "bid_section", "area", "s
                    "percent", "last_report_on", "drawings_done_on"]
 
 
-def _latest_reports(day: date | None):  # noqa: ANN202
+def _latest_reports(day: date | None):
     """Return a subquery of each project's latest report id (up to day when given)."""
     q = select(m.ProjectProgress.project_id, func.max(m.ProjectProgress.id).label("report_id"))
     if day is not None:
@@ -119,10 +117,9 @@ def _latest_report(session: Session, project_id: int) -> m.ProjectProgress | Non
 
 
 def _stage_error(code: str, current: str, stage: str) -> CivDataError:
-    """Return a stage error with the stage names in both languages."""
-    cur_zh, cur_en = STAGE_NAMES.get(current, (current, current))
-    st_zh, st_en = STAGE_NAMES.get(stage, (stage, stage))
-    return CivDataError(code, current=cur_en, stage=st_en, current_zh=cur_zh, stage_zh=st_zh)
+    """Return a stage error naming both stages ("project.stage.<stage>")."""
+    return CivDataError(code, current=Term(f"project.stage.{current}", current),
+                        stage=Term(f"project.stage.{stage}", stage))
 
 
 def _clean_percent(percent: float) -> float:
@@ -144,33 +141,17 @@ def progress_report_on(session: Session, project_id: int, reported_on: date, per
         m.ProjectProgress.percent == round(float(percent), 1), m.ProjectProgress.stage == stage))
 
 
-def add_progress_report(session: Session, actor: Actor, project_id: int, reported_on: date,
-                        percent: float, stage: str, note: str | None = None,
-                        is_correction: bool = False, photo: bytes | None = None,
-                        expected_version: int | None = None) -> m.ProjectProgress:
-    """Record a dated progress report, move the project's stage and dates; return the report."""
-    project = session.get(m.Project, project_id, populate_existing=True)
-    if project is None:
-        raise CivDataError("not_found", what=f"project {project_id}")
-    require(actor, "project.progress", subdistrict_id=project.subdistrict_id)
-    if is_correction:
-        require(actor, "project.correct", subdistrict_id=project.subdistrict_id)
-    if expected_version is not None and project.version != expected_version:
-        last = _latest_report(session, project.id)
-        raise StaleEdit("stale_edit", who=last.reported_by if last else "?",
-                        at=last.reported_on.isoformat() if last else "?")
-    if stage not in STAGE_ORDER:
-        raise CivDataError("invalid_value", field="stage", detail=str(stage))
-    value = _clean_percent(percent)
+def _check_progress(session: Session, project: m.Project, reported_on: date, value: float,
+                    stage: str, is_correction: bool) -> m.ProjectProgress | None:
+    """Raise CivDataError unless a report of value and stage on reported_on may follow the
+    project's reports; return the latest report (None when there is none)."""
     if (stage == "completed") != (value == 100.0):
         raise CivDataError("progress_stage_mismatch")
-    today = today_local()
-    if reported_on > today:
+    if reported_on > today_local():
         raise CivDataError("progress_date_future", day=reported_on.isoformat())
     if progress_report_on(session, project.id, reported_on, value, stage) is not None:
-        st_zh, st_en = STAGE_NAMES.get(stage, (stage, stage))
         raise CivDataError("progress_exists", project=project.code, day=reported_on.isoformat(),
-                           percent=f"{value:g}", stage=st_en, stage_zh=st_zh)
+                           percent=f"{value:g}", stage=Term(f"project.stage.{stage}", stage))
     last = _latest_report(session, project.id)
     if last is not None and reported_on < last.reported_on:
         raise CivDataError("progress_date_order", day=reported_on.isoformat(),
@@ -181,25 +162,50 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
                                last=f"{last.percent:g}", percent=f"{value:g}")
         if STAGE_ORDER.index(stage) < STAGE_ORDER.index(project.stage):
             raise _stage_error("stage_backwards", project.stage, stage)
+    return last
+
+
+def _stage_dates(project: m.Project, stage: str, reported_on: date) -> dict:
+    """Return the project's new stage, version and actual start/end dates after a report."""
+    values: dict = {"stage": stage, "version": project.version + 1}
+    if stage in ("under_construction", "completed") and project.actual_start is None:
+        values["actual_start"] = reported_on
+    if stage == "completed" and project.actual_end is None:
+        values["actual_end"] = reported_on
+    if stage != "completed" and project.actual_end is not None:
+        values["actual_end"] = None  # a correction reopened a completed project
+    if stage in ("planned", "bidding") and project.actual_start is not None:
+        values["actual_start"] = None
+    return values
+
+
+def add_progress_report(session: Session, actor: Actor, project_id: int, reported_on: date,
+                        percent: float, stage: str, note: str | None = None,
+                        is_correction: bool = False, photo: bytes | None = None,
+                        expected_version: int | None = None) -> m.ProjectProgress:
+    """Record a dated progress report, move the project's stage and dates; return the report."""
+    from civdata.io.photos import photo_for_write
+
+    project = session.get(m.Project, project_id, populate_existing=True)
+    if project is None:
+        raise CivDataError("not_found", what=f"project {project_id}")
+    require(actor, "project.progress", project)
+    if is_correction:
+        require(actor, "project.correct", project)
+    if expected_version is not None and project.version != expected_version:
+        last = _latest_report(session, project.id)
+        raise StaleEdit("stale_edit", who=last.reported_by if last else "?",
+                        at=last.reported_on.isoformat() if last else "?")
+    if stage not in STAGE_ORDER:
+        raise CivDataError("invalid_value", field="stage", detail=str(stage))
+    value = _clean_percent(percent)
+    last = _check_progress(session, project, reported_on, value, stage, is_correction)
     cleaned = (note or "").strip() or None
     if cleaned is not None and len(cleaned) > MAX_NOTE:
         raise CivDataError("invalid_value", field="note", detail=f"> {MAX_NOTE}")
-    photo_name, photo_new = None, False
-    if photo:
-        from civdata.io.photos import store_photo_once
-
-        photo_name, photo_new = store_photo_once(photo)
-    try:
+    with photo_for_write(session, photo) as photo_name:  # a refusal below removes a new file
         old = {k: getattr(project, k) for k in ("stage", "actual_start", "actual_end", "version")}
-        values: dict = {"stage": stage, "version": project.version + 1}
-        if stage in ("under_construction", "completed") and project.actual_start is None:
-            values["actual_start"] = reported_on
-        if stage == "completed" and project.actual_end is None:
-            values["actual_end"] = reported_on
-        if stage != "completed" and project.actual_end is not None:
-            values["actual_end"] = None  # a correction reopened a completed project
-        if stage in ("planned", "bidding") and project.actual_start is not None:
-            values["actual_start"] = None
+        values = _stage_dates(project, stage, reported_on)
         _update_project(session, project, values)
         report = m.ProjectProgress(project_id=project.id, reported_on=reported_on, percent=value,
                                    stage=stage, note=cleaned, is_correction=bool(is_correction),
@@ -213,12 +219,6 @@ def add_progress_report(session: Session, actor: Actor, project_id: int, reporte
         mark_changed(session, "renovation")
         session.flush()
         session.refresh(project)
-    except BaseException:
-        if photo_new:  # refused after this call stored the photo: remove it unless in use
-            from civdata.io.photos import discard_photo
-
-            discard_photo(session, photo_name)
-        raise
     return report
 
 
@@ -232,9 +232,9 @@ def record_drawings_done(session: Session, actor: Actor, project_id: int, done_o
     project = session.get(m.Project, project_id, populate_existing=True)
     if project is None:
         raise CivDataError("not_found", what=f"project {project_id}")
-    require(actor, "project.progress", subdistrict_id=project.subdistrict_id)
+    require(actor, "project.progress", project)
     if project.drawings_done_on is not None and project.drawings_done_on != done_on:
-        require(actor, "project.correct", subdistrict_id=project.subdistrict_id)
+        require(actor, "project.correct", project)
     if expected_version is not None and project.version != expected_version:
         who, at = _last_writer(session, project.id)
         raise StaleEdit("stale_edit", who=who, at=at)

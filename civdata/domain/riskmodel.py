@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
-from civdata.core.query import problem_is_open
+from civdata.core.query import overdue_flags, problem_is_open
 
 # An open problem weighs its class's risk_weight times (1 + days open / AGE_SCALE_DAYS);
 # an overdue problem counts OVERDUE_FACTOR times as much.
@@ -46,7 +46,7 @@ def problem_risk(links: pd.DataFrame, now: datetime) -> pd.Series:
         return pd.Series(dtype=float)
     age_days = ((now - pd.to_datetime(links["discovered_at"])).dt.total_seconds()
                 / 86400.0).clip(lower=0)
-    overdue = pd.to_datetime(links["deadline"]) < now
+    overdue = overdue_flags(links["deadline"], now)
     factor = np.where(overdue, OVERDUE_FACTOR, 1.0)
     return links["risk_weight"].astype(float) * (1 + age_days / AGE_SCALE_DAYS) * factor
 
@@ -54,7 +54,7 @@ def problem_risk(links: pd.DataFrame, now: datetime) -> pd.Series:
 def site_risk(sites: pd.DataFrame, links: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Return sites with open, overdue and risk columns, ranked riskiest first (rank 1)."""
     frame = links.assign(risk=problem_risk(links, now),
-                         overdue=pd.to_datetime(links["deadline"]) < now)
+                         overdue=overdue_flags(links["deadline"], now))
     per_site = frame.groupby("site_id").agg(open_in_radius=("problem_id", "size"),
                                             overdue_in_radius=("overdue", "sum"),
                                             risk=("risk", "sum"))

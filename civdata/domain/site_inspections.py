@@ -29,17 +29,17 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
-from civdata.core.auth import Actor, audit, require
+from civdata.core.auth import Actor, Scope, audit, require
 from civdata.core.clock import now_local
-from civdata.core.errors import CivDataError, PermissionDenied
+from civdata.core.errors import CivDataError
 from civdata.core.live import mark_changed
+from civdata.core.query import problem_is_open
 from civdata.domain.markets import close_open_problems, findings_of, settle_repeat_finding
 from civdata.domain.riskmodel import draw_stratified_sample
+from civdata.texts import Term, text
 
 PROBLEM_SOURCE = {"self_check": "daily_inspection", "third_party": "third_party",
                   "spot_check": "spot_check"}
-SOURCE_NAMES = {"self_check": ("自查", "self-check"), "third_party": ("第三方", "third party"),
-                "spot_check": ("暗访抽查", "spot check")}
 MAX_NOTE = 2000
 
 
@@ -80,7 +80,7 @@ def site_problems(session: Session, site_id: int, open_only: bool = True) -> pd.
          .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
          .where(m.Problem.site_id == site_id, m.Problem.site_inspection_id.is_not(None)))
     if open_only:
-        q = q.where(m.Problem.status != "closed")
+        q = q.where(problem_is_open())
     rows = session.execute(q.order_by(m.Problem.discovered_at.desc(), m.Problem.id.desc())).all()
     return pd.DataFrame(rows, columns=["id", "code", "status", "version", "class",
                                        "responsible_unit", "site_inspection_id"])
@@ -164,14 +164,16 @@ def _market_frame(checklist: pd.DataFrame) -> pd.DataFrame:
 
 def _require_site(actor: Actor, action: str, site: m.Site) -> None:
     """Raise unless actor may act on the site (subdistrict staff: their own only)."""
-    require(actor, action, site.subdistrict_id)
+    require(actor, action, site)
 
 
 def record_site_inspection(session: Session, actor: Actor, *, site_id: int, source: str,
                            inspector: str, results: dict[str, float | bool], at: datetime,
-                           photo: str | None = None, note: str = "") -> int:
+                           photo: bytes | str | None = None, note: str = "") -> int:
     """Record an inspection of a site against its category's checklist; raise problems for
-    failed items and close the site's problems of classes that now pass; return its id."""
+    failed items and close the site's problems of classes that now pass; return its id.
+    photo: the photo's bytes (checked and stored here; a refusal leaves no file) or a stored
+    photo's name."""
     site = session.get(m.Site, site_id)
     if site is None:
         raise CivDataError("not_found", what=f"site {site_id}")
@@ -200,26 +202,30 @@ def record_site_inspection(session: Session, actor: Actor, *, site_id: int, sour
                                m.SiteInspection.site_id == site.id))
         # the oldest round still waiting for this site is served first (ties: the first drawn)
         .order_by(m.InspectionRound.drawn_at, m.InspectionRound.id).limit(1))
-    inspection = m.SiteInspection(
-        site_id=site.id, round_id=round_id, source=source, inspector=who, inspected_at=at,
-        points=round(sum(clean.values()), 2), max_points=float(checklist["points"].sum()),
-        findings=len(found), photo=(photo or "").strip() or None,
-        note=(note or "").strip() or None, created_by=actor.username)
-    session.add(inspection)
-    session.flush()
-    ids = dict(zip(checklist["item_code"], checklist["item_id"], strict=True))
-    full = dict(zip(checklist["item_code"], checklist["points"], strict=True))
-    session.add_all([m.SiteInspectionResult(inspection_id=inspection.id, item_id=int(ids[c]),
-                                            points=v, passed=v >= float(full[c]))
-                     for c, v in clean.items()])
-    audit(session, actor, "evaluation.inspect", "site_inspection", inspection.id, None,
-          {"site": site.code, "source": source, "inspector": who, "at": at,
-           "points": inspection.points, "findings": found, "round_id": round_id,
-           "results": clean})
-    mark_changed(session, "sites")
-    session.flush()
-    _settle_problems(session, actor, site, inspection, checklist, found)
-    return inspection.id
+    from civdata.io.photos import photo_for_write
+
+    given = photo if isinstance(photo, bytes | bytearray) else (photo or "").strip() or None
+    with photo_for_write(session, given) as photo_name:  # bytes stored here; a refusal: no file
+        inspection = m.SiteInspection(
+            site_id=site.id, round_id=round_id, source=source, inspector=who, inspected_at=at,
+            points=round(sum(clean.values()), 2), max_points=float(checklist["points"].sum()),
+            findings=len(found), photo=photo_name,
+            note=(note or "").strip() or None, created_by=actor.username)
+        session.add(inspection)
+        session.flush()
+        ids = dict(zip(checklist["item_code"], checklist["item_id"], strict=True))
+        full = dict(zip(checklist["item_code"], checklist["points"], strict=True))
+        session.add_all([m.SiteInspectionResult(inspection_id=inspection.id, item_id=int(ids[c]),
+                                                points=v, passed=v >= float(full[c]))
+                         for c, v in clean.items()])
+        audit(session, actor, "evaluation.inspect", "site_inspection", inspection.id, None,
+              {"site": site.code, "source": source, "inspector": who, "at": at,
+               "points": inspection.points, "findings": found, "round_id": round_id,
+               "results": clean})
+        mark_changed(session, "evaluation")
+        session.flush()
+        _settle_problems(session, actor, site, inspection, checklist, found)
+        return inspection.id
 
 
 def _settle_problems(session: Session, actor: Actor, site: m.Site,
@@ -240,12 +246,12 @@ def _settle_problems(session: Session, actor: Actor, site: m.Site,
             settle_repeat_finding(session, actor, same,
                                   f"检查未通过 / inspection failed: {names} {stamp}")
             continue
-        require(actor, "problem.report", site.subdistrict_id,
-                problem_source=PROBLEM_SOURCE[inspection.source])
+        require(actor, "problem.report",
+                Scope(site.subdistrict_id, PROBLEM_SOURCE[inspection.source]))
         problem = report_problem(
             session, actor, subdistrict_id=site.subdistrict_id, class_code=cls, lat=site.lat,
             lon=site.lon, source=PROBLEM_SOURCE[inspection.source], site_id=site.id,
-            description=f"点位检查（{SOURCE_NAMES[inspection.source][0]}）：{site.name_zh}"
+            description=f"点位检查（{text(f'inspection.source.{inspection.source}', 'zh')}）：{site.name_zh}"
                         f"{names}不达标。检查记录 #{inspection.id}",
             photo_before=inspection.photo)
         problem.site_inspection_id = inspection.id
@@ -259,6 +265,25 @@ def _settle_problems(session: Session, actor: Actor, site: m.Site,
                             site.unit_1 or site.name_zh, photo_after=inspection.photo)
 
 
+def settle_recorded_inspection(session: Session, actor: Actor, inspection: m.SiteInspection,
+                               checklist: pd.DataFrame | None = None,
+                               got: Mapping[str, float] | None = None) -> None:
+    """Apply the findings rules of record_site_inspection to an inspection already stored with
+    its item results (got: item code -> points, read when not given); the sample loader replays
+    its inspections through this at their moments (civdata.core.clock.replaying_at)."""
+    site = session.get(m.Site, inspection.site_id)
+    if checklist is None:
+        checklist = site_checklist(session, session.get(m.SiteCategory, site.category_id).code)
+    if got is None:
+        got = dict(session.execute(
+            select(m.SiteChecklistItem.code, m.SiteInspectionResult.points)
+            .join(m.SiteChecklistItem, m.SiteChecklistItem.id == m.SiteInspectionResult.item_id)
+            .where(m.SiteInspectionResult.inspection_id == inspection.id)).all())
+    clean = {c: float(got[c]) for c in checklist["item_code"] if c in got}
+    _settle_problems(session, actor, site, inspection, checklist,
+                     findings_of(clean, _market_frame(checklist)))
+
+
 def draw_round(session: Session, actor: Actor, *, name: str, sample_size: int, seed: int,
                inspectors: list[str]) -> int:
     """Draw a round: a stratified random sample of sites (seed stored), assigned to the
@@ -269,7 +294,7 @@ def draw_round(session: Session, actor: Actor, *, name: str, sample_size: int, s
         raise CivDataError("round_no_inspectors")
     title = (name or "").strip()
     if not title or len(title) > 128:
-        raise CivDataError("required_field", field="round name", field_zh="轮次名称")
+        raise CivDataError("required_field", field=Term("eval.field.round_name"))
     rows = session.execute(select(m.Site.id, m.Site.code, m.SiteCategory.code)
                            .join(m.SiteCategory, m.SiteCategory.id == m.Site.category_id)
                            .order_by(m.Site.id)).all()
@@ -286,7 +311,7 @@ def draw_round(session: Session, actor: Actor, *, name: str, sample_size: int, s
                      for k, sid in enumerate(sample["id"])])
     audit(session, actor, "evaluation.round", "inspection_round", row.id, None,
           {"name": title, "seed": int(seed), "sample_size": len(sample), "inspectors": names})
-    mark_changed(session, "sites")
+    mark_changed(session, "evaluation")
     session.flush()
     return row.id
 
@@ -315,10 +340,3 @@ def latest_results(session: Session, t: datetime, subdistrict_id: int | None = N
     return pd.DataFrame(session.execute(q).all(),
                         columns=["site_id", "category", "subdistrict_id", "item_code", "max",
                                  "got", "content_code"])
-
-
-def check_own(actor: Actor, subdistrict_id: int | None) -> None:
-    """Raise unless a subdistrict account acts on its own subdistrict's record (not a
-    district-level one)."""
-    if actor.role == "subdistrict" and subdistrict_id != actor.subdistrict_id:
-        raise PermissionDenied("wrong_subdistrict")

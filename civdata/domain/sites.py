@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import and_, delete, func, insert, select, true, update
+from sqlalchemy import delete, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
 from civdata.core.auth import Actor, audit, require
 from civdata.core.errors import CivDataError, StaleEdit
 from civdata.core.live import mark_changed
-from civdata.core.query import problem_is_open
+from civdata.core.query import overdue_flags, overdue_now, problem_is_open
 from civdata.domain import geo
 from civdata.domain.riskmodel import open_problem_links
 
@@ -56,9 +59,23 @@ def spatial_links(sites: pd.DataFrame, problems: pd.DataFrame) -> tuple[pd.DataF
     return nearest, links
 
 
+_SPATIAL_DEFERRED: ContextVar[bool] = ContextVar("civdata_spatial_deferred", default=False)
+
+
+@contextmanager
+def spatial_deferred() -> Iterator[None]:
+    """Within the block write_spatial stores nothing: a loader writing many problems one by one
+    recomputes every link once afterwards (recompute_problem_sites)."""
+    token = _SPATIAL_DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _SPATIAL_DEFERRED.reset(token)
+
+
 def write_spatial(session: Session, problems: pd.DataFrame) -> None:
     """Compute and store nearest site, distance, H3 cell and site links for these problems."""
-    if problems.empty:
+    if problems.empty or _SPATIAL_DEFERRED.get():
         return
     sites = site_points(session)
     nearest, links = spatial_links(sites, problems)
@@ -120,13 +137,12 @@ SITE_STATES = ("clean", "open", "overdue")
 PROBLEM_STATES = ("open", "overdue", "closed", "all")
 
 
-def _problem_state_condition(state: str, now: datetime):  # noqa: ANN202
+def _problem_state_condition(state: str, now: datetime):
     """Return the condition selecting problems in state ('open', 'overdue', 'closed', 'all')."""
-    is_open = problem_is_open()
     if state == "open":
-        return is_open
+        return problem_is_open()
     if state == "overdue":
-        return and_(is_open, m.Problem.deadline < now)
+        return overdue_now(now)
     if state == "closed":
         return m.Problem.status == "closed"
     return true()
@@ -188,7 +204,7 @@ def with_problem_counts(site_rows: pd.DataFrame, open_links: pd.DataFrame,
     A pure function of the cached rows (sites_with_link_counts, riskmodel.open_problem_links):
     the clock moving on re-reads nothing.
     """
-    overdue = pd.to_datetime(open_links["deadline"]) < now
+    overdue = overdue_flags(open_links["deadline"], now)
     per_site = pd.DataFrame({"site_id": open_links["site_id"].to_numpy(),
                              "overdue": overdue.to_numpy(dtype=int)}).groupby("site_id")
     opened = site_rows["id"].map(per_site.size()).fillna(0).astype(int)
@@ -235,8 +251,7 @@ def problem_points(session: Session, subdistrict_id: int | None,
 
 def mark_overdue(frame: pd.DataFrame, now: datetime, only_overdue: bool = False) -> pd.DataFrame:
     """Return problem rows with an overdue column at now (only the overdue ones if asked)."""
-    out = frame.assign(overdue=(frame["status"] != "closed")
-                       & (pd.to_datetime(frame["deadline"]) < now))
+    out = frame.assign(overdue=overdue_flags(frame["deadline"], now, frame["status"]))
     return out[out["overdue"]].reset_index(drop=True) if only_overdue else out
 
 
@@ -284,7 +299,7 @@ def problem_cell_rows(session: Session, subdistrict_id: int | None,
 def cells_at(rows: dict[str, pd.DataFrame], now: datetime, state: str) -> pd.DataFrame:
     """Return h3_cell, problems, overdue per cell at now from problem_cell_rows (pure)."""
     opened = rows["open"]
-    late = (pd.to_datetime(opened["deadline"]) < now).to_numpy(dtype=int)
+    late = overdue_flags(opened["deadline"], now).to_numpy(dtype=int)
     parts = [pd.DataFrame({"h3_cell": opened["h3_cell"].to_numpy(), "problems": 1,
                            "overdue": late})]
     if state == "overdue":
@@ -333,7 +348,7 @@ def site_problems(session: Session, site_id: int, now: datetime) -> pd.DataFrame
     ).all()
     frame = pd.DataFrame(rows, columns=["id", "code", "class_id", "status", "description",
                                         "discovered_at", "deadline", "closed_at", "distance_m"])
-    frame["overdue"] = (frame["status"] != "closed") & (pd.to_datetime(frame["deadline"]) < now)
+    frame["overdue"] = overdue_flags(frame["deadline"], now, frame["status"])
     return frame
 
 

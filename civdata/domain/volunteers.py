@@ -27,15 +27,12 @@ from civdata.core.query import in_subdistrict as _in_subdistrict
 from civdata.core.query import problem_is_open
 from civdata.domain import geo
 from civdata.domain.district import COVERAGE_WINDOW_DAYS
+from civdata.texts import Term
 
 LOOKBACK_DAYS = 365  # how far back 'days since the last activity nearby' looks
 SERVICE_TYPES = ("theory", "education", "culture", "science", "fitness", "environment",
                  "elderly_care", "civilized_traffic")
 MAX_TEXT = 128
-FIELD_NAMES = {"participants": ("参与人数", "participants"),
-               "volunteer_hours": ("志愿时长", "volunteer hours"),
-               "title": ("活动名称", "title"), "place": ("活动地点", "place"),
-               "held_on": ("活动日期", "date")}
 
 
 def window_bounds(day: date, window_days: int = COVERAGE_WINDOW_DAYS) -> tuple[date, date]:
@@ -349,26 +346,26 @@ def weekly_trend(daily: pd.DataFrame, last: date, weeks: int) -> pd.DataFrame:
 
 def _positive(value: float | int | None, field: str, whole: bool = False) -> float:
     """Return value as a number; raise a clear error unless it is a positive (whole) number."""
-    zh, en = FIELD_NAMES[field]
+    name = Term(f"activity.field.{field}")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise CivDataError("activity_not_positive", field=en, field_zh=zh, value=value) from None
+        raise CivDataError("activity_not_positive", field=name, value=value) from None
     if math.isnan(number) or number <= 0:
-        raise CivDataError("activity_not_positive", field=en, field_zh=zh, value=value)
+        raise CivDataError("activity_not_positive", field=name, value=value)
     if whole and number != int(number):
-        raise CivDataError("activity_not_whole", field=en, field_zh=zh, value=value)
+        raise CivDataError("activity_not_whole", field=name, value=value)
     return number
 
 
 def _required_text(value: str | None, field: str) -> str:
     """Return value stripped; raise when blank or longer than MAX_TEXT."""
     cleaned = (value or "").strip()
-    zh, en = FIELD_NAMES[field]
+    name = Term(f"activity.field.{field}")
     if not cleaned:
-        raise CivDataError("required_field", field=en, field_zh=zh)
+        raise CivDataError("required_field", field=name)
     if len(cleaned) > MAX_TEXT:
-        raise CivDataError("invalid_value", field=en, detail=f"> {MAX_TEXT}")
+        raise CivDataError("invalid_value", field=name, detail=f"> {MAX_TEXT}")
     return cleaned
 
 
@@ -390,15 +387,14 @@ def record_activity(session: Session, actor: Actor, *, team_id: int, community_i
     community = session.get(m.Community, community_id)
     if community is None:
         raise CivDataError("not_found", what=f"community {community_id}")
-    require(actor, "activity.record", subdistrict_id=community.subdistrict_id)
+    require(actor, "activity.record", community)
     team = session.get(m.VolunteerTeam, team_id)
     if team is None:
         raise CivDataError("not_found", what=f"team {team_id}")
     if partner_org_id is not None and session.get(m.PartnerOrg, partner_org_id) is None:
         raise CivDataError("not_found", what=f"partner organisation {partner_org_id}")
     if not isinstance(held_on, date):
-        zh, en = FIELD_NAMES["held_on"]
-        raise CivDataError("required_field", field=en, field_zh=zh)
+        raise CivDataError("required_field", field=Term("activity.field.held_on"))
     today = today_local()
     if held_on > today:
         raise CivDataError("activity_future", day=held_on.isoformat(), today=today.isoformat())

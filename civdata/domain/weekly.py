@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import auth, live
@@ -20,16 +20,23 @@ from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.clock import iso_week_label, monday_of_iso_week, now_local
 from civdata.core.errors import CivDataError
+from civdata.core.query import (
+    not_closed_before,
+    open_at_end,
+    open_problem_ids_at,
+    overdue_at_end,
+    past_deadline,
+)
 from civdata.domain.district import (
     community_coverage_at,
     market_score_between,
     metric_targets,
-    open_problem_ids_at,
     renovation_progress_at,
     subdistrict_ranking,
 )
 from civdata.domain.evaluation import points_at_risk
 from civdata.domain.metrics import change, weighted_progress
+from civdata.domain.workflow import escalation_rungs, rungs_for
 
 SNAPSHOT_VERSION = 1
 LIST_SIZE = 3  # subdistricts on the red list and on the black list
@@ -98,28 +105,18 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def problem_week_counts(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     """Return problems new, closed and closed on time in [start, end), and open/overdue at end."""
     in_week = and_(m.Problem.closed_at >= start, m.Problem.closed_at < end)
-    open_at_end = and_(m.Problem.discovered_at < end,
-                       or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= end))
     row = session.execute(
         select(
             func.sum(case((and_(m.Problem.discovered_at >= start, m.Problem.discovered_at < end),
                            1), else_=0)),
             func.sum(case((in_week, 1), else_=0)),
             func.sum(case((and_(in_week, m.Problem.closed_on_time.is_(True)), 1), else_=0)),
-            func.sum(case((open_at_end, 1), else_=0)),
-            func.sum(case((and_(open_at_end, m.Problem.deadline < end), 1), else_=0)),
-        ).where(or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= start))
+            func.sum(case((open_at_end(end), 1), else_=0)),
+            func.sum(case((overdue_at_end(end), 1), else_=0)),
+        ).where(not_closed_before(start))
     ).one()
     keys = ("new", "closed", "closed_on_time", "open", "overdue")
     return {k: int(v or 0) for k, v in zip(keys, row, strict=True)}
-
-
-def escalation_rungs(session: Session) -> pd.DataFrame:
-    """Return the escalation ladder's rungs, lowest first."""
-    rows = session.execute(select(m.EscalationRung.code, m.EscalationRung.days_overdue,
-                                  m.EscalationRung.name_zh, m.EscalationRung.name_en)
-                           .order_by(m.EscalationRung.days_overdue)).all()
-    return pd.DataFrame(rows, columns=["code", "days_overdue", "name_zh", "name_en"])
 
 
 def problems_due_near(session: Session, start: datetime, end: datetime,
@@ -127,8 +124,7 @@ def problems_due_near(session: Session, start: datetime, end: datetime,
     """Return problems whose deadline falls in [start - max_days, end) not closed before start."""
     rows = session.execute(
         _detail_query().where(m.Problem.deadline >= start - timedelta(days=max_days),
-                              m.Problem.deadline < end,
-                              or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= start))
+                              m.Problem.deadline < end, not_closed_before(start))
     ).all()
     return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
 
@@ -152,7 +148,7 @@ DETAIL_COLUMNS = ["id", "code", "subdistrict", "subdistrict_zh", "subdistrict_en
                   "class_en", "description", "responsible_unit", "status", "deadline", "closed_at"]
 
 
-def _detail_query():  # noqa: ANN202
+def _detail_query():
     """Return the select of a problem's details shown in the meeting's lists."""
     return (select(m.Problem.id, m.Problem.code, m.Subdistrict.code, m.Subdistrict.name_zh,
                    m.Subdistrict.name_en, m.ProblemClass.name_zh, m.ProblemClass.name_en,
@@ -166,16 +162,10 @@ def overdue_problems_at(session: Session, t: datetime) -> pd.DataFrame:
     """Return the problems open and past their deadline at t, longest overdue first."""
     rows = session.execute(
         _detail_query()
-        .where(m.Problem.id.in_(open_problem_ids_at(t)), m.Problem.deadline < t)
+        .where(m.Problem.id.in_(open_problem_ids_at(t)), past_deadline(t))
         .order_by(m.Problem.deadline, m.Problem.id)
     ).all()
     return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
-
-
-def rung_of(days_overdue: float, rungs: pd.DataFrame) -> str | None:
-    """Return the code of the highest rung reached after days_overdue days (None if none)."""
-    reached = rungs[rungs["days_overdue"] <= days_overdue]
-    return None if reached.empty else str(reached["code"].iloc[-1])
 
 
 def volunteer_week_figures(session: Session, first: date, last: date) -> dict[str, float]:
@@ -205,7 +195,7 @@ def list_reasons(row: pd.Series, targets: pd.DataFrame, worst: bool,
     return found[:count]
 
 
-def red_black_lists(ranking: pd.DataFrame, targets: pd.DataFrame,
+def index_red_black_entries(ranking: pd.DataFrame, targets: pd.DataFrame,
                     size: int = LIST_SIZE) -> tuple[list[dict], list[dict]]:
     """Return the red list (top of the index) and black list (bottom), each with its reasons."""
     ranked = ranking.dropna(subset=["index"]).sort_values(["rank", "code"])
@@ -280,7 +270,7 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None) -
         }
     cur, prev = weeks["now"], weeks["before"]
     index = index_with_change(cur["ranking"], prev["ranking"])
-    red, black = red_black_lists(cur["ranking"], targets)
+    red, black = index_red_black_entries(cur["ranking"], targets)
     monday, sunday = week_bounds(label)
     return {
         "version": SNAPSHOT_VERSION,
@@ -366,7 +356,7 @@ def _overdue_rows(overdue: pd.DataFrame, rungs: pd.DataFrame, t: datetime,
         return []
     frame = overdue.head(top).copy()
     frame["days_overdue"] = _days_overdue(frame, t)
-    frame["rung"] = [rung_of(d, rungs) for d in frame["days_overdue"]]
+    frame["rung"] = rungs_for(frame["days_overdue"], rungs)
     return records(frame[["code", "subdistrict", "subdistrict_zh", "subdistrict_en", "class_zh",
                           "class_en", "description", "responsible_unit", "status", "deadline",
                           "days_overdue", "rung"]])

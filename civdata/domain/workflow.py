@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
-from civdata.core.auth import Actor, audit, require
+from civdata.core.auth import Actor, Scope, audit, require
 from civdata.core.clock import TZ, now_local
 from civdata.core.errors import CivDataError, StaleEdit
 from civdata.core.live import mark_changed
 from civdata.domain import geo
+from civdata.texts import Term
 
 
 @dataclass(frozen=True)
@@ -46,22 +47,14 @@ TRANSITIONS: dict[str, Transition] = {
 }
 ACTIONS = tuple(TRANSITIONS)
 MAX_TEXT = 2000
-STATUS_NAMES = {"discovered": ("已发现", "discovered"), "assigned": ("已交办", "assigned"),
-                "rectifying": ("整改中", "rectifying"), "submitted": ("待复核", "submitted"),
-                "closed": ("已销号", "closed")}
-ACTION_LABELS = {"assign": ("交办", "assign"), "start": ("开始整改", "start"),
-                 "submit": ("提交整改", "submit"), "accept": ("复核通过", "accept"),
-                 "reject": ("退回整改", "reject"), "reopen": ("重新立案", "reopen")}
-FIELD_NAMES = {"description": ("问题描述", "description"),
-               "responsible_unit": ("责任单位", "responsible unit"), "note": ("说明", "note")}
+# names shown to people: "problem.status.<s>", "workflow.action.<a>", "problem.field.<f>"
+# (civdata/texts/vocabulary.py)
 
 
 def _bad_transition(state: str, action: str) -> CivDataError:
-    """Return the error for an action not possible in state (labels in both languages)."""
-    state_zh, state_en = STATUS_NAMES.get(state, (state, state))
-    action_zh, action_en = ACTION_LABELS.get(action, (action, action))
-    return CivDataError("bad_transition", state=state_en, action=action_en, state_zh=state_zh,
-                        action_zh=action_zh)
+    """Return the error for an action not possible in state."""
+    return CivDataError("bad_transition", state=Term(f"problem.status.{state}", state),
+                        action=Term(f"workflow.action.{action}", action))
 
 
 def actions_from(status: str) -> list[str]:
@@ -79,11 +72,6 @@ def to_district_time(at: datetime) -> datetime:
 def deadline_for(assigned_at: datetime, time_limit_days: int) -> datetime:
     """Return the deadline of a problem assigned at assigned_at (district time)."""
     return to_district_time(assigned_at) + timedelta(days=int(time_limit_days))
-
-
-def is_overdue(deadline: datetime | None, status: str, now: datetime) -> bool:
-    """Return True when a problem is past its deadline and not closed."""
-    return deadline is not None and status != "closed" and to_district_time(now) > deadline
 
 
 def days_overdue(deadline: datetime | None, now: datetime) -> int:
@@ -127,8 +115,7 @@ def _text(value: str | None, field: str, required: bool = False) -> str | None:
     """Return value stripped (None when blank); raise when required and blank or too long."""
     cleaned = (value or "").strip() or None
     if cleaned is None and required:
-        zh, en = FIELD_NAMES.get(field, (field, field))
-        raise CivDataError("required_field", field=en, field_zh=zh)
+        raise CivDataError("required_field", field=Term(f"problem.field.{field}", field))
     if cleaned is not None and len(cleaned) > MAX_TEXT:
         raise CivDataError("invalid_value", field=field, detail=f"> {MAX_TEXT}")
     return cleaned
@@ -161,26 +148,15 @@ def _snapshot(problem: m.Problem) -> dict:
 
 
 @lru_cache(maxsize=1)
-def _district_outline():  # noqa: ANN202
+def _district_outline():
     """Return the district outline (read once per process)."""
     return geo.district_outline()
 
 
 @lru_cache(maxsize=32)
-def _boundary(geojson: str):  # noqa: ANN202
+def _boundary(geojson: str):
     """Return the geometry of a subdistrict boundary (parsed once per distinct text)."""
     return geo.geometry_from_geojson(geojson)
-
-
-def _stored_photo(name: str | None) -> str | None:
-    """Return name (None when blank) if the photo store issued it and holds its file; else raise."""
-    from civdata.io.photos import is_stored_photo
-
-    if not name:
-        return None
-    if not is_stored_photo(name):
-        raise CivDataError("photo_not_stored")
-    return name
 
 
 def _check_place(session: Session, actor: Actor, subdistrict: m.Subdistrict,
@@ -240,10 +216,11 @@ def report_problem(session: Session, actor: Actor, *, subdistrict_id: int, class
                    lat: float, lon: float, description: str, source: str,
                    site_id: int | None = None, market_id: int | None = None,
                    inspection_id: int | None = None, reopened_from_id: int | None = None,
-                   photo_before: str | None = None,
+                   photo_before: bytes | str | None = None,
                    responsible_unit: str | None = None) -> m.Problem:
-    """Record a newly found problem (status 'discovered') and return it."""
-    require(actor, "problem.report", subdistrict_id, problem_source=source)
+    """Record a newly found problem (status 'discovered') and return it; photo_before is the
+    photo's bytes (checked and stored here; a refusal leaves no file) or a stored photo's name."""
+    require(actor, "problem.report", Scope(subdistrict_id, source))
     if source not in m.PROBLEM_SOURCES:
         raise CivDataError("invalid_value", field="source", detail=source)
     text = _text(description, "description", required=True)
@@ -256,30 +233,32 @@ def report_problem(session: Session, actor: Actor, *, subdistrict_id: int, class
     if geo.points_outside(_district_outline(), [float(lon)], [float(lat)])[0]:
         raise CivDataError("outside_district", lat=round(float(lat), 6), lon=round(float(lon), 6))
     _check_place(session, actor, subdistrict, site_id, lat, lon)
-    photo_before = _stored_photo(photo_before)
-    now = now_local()
-    problem = m.Problem(code="", site_id=site_id, subdistrict_id=subdistrict_id,
-                        class_id=cls.id, lat=float(lat), lon=float(lon), description=text,
-                        source=source, status="discovered", discovered_at=now,
-                        responsible_unit=_text(responsible_unit, "responsible_unit"),
-                        market_id=market_id, inspection_id=inspection_id,
-                        reopened_from_id=reopened_from_id, photo_before=photo_before,
-                        created_by=actor.username, version=1)
-    _insert_with_free_code(session, problem, now)
-    session.add(m.ProblemEvent(problem_id=problem.id, at=now, actor=actor.username,
-                               from_status=None, to_status="discovered", note=None))
-    if session.scalar(select(m.Site.id).limit(1)) is not None:  # no sites: nothing to link
-        from civdata.domain.sites import write_spatial
+    from civdata.io.photos import photo_for_write
 
-        write_spatial(session, pd.DataFrame({"id": [problem.id], "lat": [problem.lat],
-                                             "lon": [problem.lon]}))
-    audit(session, actor, "problem.report", "problem", problem.id, None,
-          {"code": problem.code, "class": class_code, "subdistrict_id": subdistrict_id,
-           "source": source, "status": "discovered"})
-    mark_changed(session, "problems")
-    session.flush()
-    session.refresh(problem)
-    return problem
+    with photo_for_write(session, photo_before) as photo_before:  # bytes stored here
+        now = now_local()
+        problem = m.Problem(code="", site_id=site_id, subdistrict_id=subdistrict_id,
+                            class_id=cls.id, lat=float(lat), lon=float(lon), description=text,
+                            source=source, status="discovered", discovered_at=now,
+                            responsible_unit=_text(responsible_unit, "responsible_unit"),
+                            market_id=market_id, inspection_id=inspection_id,
+                            reopened_from_id=reopened_from_id, photo_before=photo_before,
+                            created_by=actor.username, version=1)
+        _insert_with_free_code(session, problem, now)
+        session.add(m.ProblemEvent(problem_id=problem.id, at=now, actor=actor.username,
+                                   from_status=None, to_status="discovered", note=None))
+        if session.scalar(select(m.Site.id).limit(1)) is not None:  # no sites: nothing to link
+            from civdata.domain.sites import write_spatial
+
+            write_spatial(session, pd.DataFrame({"id": [problem.id], "lat": [problem.lat],
+                                                 "lon": [problem.lon]}))
+        audit(session, actor, "problem.report", "problem", problem.id, None,
+              {"code": problem.code, "class": class_code, "subdistrict_id": subdistrict_id,
+               "source": source, "status": "discovered"})
+        mark_changed(session, "problems")
+        session.flush()
+        session.refresh(problem)
+        return problem
 
 
 def _passing_reinspection(session: Session, problem: m.Problem,
@@ -297,73 +276,76 @@ def _passing_reinspection(session: Session, problem: m.Problem,
 def transition(session: Session, actor: Actor, problem_id: int, action: str, *,
                expected_version: int, note: str | None = None,
                responsible_unit: str | None = None,
-               photo_after: str | None = None,
+               photo_after: bytes | str | None = None,
                evidence_inspection_id: int | None = None) -> m.Problem:
     """Move a problem by action if the state and the actor allow it; return the problem.
 
-    A submit needs a note and an after-photo; for a market problem a passing re-inspection of
-    its market (evidence_inspection_id) stands in for the photo.
+    A submit needs a note and an after-photo (bytes, stored here: a refusal leaves no file; or a
+    stored photo's name); for a market problem a passing re-inspection of its market
+    (evidence_inspection_id) stands in for the photo.
     """
     tr = TRANSITIONS.get(action)
     if tr is None:
         raise CivDataError("invalid_value", field="action", detail=action)
     problem = _problem(session, problem_id)
-    require(actor, tr.permission, problem.subdistrict_id, problem_source=problem.source)
+    require(actor, tr.permission, problem)
     if problem.version != expected_version:
         who, at = _last_change(session, problem.id)
         raise StaleEdit("stale_edit", who=who, at=at)
     if problem.status != tr.from_status:
         raise _bad_transition(problem.status, action)
     note = _text(note, "note")
-    photo_after = _stored_photo(photo_after)
-    now = now_local()
-    values: dict = {"status": tr.to_status, "version": problem.version + 1}
-    if action == "assign":
-        unit = _text(responsible_unit, "responsible_unit", required=True)
-        limit = session.scalar(select(m.ProblemClass.time_limit_days)
-                               .where(m.ProblemClass.id == problem.class_id))
-        values.update(responsible_unit=unit, assigned_at=now, deadline=deadline_for(now, limit))
-    elif action == "submit":
-        passed = _passing_reinspection(session, problem, evidence_inspection_id)
-        photo_after = photo_after or (passed.photo if passed else None)
-        if note is None or not (photo_after or passed):
-            raise CivDataError("submit_needs_evidence")
-        if photo_after:
-            values["photo_after"] = photo_after
-    elif action == "reject":
-        if note is None:
-            raise CivDataError("reject_needs_reason")
-    elif action == "accept":
-        seconds = int((now - problem.discovered_at).total_seconds())
-        values.update(closed_at=now, seconds_to_close=max(0, seconds),
-                      closed_on_time=problem.deadline is None or now <= problem.deadline)
-    old = _snapshot(problem)
-    result = session.execute(update(m.Problem)
-                             .where(m.Problem.id == problem.id,
-                                    m.Problem.version == expected_version)
-                             .values(**values))
-    if result.rowcount != 1:
-        who, at = _last_change(session, problem.id)
-        raise StaleEdit("stale_edit", who=who, at=at)
-    session.add(m.ProblemEvent(problem_id=problem.id, at=now, actor=actor.username,
-                               from_status=tr.from_status, to_status=tr.to_status, note=note))
-    audit(session, actor, f"problem.{action}", "problem", problem.id, old,
-          {**values, "note": note})
-    mark_changed(session, "problems")
-    session.flush()
-    return _problem(session, problem.id)
+    from civdata.io.photos import photo_for_write
+
+    with photo_for_write(session, photo_after) as photo_after:  # bytes stored here
+        now = now_local()
+        values: dict = {"status": tr.to_status, "version": problem.version + 1}
+        if action == "assign":
+            unit = _text(responsible_unit, "responsible_unit", required=True)
+            limit = session.scalar(select(m.ProblemClass.time_limit_days)
+                                   .where(m.ProblemClass.id == problem.class_id))
+            values.update(responsible_unit=unit, assigned_at=now, deadline=deadline_for(now, limit))
+        elif action == "submit":
+            passed = _passing_reinspection(session, problem, evidence_inspection_id)
+            photo_after = photo_after or (passed.photo if passed else None)
+            if note is None or not (photo_after or passed):
+                raise CivDataError("submit_needs_evidence")
+            if photo_after:
+                values["photo_after"] = photo_after
+        elif action == "reject":
+            if note is None:
+                raise CivDataError("reject_needs_reason")
+        elif action == "accept":
+            seconds = int((now - problem.discovered_at).total_seconds())
+            values.update(closed_at=now, seconds_to_close=max(0, seconds),
+                          closed_on_time=problem.deadline is None or now <= problem.deadline)
+        old = _snapshot(problem)
+        result = session.execute(update(m.Problem)
+                                 .where(m.Problem.id == problem.id,
+                                        m.Problem.version == expected_version)
+                                 .values(**values))
+        if result.rowcount != 1:
+            who, at = _last_change(session, problem.id)
+            raise StaleEdit("stale_edit", who=who, at=at)
+        session.add(m.ProblemEvent(problem_id=problem.id, at=now, actor=actor.username,
+                                   from_status=tr.from_status, to_status=tr.to_status, note=note))
+        audit(session, actor, f"problem.{action}", "problem", problem.id, old,
+              {**values, "note": note})
+        mark_changed(session, "problems")
+        session.flush()
+        return _problem(session, problem.id)
 
 
 def reopen_problem(session: Session, actor: Actor, closed_problem_id: int, *,
                    description: str | None = None, source: str | None = None,
-                   photo_before: str | None = None) -> m.Problem:
+                   photo_before: bytes | str | None = None) -> m.Problem:
     """Record a closed problem found again as a new problem linked to the old one."""
     old = _problem(session, closed_problem_id)
     if source is None:
         source = "market_inspection" if actor.role == "market" else "spot_check"
-    require(actor, "problem.report", old.subdistrict_id, problem_source=source)
-    # the market bureau reopens only the problems its inspections raised
-    require(actor, "problem.report", old.subdistrict_id, problem_source=old.source)
+    require(actor, "problem.report", Scope(old.subdistrict_id, source))
+    # reopening reports again on the old problem's scope (the market bureau: its own only)
+    require(actor, "problem.report", old)
     if old.status != "closed":
         raise _bad_transition(old.status, "reopen")
     code = session.scalar(select(m.ProblemClass.code).where(m.ProblemClass.id == old.class_id))

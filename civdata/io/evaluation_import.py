@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
@@ -36,6 +36,7 @@ from civdata.io.importers import (
     FALSE_WORDS,
     TRUE_WORDS,
     Column,
+    ImportResult,
     Issue,
     alias_map,
     clean_cell,
@@ -46,6 +47,7 @@ from civdata.io.importers import (
     parse_date,
     parse_number,
 )
+from civdata.texts import Term
 
 EVAL_KINDS = ("evaluation_system", "survey")
 BASIC_POINTS = 100.0
@@ -85,7 +87,27 @@ SYSTEM_COLUMNS = [
            "Lead unit"),
     Column("categories", "适用点位类别", "Site categories", "text", False, "main_road;bus_stop",
            "实地考察内容必填，多个用分号分隔", "Required for on-site contents; separate by ';'"),
+    Column("question", "问卷题目编号", "Question code", "text", False, "",
+           "问卷调查内容可填；空则用测评内容编号", "Survey contents; blank: the content code"),
+    Column("question_zh", "问卷题目", "Question", "text", False, "",
+           "问卷调查内容可填；空则用测评内容名称", "Survey contents; blank: the content's name"),
+    Column("question_en", "问卷题目英文", "Question (English)", "text", False, "", "可空",
+           "Optional"),
+    Column("dimension", "问卷维度", "Survey dimension", "choice", False, "",
+           "知晓率、支持率、满意率或参与率；空则按名称判断（判断不出为“未注明”）",
+           "awareness, support, satisfaction or participation; blank: read from the name "
+           "(else 'not stated')", (),
+           m.SURVEY_DIMENSIONS),
 ]
+QUESTION_KEYS = ("question", "question_zh", "question_en", "dimension")
+UNSPECIFIED = "unspecified"  # a question whose dimension neither the file nor its name tells
+DIMENSION_WORDS = {"知晓率": "awareness", "知晓": "awareness", "支持率": "support",
+                   "支持": "support", "满意率": "satisfaction", "满意度": "satisfaction",
+                   "满意": "satisfaction", "参与率": "participation", "参与": "participation",
+                   "参加": "participation"}
+DIMENSION_EN = {"aware": "awareness", "know": "awareness", "support": "support",
+                "satisf": "satisfaction", "particip": "participation", "volunteer":
+                "participation", "taking part": "participation"}
 METHOD_WORDS = {"实地考察": "onsite", "实地": "onsite", "问卷调查": "survey", "问卷": "survey",
                 "材料审核": "materials", "材料": "materials", "网上申报": "materials"}
 KIND_WORDS = {"基本指标": "basic", "基本": "basic", "特色指标": "distinctive", "特色": "distinctive"}
@@ -170,7 +192,7 @@ def _value(col: Column, raw: str) -> object:
         return parse_date(raw)
     if col.kind == "choice":
         low = raw.strip().lower()
-        low = METHOD_WORDS.get(raw, KIND_WORDS.get(raw, low))
+        low = METHOD_WORDS.get(raw, KIND_WORDS.get(raw, DIMENSION_WORDS.get(raw, low)))
         if low not in col.choices:
             raise CivDataError("import_bad_choice", value=raw, choices=", ".join(col.choices))
         return low
@@ -217,6 +239,37 @@ def _code(lookup: dict[str, int], raw: str) -> int | None:
 
 # ---------------------------------------------------------------- the indicator system
 
+def _category_ids(rec: dict, row: int, cats: dict[str, int], issues: list[Issue]) -> list[int]:
+    """Return the site-category ids a system row names, adding an issue for each unknown one and
+    for an on-site content that names none."""
+    ids, unknown = [], False
+    for raw in re.split(r"[;；,，、]", rec.get("categories") or ""):
+        if not raw.strip():
+            continue
+        found = _code(cats, raw)
+        if found is None:
+            unknown = True
+            issues.append(Issue(row, "categories", CivDataError(
+                "import_unknown_code", value=raw, what=Term("import.what.site_category"))))
+        else:
+            ids.append(found)
+    if rec["method"] == "onsite" and not ids and not unknown and not any(
+            i.row == row and i.column == "categories" for i in issues):
+        issues.append(Issue(row, "categories", CivDataError("eval_onsite_needs_category")))
+    return sorted(set(ids))
+
+
+def _edition_issues(session: Session, records: list[dict]) -> list[Issue]:
+    """Return the issues of the file's edition: more than one, or one already imported."""
+    editions = sorted({str(r.get("edition")) for r in records if r.get("edition")})
+    if len(editions) > 1:
+        return [Issue(0, "edition", CivDataError("eval_one_edition", editions=", ".join(editions)))]
+    if editions and session.scalar(select(m.EvalEdition.id).where(
+            m.EvalEdition.code == editions[0])) is not None:
+        return [Issue(0, "edition", CivDataError("eval_edition_exists", edition=editions[0]))]
+    return []
+
+
 def check_system(session: Session, keys: list[str], rows: list[tuple[int, list[str]]]
                  ) -> tuple[list[dict], list[Issue]]:
     """Return the system's rows parsed and every issue found (nothing is written)."""
@@ -224,6 +277,8 @@ def check_system(session: Session, keys: list[str], rows: list[tuple[int, list[s
     cats = _lookup(session, m.SiteCategory)
     bad_rows = {i.row for i in issues}
     seen_content: dict[str, int] = {}
+    linked = {c for c in session.scalars(select(m.SurveyQuestion.content_code)).all() if c}
+    seen_question: dict[str, int] = {}
     parts: dict[str, tuple] = {}
     items: dict[str, tuple] = {}
     for rec in records:
@@ -242,47 +297,85 @@ def check_system(session: Session, keys: list[str], rows: list[tuple[int, list[s
         first = parts.setdefault(rec["part"], (*part_key, row))
         if first[:2] != part_key:
             issues.append(Issue(row, "part", CivDataError(
-                "eval_inconsistent", what="part", what_zh="测评部分", code=rec["part"],
+                "eval_inconsistent", what=Term("import.what.eval_part"), code=rec["part"],
                 first=first[2])))
         item_key = (rec["item_zh"], rec["part"])
         first = items.setdefault(rec["item"], (*item_key, row))
         if first[:2] != item_key:
             issues.append(Issue(row, "item", CivDataError(
-                "eval_inconsistent", what="item", what_zh="测评项目", code=rec["item"],
+                "eval_inconsistent", what=Term("import.what.eval_item"), code=rec["item"],
                 first=first[2])))
-        ids = []
-        for raw in re.split(r"[;；,，、]", rec.get("categories") or ""):
-            if not raw.strip():
-                continue
-            found = _code(cats, raw)
-            if found is None:
-                issues.append(Issue(row, "categories", CivDataError(
-                    "import_unknown_code", value=raw, what="site category", what_zh="点位类别")))
-            else:
-                ids.append(found)
-        rec["category_ids"] = sorted(set(ids))
-        if rec["method"] == "onsite" and not ids and not any(
-                i.row == row and i.column == "categories" for i in issues):
-            issues.append(Issue(row, "categories", CivDataError("eval_onsite_needs_category")))
+        rec["category_ids"] = _category_ids(rec, row, cats, issues)
+        rec["question_spec"] = _question_spec(rec, linked, seen_question, issues)
     good = [r for r in records if r["_row"] not in {i.row for i in issues}]
-    editions = sorted({str(r.get("edition")) for r in records if r.get("edition")})
-    if len(editions) > 1:
-        issues.append(Issue(0, "edition", CivDataError("eval_one_edition",
-                                                       editions=", ".join(editions))))
-    elif editions and session.scalar(select(m.EvalEdition.id).where(
-            m.EvalEdition.code == editions[0])) is not None:
-        issues.append(Issue(0, "edition", CivDataError("eval_edition_exists",
-                                                       edition=editions[0])))
+    issues.extend(_edition_issues(session, records))
     if not issues:
-        for kind, expected, kind_zh in (("basic", BASIC_POINTS, "基本"),
-                                        ("distinctive", DISTINCTIVE_POINTS, "特色")):
+        for kind, expected in (("basic", BASIC_POINTS), ("distinctive", DISTINCTIVE_POINTS)):
             total = round(sum(r["points"] for r in good if r["part_kind"] == kind), 6)
             if abs(total - expected) > 1e-6:
                 issues.append(Issue(0, "points", CivDataError(
-                    "eval_points_sum", kind=kind, kind_zh=kind_zh, total=f"{total:g}",
+                    "eval_points_sum", kind=Term(f"eval.part_kind.{kind}"), total=f"{total:g}",
                     expected=f"{expected:g}")))
     issues.sort(key=lambda i: (i.row, i.column))
     return good, issues
+
+
+def guess_dimension(*names: str) -> str | None:
+    """Return the survey dimension a question's or content's name speaks of, or None."""
+    for name in names:
+        for word, dim in DIMENSION_WORDS.items():
+            if word in (name or ""):
+                return dim
+        low = (name or "").lower()
+        for word, dim in DIMENSION_EN.items():
+            if word in low:
+                return dim
+    return None
+
+
+def _question_spec(rec: dict, linked: set[str], seen: dict[str, int], issues: list[Issue]
+                   ) -> tuple[str, str, str, str] | None:
+    """Return (code, zh, en, dimension) of the question a survey content brings, or None when
+    it brings none (not a survey content, or its question exists already); issues appended.
+    Without question columns the content is its own question (its code and name)."""
+    row = rec["_row"]
+    given = [k for k in QUESTION_KEYS if rec.get(k)]
+    if rec["method"] != "survey":
+        if given:
+            issues.append(Issue(row, given[0], CivDataError("eval_question_not_survey")))
+        return None
+    if not given and rec["content"] in linked:
+        return None
+    code = rec.get("question") or rec["content"]
+    zh = rec.get("question_zh") or rec["content_zh"]
+    en = rec.get("question_en") or rec.get("content_en") or zh
+    dim = rec.get("dimension") or guess_dimension(zh, rec["content_zh"], en,
+                                                  rec.get("content_en") or "") or UNSPECIFIED
+    if code in seen:
+        issues.append(Issue(row, "question", CivDataError("import_duplicate_row",
+                                                          first=seen[code])))
+        return None
+    seen[code] = row
+    return code, zh, en, dim
+
+
+def _write_questions(session: Session, records: list[dict]) -> None:
+    """Insert the survey questions the system's contents bring (an existing code is linked to
+    its content, its names kept unless the file gives them)."""
+    specs = [(r["content"], r["question_spec"], bool(r.get("question_zh")))
+             for r in records if r.get("question_spec")]
+    order = int(session.scalar(select(func.coalesce(func.max(m.SurveyQuestion.sort_order), 0))))
+    for content, (code, zh, en, dim), named in specs:
+        row = session.scalar(select(m.SurveyQuestion).where(m.SurveyQuestion.code == code))
+        if row is None:
+            order += 1
+            session.add(m.SurveyQuestion(code=code, name_zh=zh, name_en=en, dimension=dim,
+                                         content_code=content, sort_order=order))
+            continue
+        row.content_code = content
+        if named:
+            row.name_zh, row.name_en, row.dimension = zh, en, dim
+    session.flush()
 
 
 def _write_system(session: Session, actor: Actor, records: list[dict]) -> int:
@@ -325,9 +418,10 @@ def _write_system(session: Session, actor: Actor, records: list[dict]) -> int:
         if rec["category_ids"]:
             session.execute(insert(m.EvalContentCategory), [
                 {"content_id": content.id, "category_id": c} for c in rec["category_ids"]])
+    _write_questions(session, records)
     audit(session, actor, "evaluation.import", "eval_edition", edition.id, None,
           {"edition": edition.code, "year": edition.year, "contents": len(records)})
-    mark_changed(session, "settings")
+    mark_changed(session, "evaluation")
     session.flush()
     return edition.id
 
@@ -335,23 +429,8 @@ def _write_system(session: Session, actor: Actor, records: list[dict]) -> int:
 def import_evaluation_system(session: Session, actor: Actor, name: str, data: bytes, *,
                              commit: bool = True) -> EvalImportResult:
     """Validate and load an edition of the evaluation system (office); all or nothing."""
-    require(actor, "evaluation.manage")
-    keys, rows = read_rows(name, data, SYSTEM_COLUMNS)
-    records, issues = check_system(session, keys, rows)
-    result = EvalImportResult(kind="evaluation_system", rows=len(rows), issues=issues)
-    if issues:
-        session.rollback()
-        return result
-    try:
-        _write_system(session, actor, records)
-        result.written = len(records)
-        if commit:
-            session.commit()
-            result.committed = True
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    return _eval_result(import_eval_file(session, actor, "evaluation_system", name, data,
+                                         commit=commit))
 
 
 # ---------------------------------------------------------------- the survey
@@ -361,7 +440,8 @@ def survey_columns(session: Session) -> list[Column]:
     rows = session.execute(select(m.SurveyQuestion.code, m.SurveyQuestion.name_zh,
                                   m.SurveyQuestion.name_en)
                            .order_by(m.SurveyQuestion.sort_order, m.SurveyQuestion.id)).all()
-    return SURVEY_BASE + [Column(code, code, code, "answer", False, "是", zh, en, (zh, en))
+    return SURVEY_BASE + [Column(code, f"{code} {zh}", f"{code} {en}", "answer", False, "是",
+                                 "是/否，可空", "yes/no; blank: not answered", (code, zh, en))
                           for code, zh, en in rows]
 
 
@@ -377,11 +457,29 @@ def parse_answer(raw: str) -> bool | None:
     raise CivDataError("eval_bad_answer", value=raw)
 
 
+def _answers(number: int, values: list[str], questions: list[str], idx: dict[str, int],
+             issues: list[Issue]) -> dict[str, bool]:
+    """Return a response row's answers by question (blank left out), adding an issue for each
+    cell that is not an answer."""
+    answers: dict[str, bool] = {}
+    for q in questions:
+        if q not in idx:
+            continue
+        try:
+            value = parse_answer(values[idx[q]])
+        except CivDataError as err:
+            issues.append(Issue(number, q, err))
+            continue
+        if value is not None:
+            answers[q] = value
+    return answers
+
+
 def check_survey(session: Session, keys: list[str], rows: list[tuple[int, list[str]]],
                  columns: list[Column], today: date | None = None
-                 ) -> tuple[list[dict], list[Issue], int]:
-    """Return the new responses parsed, every issue, and how many were imported before
-    (a date after today, the district's by default, is refused)."""
+                 ) -> tuple[list[dict], list[Issue], list[int]]:
+    """Return the new responses parsed, every issue, and the rows imported before (a date
+    after today, the district's by default, is refused)."""
     today = today or now_local().date()
     questions = [c.key for c in columns if c.kind == "answer"]
     base = [c for c in columns if c.kind != "answer"]
@@ -393,32 +491,24 @@ def check_survey(session: Session, keys: list[str], rows: list[tuple[int, list[s
     records, issues = _parse_rows(base_keys, [(n, [v[idx[k]] for k in base_keys])
                                               for n, v in rows], base)
     seen: dict[str, int] = {}
-    out, skipped = [], 0
+    out: list[dict] = []
+    skipped: list[int] = []
     for rec, (number, values) in zip(records, rows, strict=True):
-        answers: dict[str, bool] = {}
-        for q in questions:
-            if q in idx:
-                try:
-                    value = parse_answer(values[idx[q]])
-                except CivDataError as err:
-                    issues.append(Issue(number, q, err))
-                    continue
-                if value is not None:
-                    answers[q] = value
+        answers = _answers(number, values, questions, idx, issues)
         rec["answers"] = answers
         if rec.get("subdistrict"):
             rec["subdistrict_id"] = _code(sub_lookup, rec["subdistrict"])
             if rec["subdistrict_id"] is None:
                 issues.append(Issue(number, "subdistrict", CivDataError(
-                    "import_unknown_code", value=rec["subdistrict"], what="subdistrict",
-                    what_zh="街道")))
+                    "import_unknown_code", value=rec["subdistrict"],
+                    what=Term("import.what.subdistrict"))))
         rec["community_id"] = None
         if rec.get("community"):
             rec["community_id"] = _code(comm_lookup, rec["community"])
             if rec["community_id"] is None:
                 issues.append(Issue(number, "community", CivDataError(
-                    "import_unknown_code", value=rec["community"], what="community",
-                    what_zh="社区")))
+                    "import_unknown_code", value=rec["community"],
+                    what=Term("import.what.community"))))
             elif rec.get("subdistrict_id") and comm_sub[rec["community_id"]] != \
                     rec["subdistrict_id"]:
                 issues.append(Issue(number, "community", CivDataError(
@@ -437,7 +527,7 @@ def check_survey(session: Session, keys: list[str], rows: list[tuple[int, list[s
         if respondent:
             seen[respondent] = number
         if respondent in known:
-            skipped += 1
+            skipped.append(number)
             continue
         out.append(rec)
     bad = {i.row for i in issues}
@@ -466,21 +556,59 @@ def _write_survey(session: Session, actor: Actor, records: list[dict]) -> int:
 def import_survey(session: Session, actor: Actor, name: str, data: bytes, *,
                   commit: bool = True) -> EvalImportResult:
     """Validate and import household questionnaires (office); all or nothing."""
-    require(actor, "survey.import")
-    columns = survey_columns(session)
+    return _eval_result(import_eval_file(session, actor, "survey", name, data, commit=commit))
+
+
+def _eval_result(result: ImportResult) -> EvalImportResult:
+    """Return the evaluation imports' own result of an import run."""
+    return EvalImportResult(kind=result.kind, rows=result.rows, issues=result.issues,
+                            written=result.written, skipped=result.already,
+                            committed=result.committed)
+
+
+def eval_columns(session: Session, kind: str) -> list[Column]:
+    """Return the columns of an evaluation file of kind (the survey's questions read)."""
+    return SYSTEM_COLUMNS if kind == "evaluation_system" else survey_columns(session)
+
+
+def _preview(keys: list[str], rows: list[tuple[int, list[str]]]) -> pd.DataFrame:
+    """Return the first rows of a file as read (the Data page's preview)."""
+    frame = pd.DataFrame([values for _, values in rows[:20]], columns=keys)
+    frame.insert(0, "row", [n for n, _ in rows[:20]])
+    return frame
+
+
+def import_eval_file(session: Session, actor: Actor, kind: str, name: str, data: bytes, *,
+                     dry_run: bool = False, commit: bool = True) -> ImportResult:
+    """Validate an evaluation-system or survey file and write it all or nothing (office only;
+    dry_run checks and writes nothing); the Data page's and the command line's entry."""
+    require(actor, "evaluation.manage" if kind == "evaluation_system" else "survey.import")
+    columns = eval_columns(session, kind)
     keys, rows = read_rows(name, data, columns)
-    records, issues, skipped = check_survey(session, keys, rows, columns)
-    result = EvalImportResult(kind="survey", rows=len(rows), issues=issues, skipped=skipped)
-    if issues:
+    already: list[int] = []
+    if kind == "evaluation_system":
+        records, issues = check_system(session, keys, rows)
+    else:
+        records, issues, already = check_survey(session, keys, rows, columns)
+    result = ImportResult(kind=kind, rows=len(rows), issues=issues, already_rows=already,
+                          dry_run=dry_run, preview=_preview(keys, rows))
+    if issues or dry_run or not records:
         session.rollback()
+        if not issues:
+            result.written = result.created = len(records)
+        if not dry_run:
+            result.written = result.created = 0
         return result
     try:
-        result.written = _write_survey(session, actor, records)
-        if result.written:
+        if kind == "evaluation_system":
+            _write_system(session, actor, records)
+        else:
+            _write_survey(session, actor, records)
             audit(session, actor, "survey.import", "survey_response", None, None,
-                  {"file": name, "rows": len(rows), "written": result.written,
-                   "already_imported": skipped})
-            mark_changed(session, "settings")
+                  {"file": name, "rows": len(rows), "written": len(records),
+                   "already_imported": len(already)})
+            mark_changed(session, "evaluation")
+        result.written = result.created = len(records)
         if commit:
             session.commit()
             result.committed = True
@@ -517,9 +645,11 @@ def _moved(values: Iterable[str], days: int, as_date: bool = False) -> list:
     return out
 
 
-def load_evaluation_sample(session: Session, folder: Path, days: int) -> None:
+def load_evaluation_sample(session: Session, folder: Path, days: int,
+                           now: datetime | None = None) -> None:
     """Load the evaluation sample (system, checklists, inspections, round, survey, materials,
-    tasks), dates moved by days; the system and survey go through their imports' checks."""
+    tasks), dates moved by days; the system and survey go through their imports' checks, the
+    inspections' findings through the write path's loop rules (up to now)."""
     loader = Actor.system("load-sample")
     subs = dict(session.execute(select(m.Subdistrict.code, m.Subdistrict.id)).all())
     for row in _csv(folder, "subdistrict_population.csv").itertuples(index=False):
@@ -539,11 +669,8 @@ def load_evaluation_sample(session: Session, folder: Path, days: int) -> None:
          "name_en": r.name_en, "points": float(r.points), "class_id": classes[r.problem_class],
          "content_code": r.content or None, "sort_order": int(r.sort_order)} for r in items.itertuples(index=False)])
     _load_inspections(session, folder, days)
-    questions = _csv(folder, "survey_questions.csv")
-    session.execute(insert(m.SurveyQuestion), [
-        {"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "dimension": r.dimension,
-         "content_code": r.content or None, "sort_order": int(r.sort_order)}
-        for r in questions.itertuples(index=False)])
+    replay_inspection_loop(session, now)
+    # the survey questions came with the system (its survey contents' question columns)
     survey = _csv(folder, "survey_responses.csv")
     survey["responded_on"] = [d.isoformat() for d in _moved(survey["responded_on"], days, True)]
     columns = survey_columns(session)
@@ -591,6 +718,46 @@ def _load_inspections(session: Session, folder: Path, days: int) -> None:
         {"inspection_id": by_code[r.inspection], "item_id": item_ids[(r.category, r.item)],
          "points": float(r.points), "passed": r.passed == "1"}
         for r in res.itertuples(index=False)])
+
+
+def replay_inspection_loop(session: Session, until: datetime | None = None) -> int:
+    """Settle the stored site inspections' findings (oldest first, up to until) through the
+    write path's rules at their own moments: failed items raise problems, a repeat finding
+    raises no duplicate, a passing re-check closes what it may; return the problems raised."""
+    from civdata.core.clock import replaying_at
+    from civdata.domain.site_inspections import settle_recorded_inspection, site_checklist
+    from civdata.domain.sites import spatial_deferred, write_spatial
+
+    actor = Actor.system("load-sample")
+    before = int(session.scalar(select(func.count(m.Problem.id))))
+    q = select(m.SiteInspection).order_by(m.SiteInspection.inspected_at, m.SiteInspection.id)
+    if until is not None:
+        q = q.where(m.SiteInspection.inspected_at <= until)
+    category_of = dict(session.execute(
+        select(m.Site.id, m.SiteCategory.code)
+        .join(m.SiteCategory, m.SiteCategory.id == m.Site.category_id)).all())
+    checklists: dict[str, pd.DataFrame] = {}
+    results: dict[int, dict[str, float]] = {}
+    for iid, code, points in session.execute(
+            select(m.SiteInspectionResult.inspection_id, m.SiteChecklistItem.code,
+                   m.SiteInspectionResult.points)
+            .join(m.SiteChecklistItem, m.SiteChecklistItem.id == m.SiteInspectionResult.item_id)):
+        results.setdefault(iid, {})[code] = float(points)
+    last_id = int(session.scalar(select(func.coalesce(func.max(m.Problem.id), 0))))
+    with spatial_deferred():  # the raised problems' site links are written once, below
+        for inspection in session.scalars(q).all():
+            code = category_of[inspection.site_id]
+            if code not in checklists:
+                checklists[code] = site_checklist(session, code)
+            with replaying_at(inspection.inspected_at):
+                settle_recorded_inspection(session, actor, inspection, checklists[code],
+                                           results.get(inspection.id, {}))
+    session.flush()
+    raised = pd.DataFrame(session.execute(select(m.Problem.id, m.Problem.lat, m.Problem.lon)
+                                          .where(m.Problem.id > last_id)).all(),
+                          columns=["id", "lat", "lon"])
+    write_spatial(session, raised)
+    return int(session.scalar(select(func.count(m.Problem.id)))) - before
 
 
 def _load_tasks_and_materials(session: Session, folder: Path, days: int) -> None:

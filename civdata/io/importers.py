@@ -20,7 +20,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
 
@@ -30,20 +30,23 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
-from civdata.core.auth import Actor, _jsonable, audit, require
+from civdata.core.auth import Actor, Scope, _jsonable, audit, require
 from civdata.core.clock import now_local, today_local
 from civdata.core.errors import CivDataError
 from civdata.core.live import mark_changed
 from civdata.domain import geo
+from civdata.texts import Term, both, catalogue, text
 
 MAX_BYTES = 20 * 1024 * 1024
 HEADER_SEARCH_ROWS = 30
 EXCEL_EPOCH = date(1899, 12, 30)
 DATUMS = ("wgs84", "gcj02", "bd09")
-KINDS = ("sites", "problems", "progress", "inspections", "activities")
-KIND_NAMES = {"sites": ("点位", "sites"), "problems": ("问题", "problems"),
-              "progress": ("工程进度", "progress"), "inspections": ("市场检查", "inspections"),
-              "activities": ("志愿活动", "activities")}
+KINDS = ("sites", "problems", "progress", "inspections", "activities", "evaluation_system",
+         "survey", "hotline")
+# each kind's name (also a sheet name the kind's workbook may use): the text "import.kind.<kind>";
+# a code table's: "import.what.<table>" (civdata/texts/imports.py)
+# issue 19: kinds read and written by civdata.io.evaluation_import (all or nothing, office only)
+EVAL_KIND_PERMISSIONS = {"evaluation_system": "evaluation.manage", "survey": "survey.import"}
 HELP_SHEET = "说明 columns"
 MAX_TEXT = 2000
 
@@ -126,10 +129,9 @@ class ImportResult:
 
     def summary(self, lang: str) -> str:
         """Return the one-line summary of what was (or would be) written, in lang."""
-        zh, en = KIND_NAMES[self.kind]
-        verb = CivDataError("import_verb_dry" if self.dry_run else "import_verb_done")
-        return CivDataError("import_summary", kind=en, kind_zh=zh, verb=verb.message("en"),
-                            verb_zh=verb.message("zh"), written=self.written, rows=self.rows,
+        verb = Term("import.verb.dry" if self.dry_run else "import.verb.done")
+        return CivDataError("import_summary", kind=Term(f"import.kind.{self.kind}"), verb=verb,
+                            written=self.written, rows=self.rows,
                             created=self.created, updated=self.updated, already=self.already,
                             skipped=self.bad_rows).message(lang)
 
@@ -162,6 +164,26 @@ _SUB = Column("subdistrict", "街道", "Subdistrict", "code:subdistrict", True, 
               ("街道代码", "subdistrict code"))
 
 SPECS: dict[str, list[Column]] = {
+    # issue 20: the 12345 hotline's work-order export, queued for moderation (public_reports)
+    "hotline": [
+        Column("order_no", "工单编号", "Work order", "text", True, "SY2611250001",
+               "热线工单编号；已导入的工单不会重复导入", "The hotline's work-order number; an "
+               "order imported before is not imported again", ("工单号", "工单", "order number",
+                                                              "work order number")),
+        Column("request", "诉求内容", "Request", "text", True, "南湖公园东门垃圾堆放",
+               "市民诉求原文", "The caller's request as recorded", ("诉求", "内容", "request text")),
+        Column("address", "地址", "Address", "text", False, "和平区南湖公园东门", "事发地址",
+               "Where", ("事发地址", "地点")),
+        Column("received_at", "受理时间", "Received", "text", True, "2026-11-25 09:30",
+               "2026-11-25 09:30 等常见格式", "Date and time, e.g. 2026-11-25 09:30",
+               ("来电时间", "时间", "time", "received")),
+        replace(_LAT, required=False, help_zh="可空；有坐标时按“坐标系”列换算为 WGS-84",
+                help_en="Optional; converted to WGS-84 per the datum column"),
+        replace(_LON, required=False),
+        _DATUM,
+        Column("problem_class", "问题类别", "Problem class", "code:problem_class", False,
+               "sanitation", "可空，受理时再定", "Optional; set when accepted", ("类别", "class")),
+    ],
     "sites": [
         Column("code", "点位编号", "Site code", "text", True, "S901", "唯一编号；已有编号则更新该点位",
                "Unique code; an existing code updates that site", ("编号", "code")),
@@ -256,11 +278,9 @@ SOURCE_ALIASES = {"日常巡查": "daily_inspection", "巡查": "daily_inspectio
                   "third-party_evaluation": "third_party", "third_party_evaluation": "third_party",
                   "群众举报": "public_report", "市民举报": "public_report", "举报": "public_report",
                   "市场检查": "market_inspection"}
-SOURCE_NAMES = {"daily_inspection": "日常巡查", "spot_check": "抽查", "third_party": "第三方测评",
-                "public_report": "群众举报", "market_inspection": "市场检查"}
 TOTAL_WORDS = {"合计", "总计", "小计", "共计", "总数", "total", "subtotal", "sum", "grandtotal"}
 FORMULA_NO_VALUE = "\x00formula"  # a formula cell without a saved value (no cell holds NUL)
-KEY_COLUMNS = {"sites": ("code",), "progress": ("project", "reported_on"),
+KEY_COLUMNS = {"hotline": ("order_no",), "sites": ("code",), "progress": ("project", "reported_on"),
                "inspections": ("market", "inspected_on", "inspector", "is_reinspection"),
                "activities": ("team", "held_on", "place", "title")}
 STAGE_ALIASES = {"计划": "planned", "招标": "bidding", "在建": "under_construction",
@@ -274,11 +294,6 @@ CODE_TABLES = {"subdistrict": m.Subdistrict, "site_category": m.SiteCategory,
                "community": m.Community, "problem_class": m.ProblemClass, "site": m.Site,
                "project": m.Project, "market": m.Market, "volunteer_team": m.VolunteerTeam,
                "partner_org": m.PartnerOrg}
-CODE_WHAT = {"subdistrict": ("街道", "subdistrict"), "site_category": ("点位类别", "site category"),
-             "community": ("社区", "community"), "problem_class": ("问题类别", "problem class"),
-             "site": ("点位", "site"), "project": ("工程", "project"),
-             "market": ("市场", "market"), "volunteer_team": ("志愿服务队", "volunteer team"),
-             "partner_org": ("共建单位", "partner organisation")}
 
 
 def checklist_columns(session: Session) -> list[Column]:
@@ -293,6 +308,10 @@ def checklist_columns(session: Session) -> list[Column]:
 
 def columns_for(session: Session, kind: str) -> list[Column]:
     """Return the columns of an import file of kind (checklist items read for inspections)."""
+    if kind in EVAL_KIND_PERMISSIONS:
+        from civdata.io.evaluation_import import eval_columns
+
+        return list(eval_columns(session, kind))
     if kind not in SPECS:
         raise CivDataError("import_bad_choice", value=kind, choices=", ".join(KINDS))
     cols = list(SPECS[kind])
@@ -404,17 +423,19 @@ def _xlsx_grid(data: bytes, kind: str, name: str) -> tuple[list[list[str]], str]
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
         raise CivDataError("import_file_damaged", name=name) from exc
     try:
-        wanted = {header_key(n) for n in (kind, *KIND_NAMES.get(kind, ()))}
+        kind_key = f"import.kind.{kind}"
+        named = both(kind_key) if kind_key in catalogue() else ()
+        wanted = {header_key(n) for n in (kind, *named)}
         names = list(book.sheetnames)
         sheet = next((n for n in names if header_key(n) in wanted), None)
         data_sheets = [n for n in names if n != HELP_SHEET and not n.startswith("说明")]
-        if sheet is None and (len(data_sheets) == 1 or kind not in KIND_NAMES) and data_sheets:
+        if sheet is None and (len(data_sheets) == 1 or not named) and data_sheets:
             sheet = data_sheets[0]
         if sheet is None:
-            zh, en = KIND_NAMES[kind]
+            zh, en = named
             raise CivDataError("import_sheet_missing", expected=f"{en} / {zh}",
                                found=", ".join(names))
         grid = [[clean_cell(c) for c in row] for row in book[sheet].iter_rows(values_only=True)]
@@ -517,7 +538,7 @@ def read_table(session: Session, kind: str, name: str, data: bytes) -> Table:
         grid, sheet = file_grid(kind, name, data)
     except CivDataError:
         raise
-    except Exception as exc:  # whatever a library raises on junk becomes a message  # noqa: BLE001
+    except Exception as exc:  # whatever a library raises on junk becomes a message
         raise CivDataError("import_unreadable", name=name,
                            detail=type(exc).__name__) from exc
     numbered = [(i + 1, row) for i, row in enumerate(grid) if any(row)]
@@ -640,10 +661,9 @@ class Checked:
     column_order: list[str] = field(default_factory=list)
 
 
-def _what(table: str) -> dict[str, str]:
-    """Return the what/what_zh parameters naming a code table."""
-    zh, en = CODE_WHAT[table]
-    return {"what": en, "what_zh": zh}
+def _what(table: str) -> dict[str, Term]:
+    """Return the what parameter naming a code table."""
+    return {"what": Term(f"import.what.{table}")}
 
 
 def sort_issues(issues: list[Issue], column_order: list[str]) -> list[Issue]:
@@ -699,8 +719,12 @@ def validate(session: Session, actor: Actor, kind: str, table: Table,
         if not bad:
             records.append(record)
     records = _check_repeated_keys(session, kind, columns, records, issues)
-    if "lat" in columns:
-        records = _check_points(session, kind, records, datum, stated, issues)
+    if kind == "hotline":
+        records = _check_hotline_rules(session, actor, records, issues)
+    if "lat" in columns:  # a hotline order may come without a point: only the located are checked
+        located = _check_points(session, kind, [r for r in records if r.get("lat") is not None],
+                                datum, stated, issues)
+        records = [r for r in records if r.get("lat") is None] + located
     if kind == "problems":
         records = _check_problem_rules(session, actor, records, issues)
     records, already = _split_already_imported(session, kind, records, issues)
@@ -751,6 +775,61 @@ def _check_repeated_keys(session: Session, kind: str, columns: dict[str, Column]
     return [r for r in records if r["_row"] not in refused]
 
 
+def _parse_code(col: Column, raw: str, lookups: dict[str, dict[str, int]]) -> int:
+    """Return the id a code or name cell names; raise CivDataError if nothing matches."""
+    table = col.kind[5:]
+    found = _lookup(table, lookups[table], raw)
+    if found is None:
+        code_like = re.fullmatch(r"[A-Za-z0-9_\-. ]+", fold(raw)) and (
+            any(ch.isdigit() for ch in raw) or "_" in raw or fold(raw).islower())
+        raise CivDataError("import_unknown_code" if code_like else "import_unknown_name",
+                           value=raw, **_what(table))
+    return found
+
+
+def _parse_whole(raw: str) -> int:
+    """Return a whole number; raise CivDataError for a fraction."""
+    value = parse_number(raw)
+    if not value.is_integer():
+        raise CivDataError("import_bad_whole", value=raw)
+    return int(value)
+
+
+def _parse_bool(raw: str) -> bool:
+    """Return a yes/no cell as a bool; raise CivDataError for anything else."""
+    low = fold(raw).lower()
+    if low in TRUE_WORDS:
+        return True
+    if low in FALSE_WORDS:
+        return False
+    raise CivDataError("import_bad_choice", value=raw, choices="是/否, yes/no")
+
+
+def _parse_choice(col: Column, raw: str) -> str:
+    """Return the choice a cell names (a code, or a stage or source in either language)."""
+    text = fold(raw)
+    snake = re.sub(r"\s+", "_", text.lower())
+    value = STAGE_ALIASES.get(text) or SOURCE_ALIASES.get(text) or SOURCE_ALIASES.get(snake) \
+        or STAGE_ALIASES.get(snake) or snake
+    if value not in col.choices:
+        names = {c: catalogue().get(f"problem.source.{c}") for c in col.choices}
+        shown = [f"{c}（{names[c][0]}）" if names[c] else c for c in col.choices]
+        raise CivDataError("import_bad_choice", value=raw, choices=", ".join(shown))
+    return value
+
+
+def _parse_text(col: Column, raw: str) -> str:
+    """Return free text exactly as typed; raise CivDataError when it is too long."""
+    if len(raw) > MAX_TEXT:
+        raise CivDataError("invalid_value", field=col.en, detail=f"> {MAX_TEXT}")
+    return raw
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "number": parse_number, "percent": parse_number, "whole": _parse_whole,
+    "date": parse_date, "datum": parse_datum, "bool": _parse_bool}
+
+
 def _parse_value(col: Column, raw: str, lookups: dict[str, dict[str, int]]) -> object:
     """Return one cell parsed for its column (None when blank); raise CivDataError if bad.
 
@@ -759,67 +838,34 @@ def _parse_value(col: Column, raw: str, lookups: dict[str, dict[str, int]]) -> o
     if raw == "":
         return None
     if col.kind == "text":
-        if len(raw) > MAX_TEXT:
-            raise CivDataError("invalid_value", field=col.en, detail=f"> {MAX_TEXT}")
-        return raw
+        return _parse_text(col, raw)
     if col.kind.startswith("code:"):
-        table = col.kind[5:]
-        found = _lookup(table, lookups[table], raw)
-        if found is None:
-            code_like = re.fullmatch(r"[A-Za-z0-9_\-. ]+", fold(raw)) and (
-                any(ch.isdigit() for ch in raw) or "_" in raw or fold(raw).islower())
-            raise CivDataError("import_unknown_code" if code_like else "import_unknown_name",
-                               value=raw, **_what(table))
-        return found
-    if col.kind in ("number", "percent"):
-        return parse_number(raw)
-    if col.kind == "whole":
-        value = parse_number(raw)
-        if not value.is_integer():
-            raise CivDataError("import_bad_whole", value=raw)
-        return int(value)
-    if col.kind == "date":
-        return parse_date(raw)
-    if col.kind == "datum":
-        return parse_datum(raw)
-    if col.kind == "bool":
-        low = fold(raw).lower()
-        if low in TRUE_WORDS:
-            return True
-        if low in FALSE_WORDS:
-            return False
-        raise CivDataError("import_bad_choice", value=raw, choices="是/否, yes/no")
+        return _parse_code(col, raw, lookups)
     if col.kind == "choice":
-        text = fold(raw)
-        snake = re.sub(r"\s+", "_", text.lower())
-        value = STAGE_ALIASES.get(text) or SOURCE_ALIASES.get(text) or SOURCE_ALIASES.get(snake) \
-            or STAGE_ALIASES.get(snake) or snake
-        if value not in col.choices:
-            shown = [f"{c}（{SOURCE_NAMES[c]}）" if c in SOURCE_NAMES else c for c in col.choices]
-            raise CivDataError("import_bad_choice", value=raw, choices=", ".join(shown))
-        return value
+        return _parse_choice(col, raw)
+    if col.kind in _PARSERS:
+        return _PARSERS[col.kind](raw)
     raise ValueError(f"unknown column kind {col.kind}")
 
 
 FAR_M = 300.0  # a point this far from the site or community its row names is suspect...
 NEAR_M = 150.0  # ...when a datum conversion brings it this close
-DATUM_NAMES = {"gcj02": ("高德/腾讯（GCJ-02）", "AMap/Tencent (GCJ-02)"),
-               "bd09": ("百度（BD-09）", "Baidu (BD-09)")}
 
 
-def _reference_point(session: Session, kind: str, rec: dict) -> tuple[str, str, str, float,
+def _reference_point(session: Session, kind: str, rec: dict) -> tuple[Term, str, float,
                                                                         float] | None:
-    """Return (what_en, what_zh, code, lat, lon) of the site or community a row names, or None."""
+    """Return (what, code, lat, lon) of the site or community a row names, or None."""
     if kind == "problems" and rec.get("site"):
         site = session.get(m.Site, rec["site"])
-        return ("site", "点位", site.code, site.lat, site.lon) if site else None
+        return (Term("import.what.site"), site.code, site.lat, site.lon) if site else None
     if kind == "sites":
         site = session.scalar(select(m.Site).where(m.Site.code == rec["code"]))
         if site is not None:
-            return "site", "点位", site.code, site.lat, site.lon
+            return Term("import.what.site"), site.code, site.lat, site.lon
         if rec.get("community"):
             comm = session.get(m.Community, rec["community"])
-            return ("community", "社区", comm.code, comm.lat, comm.lon) if comm else None
+            return (Term("import.what.community"), comm.code, comm.lat, comm.lon) if comm \
+                else None
     return None
 
 
@@ -859,15 +905,13 @@ def _check_points(session: Session, kind: str, records: list[dict], datum: str, 
             ref = _reference_point(session, kind, rec)
             if ref is not None:
                 checkable += 1
-                found = _datum_suspect(lat, lon, ref[3], ref[4])
+                found = _datum_suspect(lat, lon, ref[2], ref[3])
                 if found is not None:
                     suspects.append((rec, *found))
-                    what_en, what_zh, code, _, _ = ref
-                    zh, en = DATUM_NAMES[found[0]]
+                    what, code, _, _ = ref
                     issues.append(Issue(rec["_row"], "lat", CivDataError(
-                        "import_datum_suspect", what=what_en, what_zh=what_zh, ref=code,
-                        raw_m=f"{found[1]:.0f}", conv_m=f"{found[2]:.0f}", datum=en,
-                        datum_zh=zh)))
+                        "import_datum_suspect", what=what, ref=code, raw_m=f"{found[1]:.0f}",
+                        conv_m=f"{found[2]:.0f}", datum=Term(f"import.datum.{found[0]}"))))
                     continue
         row_datum = row_datum or datum
         if row_datum != "wgs84":
@@ -876,11 +920,11 @@ def _check_points(session: Session, kind: str, records: list[dict], datum: str, 
     if suspects and len(suspects) >= 2 and len(suspects) * 2 >= checkable:
         datums = {d for _, d, _, _ in suspects}
         datum_found = suspects[0][1] if len(datums) == 1 else "gcj02"
-        zh, en = DATUM_NAMES[datum_found]
         issues.append(Issue(0, "lat", CivDataError(
             "import_datum_suspect_file", n=len(suspects), m=checkable,
             raw_m=f"{np.median([r for _, _, r, _ in suspects]):.0f}",
-            conv_m=f"{np.median([c for _, _, _, c in suspects]):.0f}", datum=en, datum_zh=zh)))
+            conv_m=f"{np.median([c for _, _, _, c in suspects]):.0f}",
+            datum=Term(f"import.datum.{datum_found}"))))
     if not kept:
         return kept
     outside = geo.points_outside(geo.district_outline(), np.array([r["lon"] for r in kept]),
@@ -972,7 +1016,7 @@ def _already_inspection(session: Session, rec: dict) -> bool | CivDataError | No
     params = inspection_key_params(market, rec["inspected_on"], rec["inspector"],
                                    bool(rec.get("is_reinspection")))
     value = f"{params['market_zh']} {params['day']} {params['inspector']}"
-    return CivDataError("import_conflict", what="inspection", what_zh="这次检查", value=value)
+    return CivDataError("import_conflict", what=Term("import.what.inspection"), value=value)
 
 
 def _already_activity(session: Session, rec: dict) -> bool | CivDataError | None:
@@ -986,10 +1030,50 @@ def _already_activity(session: Session, rec: dict) -> bool | CivDataError | None
             found.volunteer_hours, round(float(rec["volunteer_hours"]), 1)):
         return True
     value = f"{rec['_raw'].get('team')} {rec['held_on'].isoformat()} {rec['place']} {rec['title']}"
-    return CivDataError("import_conflict", what="activity", what_zh="这次活动", value=value)
+    return CivDataError("import_conflict", what=Term("import.what.activity"), value=value)
+
+
+def _already_hotline(session: Session, rec: dict) -> bool | CivDataError | None:
+    """Return True for a work order imported before with the same request, an error when the
+    number was imported with another request."""
+    from civdata.domain.public_reports import hotline_order
+
+    found = hotline_order(session, rec["order_no"])
+    if found is None:
+        return None
+    if found.description == rec["request"]:
+        return True
+    return CivDataError("import_conflict", what=Term("import.what.work_order"),
+                        value=rec["order_no"])
+
+
+def _check_hotline_rules(session: Session, actor: Actor, records: list[dict],
+                         issues: list[Issue]) -> list[dict]:
+    """Check who may import hotline orders, read each order's time and refuse half a point;
+    return the rows that pass."""
+    from civdata.domain.public_reports import parse_order_time
+
+    kept = []
+    for rec in records:
+        try:
+            require(actor, "report.moderate")
+        except CivDataError as err:
+            issues.append(Issue(rec["_row"], "order_no", err))
+            continue
+        try:
+            rec["received_at"] = parse_order_time(rec["received_at"])
+        except CivDataError as err:
+            issues.append(Issue(rec["_row"], "received_at", err))
+            continue
+        if (rec.get("lat") is None) != (rec.get("lon") is None):
+            issues.append(Issue(rec["_row"], "lat", CivDataError("hotline_half_point")))
+            continue
+        kept.append(rec)
+    return kept
 
 
 ALREADY_CHECKS: dict[str, Callable[[Session, dict], bool | CivDataError | None]] = {
+    "hotline": _already_hotline,
     "sites": _already_site, "problems": _already_problem, "progress": _already_progress,
     "inspections": _already_inspection, "activities": _already_activity}
 
@@ -1000,7 +1084,7 @@ def _check_problem_rules(session: Session, actor: Actor, records: list[dict],
     kept = []
     for rec in records:
         try:
-            require(actor, "problem.report", rec["subdistrict"], problem_source=rec["source"])
+            require(actor, "problem.report", Scope(rec["subdistrict"], rec["source"]))
         except CivDataError as err:
             issues.append(Issue(rec["_row"], "subdistrict", err))
             continue
@@ -1101,9 +1185,9 @@ def _write_sites(session: Session, actor: Actor, records: list[dict]) -> tuple[i
         values = _site_values(rec)
         site = existing.get(rec["code"].upper())
         try:
-            require(actor, "site.edit", rec["subdistrict"])
+            require(actor, "site.edit", Scope(rec["subdistrict"]))
             if site is not None:
-                require(actor, "site.edit", site.subdistrict_id)
+                require(actor, "site.edit", site)
         except CivDataError as err:
             issues.append(Issue(rec["_row"], "subdistrict", err))
             continue
@@ -1145,7 +1229,8 @@ WHERE_COLUMNS = {"progress": "project", "inspections": "market", "activities": "
 FIELD_COLUMNS = {"participants": "participants", "volunteer hours": "volunteer_hours",
                  "volunteer_hours": "volunteer_hours", "title": "title", "place": "place",
                  "date": "held_on", "note": "note", "notes": "notes", "vehicle": "vehicle",
-                 "inspector": "inspector", "stage": "stage", "service_type": "service_type"}
+                 "inspector": "inspector", "stage": "stage", "service_type": "service_type",
+                 "held_on": "held_on"}
 
 
 def error_column(kind: str, err: CivDataError) -> str:
@@ -1156,7 +1241,9 @@ def error_column(kind: str, err: CivDataError) -> str:
         return str(err.params.get("item_code", ""))
     if err.code in ("wrong_subdistrict", "permission_denied"):
         return WHERE_COLUMNS.get(kind, "")
-    field_name = str(err.params.get("field", "")).lower()
+    field_param = err.params.get("field", "")
+    field_name = field_param.key.rsplit(".", 1)[-1] if isinstance(field_param, Term) \
+        else str(field_param).lower()  # a Term names the field by its key ("activity.field.x")
     return FIELD_COLUMNS.get(field_name, "")
 
 
@@ -1210,7 +1297,22 @@ def _write_activities(session: Session, actor: Actor,
         service_type=r.get("service_type"), partner_org_id=r.get("partner_org")))
 
 
-WRITERS = {"problems": _write_problems, "sites": _write_sites, "progress": _write_progress,
+def _write_hotline(session: Session, actor: Actor, records: list[dict]
+                   ) -> tuple[int, int, list[Issue]]:
+    """Queue each work order for moderation; return (written, 0, refused rows)."""
+    from civdata.domain.public_reports import import_hotline_order
+
+    classes = dict(session.execute(select(m.ProblemClass.id, m.ProblemClass.code)).all())
+    result = _write_rows("hotline", records, lambda r: import_hotline_order(
+        session, actor, order_no=r["order_no"], request=r["request"],
+        received_at=r["received_at"], address=r.get("address"), lat=r.get("lat"),
+        lon=r.get("lon"), class_code=classes.get(r.get("problem_class"))))
+    if result[0]:
+        mark_changed(session, "problems")
+    return result
+
+
+WRITERS = {"hotline": _write_hotline, "problems": _write_problems, "sites": _write_sites, "progress": _write_progress,
            "inspections": _write_inspections, "activities": _write_activities}
 
 
@@ -1253,12 +1355,22 @@ def import_file(session: Session, actor: Actor, kind: str, name: str, data: byte
     """Read, validate and import a file; raise CivDataError for a bad file (nothing written).
 
     datum None: the file's coordinates are read as WGS-84 and checked for a GCJ-02/BD-09 look.
+    The evaluation kinds are all or nothing whatever only_valid says (no coordinates).
     """
+    if kind in EVAL_KIND_PERMISSIONS:
+        from civdata.io.evaluation_import import import_eval_file
+
+        return import_eval_file(session, actor, kind, name, data, dry_run=dry_run)
     require(actor, "data.import")
     table = read_table(session, kind, name, data)
     checked = validate(session, actor, kind, table, datum)
     return import_checked(session, actor, checked, only_valid=only_valid, dry_run=dry_run,
                           file_name=name)
+
+
+def import_permission(kind: str) -> str:
+    """Return the permission an import of kind needs."""
+    return EVAL_KIND_PERMISSIONS.get(kind, "data.import")
 
 
 def issues_frame(issues: list[Issue], columns: list[Column], lang: str) -> pd.DataFrame:
@@ -1331,22 +1443,23 @@ def run_cli_import(session: Session, args: argparse.Namespace) -> int:
     lang = getattr(args, "lang", "zh")
     path = PurePath(args.file)
     try:
-        data = open(path, "rb").read()  # noqa: SIM115
+        data = open(path, "rb").read()
     except OSError as exc:
         raise CivDataError("not_found", what=str(path)) from exc
     actor = cli_actor(session, args.user)
+    only_valid = args.only_valid and args.kind not in EVAL_KIND_PERMISSIONS  # all or nothing
     result = import_file(session, actor, args.kind, path.name, data, datum=args.datum,
-                         only_valid=args.only_valid, dry_run=args.dry_run)
+                         only_valid=only_valid, dry_run=args.dry_run)
     columns = {c.key: (c.zh if lang == "zh" else c.en) for c in columns_for(session, args.kind)}
     for issue in result.issues:
-        where = (CivDataError("import_row", row=issue.row) if issue.row
-                 else CivDataError("import_file_level")).message(lang)
+        where = text("import.row", lang, row=issue.row) if issue.row \
+            else text("import.file_level", lang)
         if issue.column:
             where += ("，" if lang == "zh" else ", ") + columns.get(issue.column, issue.column)
         print(f"{where}{'：' if lang == 'zh' else ': '}{issue.error.message(lang)}",
               file=sys.stderr)
-    prefix = CivDataError("error_prefix").message(lang)
-    if result.issues and (not args.only_valid or result.file_refused):
+    prefix = text("cli.error_prefix", lang)
+    if result.issues and (not only_valid or result.file_refused):
         print(f"{prefix}{result.refusal().message(lang)}", file=sys.stderr)
         return 1
     note = result.already_note()

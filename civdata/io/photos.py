@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -159,6 +161,29 @@ def discard_photo(session: Session, name: str, folder: Path | None = None) -> bo
     except (SQLAlchemyError, OSError):
         return False
     return True
+
+
+@contextmanager
+def photo_for_write(session: Session, photo: bytes | str | None) -> Iterator[str | None]:
+    """Yield the stored name of the photo a write inside the block records: bytes are checked and
+    stored here, and a refusal raised in the block removes the file this call wrote (unless a
+    committed row names it); a str must be a name the photo store issued and holds; None or
+    empty yields None. A refused write leaves no file behind."""
+    if not photo:
+        yield None
+        return
+    if isinstance(photo, str):
+        if not is_stored_photo(photo):
+            raise CivDataError("photo_not_stored")
+        yield photo
+        return
+    name, created = store_photo_once(bytes(photo))
+    try:
+        yield name
+    except BaseException:
+        if created:
+            discard_photo(session, name)
+        raise
 
 
 _ISSUED = re.compile(r"([0-9a-f]{2})/\1[0-9a-f]{30}\.(?:jpg|png|webp)")

@@ -16,6 +16,8 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
+from civdata.texts import catalogue, text
+
 EA_FONT = "Microsoft YaHei"  # the East Asian typeface (a:ea); Latin text uses LATIN_FONT
 LATIN_FONT = "Arial"
 XLSX_FONT = "Microsoft YaHei"
@@ -23,90 +25,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SECTIONS = ("summary", "index", "lists", "escalations", "renovation", "services", "overdue",
             "accountability", "points_at_risk", "follow_ups")
 RISK_ROWS = 10  # contents shown in the meeting's points-at-risk section
-
-# Labels of the exports (the page has its own texts in civdata/texts/weekly.py).
-LABELS: dict[str, tuple[str, str]] = {
-    "title": ("周调度会 {week}", "Weekly meeting {week}"),
-    "span": ("{monday} 至 {sunday}，对比上周 {previous}", "{monday} to {sunday}, against {previous}"),
-    "live": ("实时数据，截至 {at}", "Live figures as of {at}"),
-    "record": ("会议记录：{at} 由 {who} 定稿", "Record of {at}, closed by {who}"),
-    "this_week": ("本周", "This week"), "last_week": ("上周", "Last week"),
-    "section.summary": ("本周要情", "The week at a glance"),
-    "section.index": ("街道综合指数", "Subdistrict index"),
-    "section.lists": ("红黑榜", "Red and black lists"),
-    "section.escalations": ("超期升级", "Escalations"),
-    "section.problems": ("问题闭环", "Problems"),
-    "section.renovation": ("改造工程进度", "Renovation progress"),
-    "section.services": ("市场与志愿服务", "Markets and volunteers"),
-    "section.overdue": ("超期问题（前10）", "Top overdue problems"),
-    "section.accountability": ("问责名单", "Accountability list"),
-    "section.follow_ups": ("跟进事项", "Follow-ups"),
-    "section.points_at_risk": ("测评失分风险（前10）", "Evaluation points at risk (top 10)"),
-    "col.content_code": ("内容编号", "Content"), "col.content": ("测评内容", "What is assessed"),
-    "col.method": ("测评方式", "Method"), "col.max_points": ("满分", "Max"),
-    "col.estimated": ("预计得分", "Estimate"), "col.points_lost": ("预计失分", "Points lost"),
-    "col.lead_unit": ("牵头单位", "Lead unit"), "col.work_under_way": ("整改中", "Work under way"),
-    "method.onsite": ("实地考察", "On-site"), "method.survey": ("问卷调查", "Survey"),
-    "method.materials": ("材料审核", "Materials"),
-    "yes": ("是", "yes"), "no": ("否", "no"),
-    "col.figure": ("指标", "Figure"), "col.now": ("本周", "This week"),
-    "col.before": ("上周", "Last week"), "col.change": ("变化", "Change"),
-    "col.rank": ("名次", "Rank"), "col.name": ("街道", "Subdistrict"),
-    "col.index": ("综合指数", "Index"), "col.index_before": ("上周指数", "Index last week"),
-    "col.index_change": ("指数变化", "Index change"),
-    "col.rank_change": ("名次变化", "Rank change"),
-    "col.list": ("榜单", "List"), "col.metric": ("指标", "Metric"),
-    "col.actual": ("实际", "Actual"), "col.target": ("目标", "Target"),
-    "col.ratio": ("达标比", "Ratio"), "col.rung": ("升级层级", "Rung"),
-    "col.days_overdue": ("超期天数", "Days overdue"), "col.programme": ("工程", "Programme"),
-    "col.batch": ("批次", "Batch"), "col.percent": ("完成%", "Percent"),
-    "col.gained": ("本周增加", "Gained"), "col.projects": ("项目数", "Projects"),
-    "col.completed": ("已完工", "Completed"), "col.code": ("编号", "Code"),
-    "col.subdistrict": ("街道", "Subdistrict"), "col.class": ("类别", "Class"),
-    "col.description": ("问题描述", "Description"),
-    "col.responsible_unit": ("责任单位", "Responsible unit"),
-    "col.status": ("状态", "Status"), "col.deadline": ("整改期限", "Deadline"),
-    "col.problems": ("问题数", "Problems"), "col.max_days_overdue": ("最长超期天数", "Most days overdue"),
-    "col.codes": ("问题编号", "Problem codes"), "col.source": ("来源", "Source"),
-    "col.week": ("会议周次", "Meeting week"), "col.what": ("事项", "Action"),
-    "col.owner": ("责任人", "Owner"), "col.due_on": ("完成时限", "Due"),
-    "list.red": ("红榜", "Red list"), "list.black": ("黑榜", "Black list"),
-    "source.this": ("本次会议", "This meeting"), "source.carried": ("上次遗留", "Carried over"),
-    "metric.on_time_rate": ("按期销号率", "On-time rate"),
-    "metric.clean_site_share": ("无问题点位占比", "Clean sites"),
-    "metric.renovation_vs_plan": ("工程进度/计划", "Renovation vs plan"),
-    "metric.market_score": ("市场均分", "Market score"),
-    "metric.volunteer_coverage": ("志愿覆盖率", "Volunteer coverage"),
-    "col.market_score_before": ("上周市场均分", "Market score last week"),
-    "col.volunteer_coverage_before": ("上周志愿覆盖率", "Volunteer coverage last week"),
-    "metric.open": ("未结问题", "Open"), "metric.overdue": ("超期", "Overdue"),
-    "figure.index_mean": ("街道指数均值", "Mean subdistrict index"),
-    "figure.new": ("新发现问题", "New problems"), "figure.closed": ("销号问题", "Closed"),
-    "figure.closed_on_time": ("按期销号", "Closed on time"),
-    "figure.on_time_rate": ("按期销号率", "On-time rate"),
-    "figure.open": ("周末未结问题", "Open at week end"),
-    "figure.overdue": ("周末超期问题", "Overdue at week end"),
-    "figure.escalations": ("本周升级次数", "Escalations this week"),
-    "figure.market_score": ("农贸市场均分", "Market score"),
-    "figure.activities": ("志愿活动场次", "Volunteer activities"),
-    "figure.participants": ("参与人次", "Participants"),
-    "figure.volunteer_hours": ("志愿服务时长", "Volunteer hours"),
-    "figure.volunteer_coverage": ("社区志愿覆盖率（30天）", "Community coverage (30 days)"),
-    "programme.old_compound": ("老旧小区改造", "Old-compound renovation"),
-    "programme.back_street": ("背街小巷", "Back streets"),
-    "programme.boutique_street": ("精品示范街路", "Boutique streets"),
-    "programme.key_road": ("重点街路", "Key roads"),
-    "status.open": ("未开始", "Open"), "status.in_progress": ("推进中", "In progress"),
-    "status.done": ("已完成", "Done"), "status.dropped": ("已撤销", "Dropped"),
-    "none": ("无", "None"),
-}
+SHARED_PREFIXES = ("programme.", "weekly.status.")  # the exports' labels: civdata/texts/exports.py
 
 
 def label(key: str, lang: str, **params: Any) -> str:
-    """Return an export label in lang, formatted with params."""
-    zh, en = LABELS.get(key, (key, key))
-    text = zh if lang == "zh" else en
-    return text.format(**params) if params else text
+    """Return an export label in lang: the text "export.<key>" (a full key when it has one of
+    SHARED_PREFIXES: programme names and follow-up statuses are the pages' own)."""
+    full = key if key.startswith(SHARED_PREFIXES) else f"export.{key}"
+    return text(full, lang, **params) if full in catalogue() else key
 
 
 def safe_cell(value: Any) -> Any:
@@ -174,7 +100,8 @@ def section_tables(snapshot: dict[str, Any], lang: str) -> dict[str, pd.DataFram
 
 
 COLUMN_LABEL = {"figure": "col.figure", "subdistrict_name": "col.subdistrict", "cls": "col.class"}
-CODE_COLUMNS = {"figure": "figure.", "metric": "metric.", "list": "list.", "status": "status.",
+CODE_COLUMNS = {"figure": "figure.", "metric": "metric.", "list": "list.",
+                "status": "weekly.status.",
                 "programme": "programme.", "source": "source.", "method": "method."}
 
 
@@ -197,7 +124,7 @@ def _column_key(column: str) -> str:
     """Return the label key of a section table's column."""
     if column in COLUMN_LABEL:
         return COLUMN_LABEL[column]
-    return f"col.{column}" if f"col.{column}" in LABELS else f"metric.{column}"
+    return f"col.{column}" if f"export.col.{column}" in catalogue() else f"metric.{column}"
 
 
 def status_line(snapshot: dict[str, Any], lang: str) -> str:
@@ -330,7 +257,7 @@ def weekly_pptx(snapshot: dict[str, Any], lang: str = "zh") -> bytes:
     return buf.getvalue()
 
 
-def _slide(prs: Presentation, title: str):  # noqa: ANN202
+def _slide(prs: Presentation, title: str):
     """Add a title-only slide and return it."""
     slide = prs.slides.add_slide(prs.slide_layouts[5])
     slide.shapes.title.text = title
@@ -374,7 +301,7 @@ def _table_slide(prs: Presentation, title: str, frame: pd.DataFrame, lang: str,
                 r.font.size = Pt(12)
 
 
-def _bar_chart(slide, categories: list[str], series: dict[str, list],  # noqa: ANN001
+def _bar_chart(slide, categories: list[str], series: dict[str, list],
                kind: XL_CHART_TYPE, number_format: str = "0.0") -> None:
     """Add a native clustered chart with a legend."""
     data = CategoryChartData()

@@ -107,7 +107,7 @@ def load_sample(session: Session, as_of: date, replace: bool = False,
     _load_misc(session, folder, days)
     from civdata.io.evaluation_import import load_evaluation_sample  # issue 19
 
-    load_evaluation_sample(session, folder, days)
+    load_evaluation_sample(session, folder, days, now)
     from civdata.domain.sites import recompute_problem_sites
 
     recompute_problem_sites(session)

@@ -22,11 +22,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from civdata import texts
 from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.clock import now_local, today_local
 from civdata.core.db import session_scope
 from civdata.core.errors import CivDataError
+from civdata.core.query import problem_is_open
 from civdata.domain import geo, markets, renovation, volunteers, workflow
 
 SIM_PREFIX = "sim-"  # user names of the simulated actors: audit rows show what was simulated
@@ -50,13 +52,6 @@ DESCRIPTION_LIMIT = 2000  # distinct problem descriptions read as phrases
 TITLE_LIMIT = 500
 POINT_TRIES = 12
 
-KIND_LABELS = {"report": ("新问题", "new problem"), **workflow.ACTION_LABELS,
-               "progress": ("工程进度", "progress"), "inspection": ("市场检查", "inspection"),
-               "activity": ("志愿活动", "activity"), "skipped": ("已跳过", "skipped")}
-SOURCE_NAMES = {"daily_inspection": ("日常巡查", "daily inspection"),
-                "spot_check": ("抽查", "spot check"), "third_party": ("第三方测评", "third party"),
-                "public_report": ("群众举报", "public report"),
-                "market_inspection": ("市场检查", "market inspection")}
 FALLBACK_PHRASES = {
     "infrastructure": ("路灯不亮", "护栏损坏", "井盖缺失", "路面破损", "盲道被占", "垃圾箱破损"),
     "sanitation": ("卫生死角", "地面有垃圾", "乱贴小广告", "垃圾未分类", "积水", "公厕不洁"),
@@ -79,17 +74,7 @@ PROGRESS_NOTES = {
 }
 ACTIVITY_TITLES = ("为老人义务理发", "走访慰问老人", "端午节包粽子", "重阳节敬老", "垃圾分类宣传",
                    "文明交通劝导", "环境清扫", "理论宣讲进社区", "科普讲座", "义诊")
-TEXTS = {
-    "start": ("模拟开始：每分钟 {rate:g} 个事件，共 {minutes:g} 分钟，随机种子 {seed}{fast}",
-              "simulating {rate:g} events per minute for {minutes:g} minutes, seed {seed}{fast}"),
-    "fast": ("（不等待）", " (as fast as possible)"),
-    "summary": ("共写入 {n} 个事件，用时 {seconds:.1f} 秒（随机种子 {seed}）：",
-                "{n} events written in {seconds:.1f} s (seed {seed}):"),
-    "raised": ("市场检查发现问题并立案", "problems raised by inspections"),
-    "closed": ("复检通过销号的问题", "problems closed by re-inspections"),
-    "skipped": ("被拒绝而跳过的事件", "events refused and skipped"),
-    "stopped": ("已按 Ctrl-C 停止。", "stopped by Ctrl-C."),
-}
+# the feed's words are the texts "simulate.*" (civdata/texts/cli.py) and the vocabulary's
 
 
 @dataclass(frozen=True)
@@ -106,8 +91,8 @@ class Event:
 
     def line(self, lang: str) -> str:
         """Return the event as one printable line in lang."""
-        zh, en = KIND_LABELS.get(self.kind, (self.kind, self.kind))
-        label, detail = (zh, self.detail_zh) if lang == "zh" else (en, self.detail_en)
+        label = kind_label(self.kind, lang)
+        detail = self.detail_zh if lang == "zh" else self.detail_en
         return f"{now_local():%H:%M:%S}  {label:<12} {self.code:<14} {detail}"
 
 
@@ -377,6 +362,18 @@ def _pair(names: dict[str, tuple[str, str]], key: str) -> tuple[str, str]:
     return names.get(key, (key, key))
 
 
+def kind_label(kind: str, lang: str) -> str:
+    """Return the name of an event kind in lang (a workflow action's lower-case in English)."""
+    key = f"workflow.action.{kind}"
+    return texts.text(key if key in texts.catalogue() else f"simulate.kind.{kind}", lang)
+
+
+def _names(key: str) -> tuple[str, str]:
+    """Return the (zh, en) texts of a vocabulary key, English lower-cased (inside a line)."""
+    zh, en = texts.both(key)
+    return zh, en.lower()
+
+
 # ---------------------------------------------------------------- one event of each kind
 
 _PROBLEM_ROW = (m.Problem.id, m.Problem.code, m.Problem.status, m.Problem.version,
@@ -384,11 +381,11 @@ _PROBLEM_ROW = (m.Problem.id, m.Problem.code, m.Problem.status, m.Problem.versio
                 m.Problem.market_id, m.Problem.description)
 
 
-def _random_open_problem(session: Session, rng: random.Random):  # noqa: ANN202
+def _random_open_problem(session: Session, rng: random.Random):
     """Return one open problem drawn uniformly (id, code, status, version, source,
     subdistrict, site, market, description), or None; both queries use the partial index
     on open problems."""
-    is_open = m.Problem.status != "closed"
+    is_open = problem_is_open()
     n = int(session.scalar(select(func.count(m.Problem.id)).where(is_open)) or 0)
     if n == 0:
         return None
@@ -396,7 +393,7 @@ def _random_open_problem(session: Session, rng: random.Random):  # noqa: ANN202
                            .offset(rng.randrange(n)).limit(1)).first()
 
 
-def _random_closed_problem(session: Session, rng: random.Random):  # noqa: ANN202
+def _random_closed_problem(session: Session, rng: random.Random):
     """Return a closed problem: the first at or after a random id (closed problems are most of
     the table, so this is near uniform and never counts them), or None."""
     low, high = session.execute(select(func.min(m.Problem.id), func.max(m.Problem.id))).one()
@@ -430,14 +427,14 @@ def report_new_problem(session: Session, world: World, rng: random.Random) -> Ev
         session, actor, subdistrict_id=site.subdistrict_id, class_code=cls, lat=lat, lon=lon,
         description=f"{where}：{phrase}", source=source, site_id=site.id)
     cls_zh, cls_en = _pair(world.class_names, cls)
-    src_zh, src_en = _pair(SOURCE_NAMES, source)
+    src_zh, src_en = _names(f"problem.source.{source}")
     _, sub_zh, sub_en = world.subdistricts[site.subdistrict_id]
     return Event("report", problem.code,
                  f"{cls_zh} · {sub_zh} · {where} · {phrase}（{src_zh}）",
                  f"{cls_en} · {sub_en} · {site.code} +{metres} m · {src_en}")
 
 
-def _responsible_unit(session: Session, world: World, rng: random.Random, row) -> str:  # noqa: ANN001
+def _responsible_unit(session: Session, world: World, rng: random.Random, row) -> str:
     """Return the unit a problem is assigned to: the market, a site unit or the subdistrict."""
     if row.market_id is not None:
         name = session.scalar(select(m.Market.name_zh).where(m.Market.id == row.market_id))
@@ -448,7 +445,7 @@ def _responsible_unit(session: Session, world: World, rng: random.Random, row) -
     return f"{world.subdistricts[row.subdistrict_id][1]}街道"
 
 
-def _transition_actor(world: World, action: str, row) -> Actor:  # noqa: ANN001
+def _transition_actor(world: World, action: str, row) -> Actor:
     """Return who makes action on a problem: the market bureau for its own findings, else the
     office assigns and reviews and the subdistrict's staff rectify."""
     if row.source == "market_inspection":
@@ -502,8 +499,8 @@ def advance_open_problem(session: Session, world: World, rng: random.Random) -> 
         extra["note"] = rng.choice(ACCEPT_NOTES)
     problem = workflow.transition(session, _transition_actor(world, action, row), int(row.id),
                                   action, expected_version=int(row.version), **extra)
-    old_zh, old_en = _pair(workflow.STATUS_NAMES, row.status)
-    new_zh, new_en = _pair(workflow.STATUS_NAMES, problem.status)
+    old_zh, old_en = _names(f"problem.status.{row.status}")
+    new_zh, new_en = _names(f"problem.status.{problem.status}")
     tail = extra.get("responsible_unit") or extra.get("note") or ""
     return Event(action, row.code, f"{old_zh} → {new_zh} {tail}".rstrip(),
                  f"{old_en} -> {new_en}")
@@ -546,7 +543,7 @@ def report_project_progress(session: Session, world: World, rng: random.Random) 
     renovation.add_progress_report(
         session, world.staff(int(row["subdistrict_id"])), int(row["id"]), today, value, stage,
         note=rng.choice(PROGRESS_NOTES[stage]), expected_version=int(row["version"]))
-    st_zh, st_en = _pair(renovation.STAGE_NAMES, stage)
+    st_zh, st_en = _names(f"project.stage.{stage}")
     return Event("progress", str(row["code"]),
                  f"{row['name_zh']} {last:g}% → {value:g}%（{st_zh}）",
                  f"{row['name_en']} {last:g}% -> {value:g}% ({st_en})")
@@ -575,7 +572,8 @@ def record_market_inspection(session: Session, world: World, rng: random.Random)
     raised = markets.problem_codes(session, [outcome.problem_id]).get(outcome.problem_id, "") \
         if outcome.problem_id and outcome.problem_is_new else ""
     closed = len(outcome.closed_problem_ids)
-    kind_zh, kind_en = ("复检", "re-inspection") if again else ("检查", "inspection")
+    kind_zh, kind_en = texts.both("market.inspection_kind.repeat" if again
+                                  else "market.inspection_kind.first")
     more_zh = (f"，立案 {raised}" if raised else "") + (f"，销号 {closed} 个问题" if closed else "")
     more_en = (f", raised {raised}" if raised else "") + (f", closed {closed}" if closed else "")
     return Event("inspection", f"{code}#{outcome.inspection_id}",
@@ -701,23 +699,17 @@ def _wait_until(moment: float, sleep: Callable[[float], None], clock: Callable[[
         sleep(wait)
 
 
-def _text(key: str, lang: str, **params: object) -> str:
-    """Return a message of TEXTS in lang."""
-    zh, en = TEXTS[key]
-    return (zh if lang == "zh" else en).format(**params)
-
-
 def summary_lines(result: SimulationResult, lang: str) -> list[str]:
     """Return the summary of a run as printable lines in lang."""
-    lines = [_text("summary", lang, n=result.total, seconds=result.seconds, seed=result.seed)]
+    lines = [texts.text("simulate.summary", lang, n=result.total, seconds=result.seconds,
+                  seed=result.seed)]
     for kind in KINDS:
-        zh, en = KIND_LABELS[kind]
-        lines.append(f"  {zh if lang == 'zh' else en:<14} {result.counts.get(kind, 0)}")
+        lines.append(f"  {kind_label(kind, lang):<14} {result.counts.get(kind, 0)}")
     for key, n in (("raised", result.raised_by_inspections),
                    ("closed", result.closed_by_reinspections), ("skipped", result.skipped)):
-        lines.append(f"  {_text(key, lang)}: {n}")
+        lines.append(f"  {texts.text(f'simulate.count.{key}', lang)}: {n}")
     if result.interrupted:
-        lines.append(_text("stopped", lang))
+        lines.append(texts.text("simulate.stopped", lang))
     return lines
 
 
@@ -732,15 +724,16 @@ def run_cli(engine: Engine, args: argparse.Namespace) -> int:
         with session_scope(engine) as session:
             world = load_world(session)
         seed = new_seed() if args.seed is None else args.seed
-        print(_text("start", lang, rate=args.rate, minutes=args.minutes, seed=seed,
-                    fast=_text("fast", lang) if args.fast else ""), flush=True)
+        print(texts.text("simulate.start", lang, rate=args.rate, minutes=args.minutes,
+                         seed=seed, fast=texts.text("simulate.fast", lang) if args.fast else ""),
+              flush=True)
         result = simulate(engine, args.rate, args.minutes, seed, args.fast, world=world,
                           on_event=lambda e: print(e.line(lang), flush=True))
     except CivDataError as err:
         print(f"error: {err.message(lang)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # before the first event: nothing written
-        print(_text("stopped", lang))
+        print(texts.text("simulate.stopped", lang))
         return 0
     print("\n".join(summary_lines(result, lang)))
     return 0

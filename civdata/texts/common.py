@@ -1,4 +1,4 @@
-"""Texts shared by every page: navigation, roles, filters, units."""
+"""Texts shared by every page: navigation, filters, units (roles: vocabulary.py)."""
 
 TEXTS = {
     "app.name": ("和平区文明城市创建指挥平台", "Heping Civilized City Dashboard"),
@@ -12,11 +12,6 @@ TEXTS = {
     "nav.data": ("数据导入", "Data"),
     "nav.audit": ("审计日志", "Audit log"),
     "nav.users": ("用户管理", "Users"),
-    "role.leader": ("区领导", "Leader"),
-    "role.office": ("区文明办", "Civilization Office"),
-    "role.subdistrict": ("街道", "Subdistrict"),
-    "role.market": ("市场监管局", "Market Bureau"),
-    "role.admin": ("系统管理员", "Administrator"),
     "common.subdistrict": ("街道", "Subdistrict"),
     "common.whole_district": ("全区", "Whole district"),
     "common.as_of": ("数据截至 {at}", "Data as of {at}"),

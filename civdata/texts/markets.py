@@ -98,11 +98,6 @@ TEXTS = {
     "markets.col.description": ("描述", "Description"),
     "markets.col.discovered": ("发现时间", "Found"),
     "markets.col.deadline": ("期限", "Deadline"),
-    "markets.status.discovered": ("待交办", "Discovered"),
-    "markets.status.assigned": ("已交办", "Assigned"),
-    "markets.status.rectifying": ("整改中", "Rectifying"),
-    "markets.status.submitted": ("待复核", "Submitted"),
-    "markets.status.closed": ("已销号", "Closed"),
     "markets.form.intro": ("每个检查项按实际情况打分；低于达标线的检查项自动生成问题进入闭环；"
                            "复检全部达标时，该市场未结的检查问题自动销号。",
                            "Score every checklist item; items below their threshold raise a "

@@ -114,6 +114,7 @@ TEXTS = {
     "readiness.dimension.support": ("支持率", "Support"),
     "readiness.dimension.satisfaction": ("满意率", "Satisfaction"),
     "readiness.dimension.participation": ("参与率", "Participation"),
+    "readiness.dimension.unspecified": ("未注明", "Not stated"),
     # materials
     "readiness.materials": ("网上申报材料", "Materials for online review"),
     "readiness.materials.count": ("共 {n} 项：已通过 {accepted} · 待审核 {submitted} · 退回 {returned} · "
@@ -169,9 +170,6 @@ TEXTS = {
     "readiness.inspect.no_sites": ("没有可检查的点位。", "No site to inspect."),
     "readiness.inspect.saved": ("已录入 {site} 的检查：{failed} 项不合格。",
                                 "Recorded the inspection of {site}: {failed} item(s) failed."),
-    "readiness.source.self_check": ("自查", "Self-check"),
-    "readiness.source.third_party": ("第三方测评", "Third-party"),
-    "readiness.source.spot_check": ("暗访抽查", "Unannounced spot check"),
     "readiness.rounds": ("检查轮次", "Inspection rounds"),
     "readiness.rounds.none": ("尚未抽取检查轮次。", "No inspection round drawn yet."),
     "readiness.rounds.pick": ("查看轮次", "Round"),

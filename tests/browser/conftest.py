@@ -38,7 +38,7 @@ def chromium_executable() -> str | None:
         with sync_playwright() as p:
             path = p.chromium.executable_path
         return path if path and Path(path).exists() else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -151,12 +151,12 @@ class BrowserPage:
 
 
 @pytest.fixture
-def web(browser, app_server: Server) -> Iterator[BrowserPage]:  # noqa: ANN001
+def web(browser, app_server: Server) -> Iterator[BrowserPage]:
     """Return a fresh browser context (no cookies) with a tall viewport on the app."""
     context = browser.new_context(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
     outside: list[str] = []
 
-    def record(request) -> None:  # noqa: ANN001
+    def record(request) -> None:
         host = request.url.split("/")[2] if "://" in request.url else ""
         if request.url.startswith(("http://", "https://", "ws://", "wss://")) and not (
                 host.startswith("127.0.0.1") or host.startswith("localhost")):
@@ -169,7 +169,7 @@ def web(browser, app_server: Server) -> Iterator[BrowserPage]:  # noqa: ANN001
     context.close()
 
 
-def wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:  # noqa: ANN001
+def wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:
     """Wait for an element of the page, then for the script run to finish."""
     page.wait_for_selector(selector, timeout=60_000)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',

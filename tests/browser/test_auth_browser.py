@@ -13,7 +13,7 @@ from tests.conftest import DEMO_PASSWORDS
 from ui.nav import PAGES
 
 
-def test_refresh_keeps_login_and_sign_out_ends_it(web) -> None:  # noqa: ANN001
+def test_refresh_keeps_login_and_sign_out_ends_it(web) -> None:
     page = web.page
     login(web, "leader")
     assert "创城总览" in page.locator("h1").first.inner_text()
@@ -34,7 +34,7 @@ def test_refresh_keeps_login_and_sign_out_ends_it(web) -> None:  # noqa: ANN001
     screenshot(web, "login")
 
 
-def test_wrong_password_message(web) -> None:  # noqa: ANN001
+def test_wrong_password_message(web) -> None:
     page = web.page
     page.goto(web.base_url + "/")
     wait_ready(page, 'input[type="password"]')
@@ -45,7 +45,7 @@ def test_wrong_password_message(web) -> None:  # noqa: ANN001
     assert "用户名或密码错误" in page.locator('[data-testid="stAlertContentError"]').inner_text()
 
 
-def test_leader_cannot_open_the_users_page(web) -> None:  # noqa: ANN001
+def test_leader_cannot_open_the_users_page(web) -> None:
     login(web, "leader")
     web.page.goto(web.base_url + "/users")
     wait_ready(web.page, "h1")
@@ -58,7 +58,7 @@ PAGE_TITLES = {"problems": "问题闭环", "users": "用户管理", "audit": "�
 
 
 @contextmanager
-def _fresh_context(browser, base_url: str) -> Iterator[BrowserPage]:  # noqa: ANN001
+def _fresh_context(browser, base_url: str) -> Iterator[BrowserPage]:
     """Return a new browser context (no cookies) on base_url, recording outside requests."""
     context = browser.new_context(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
     outside: list[str] = []
@@ -85,7 +85,7 @@ def _sign_in_here(web: BrowserPage, user: str) -> None:
 @pytest.mark.parametrize(("path", "user"), [("problems", "office"), ("users", "admin"),
                                             ("audit", "admin")])
 def test_a_page_as_the_first_request_of_a_new_server_shows_the_login(
-        browser, sample_template, tmp_path, path: str, user: str) -> None:  # noqa: ANN001
+        browser, sample_template, tmp_path, path: str, user: str) -> None:
     """Before dashboard.py has run once, Streamlit's legacy pages/ mode served pages/*.py on
     their own: the data without a login, raw file names in the sidebar, crashes."""
     with running_app(sample_template, tmp_path) as server, \
@@ -105,7 +105,7 @@ def test_a_page_as_the_first_request_of_a_new_server_shows_the_login(
         assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_every_page_url_signed_out_shows_the_login_and_no_page_not_found(web) -> None:  # noqa: ANN001
+def test_every_page_url_signed_out_shows_the_login_and_no_page_not_found(web) -> None:
     page = web.page
     for spec in PAGES:
         page.goto(f"{web.base_url}/{spec.url_path}")
@@ -118,7 +118,7 @@ def test_every_page_url_signed_out_shows_the_login_and_no_page_not_found(web) ->
 
 # --- issue 16.6: a signed-out link survives sign-in; 16.7: the tab title ---------------------
 
-def test_a_signed_out_link_keeps_its_page_and_query_through_sign_in(web) -> None:  # noqa: ANN001
+def test_a_signed_out_link_keeps_its_page_and_query_through_sign_in(web) -> None:
     page = web.page
     page.goto(web.base_url + "/map?subdistrict=nanhu")
     wait_ready(page, 'input[type="password"]')
@@ -134,7 +134,7 @@ def test_a_signed_out_link_keeps_its_page_and_query_through_sign_in(web) -> None
 
 @pytest.mark.parametrize(("lang", "title"), [("zh", "和平区文明城市创建指挥平台"),
                                              ("en", "Heping Civilized City Dashboard")])
-def test_the_tab_title_follows_the_language(web, lang: str, title: str) -> None:  # noqa: ANN001
+def test_the_tab_title_follows_the_language(web, lang: str, title: str) -> None:
     page = web.page
     page.goto(f"{web.base_url}/?lang={lang}")
     wait_ready(page, 'input[type="password"]')
@@ -147,7 +147,7 @@ def test_the_tab_title_follows_the_language(web, lang: str, title: str) -> None:
 IMAGE = "![x](http://example.invalid/p.png)"
 
 
-def test_stored_markdown_makes_the_browser_fetch_nothing(browser, sample_template,  # noqa: ANN001
+def test_stored_markdown_makes_the_browser_fetch_nothing(browser, sample_template,
                                                          tmp_path) -> None:
     from sqlalchemy import create_engine, func, select, update
 

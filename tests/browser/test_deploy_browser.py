@@ -51,7 +51,7 @@ def _get(url: str, timeout: float = 5) -> tuple[int, str, list[str]]:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with urllib.request.urlopen(url, timeout=timeout, context=context) as r:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=timeout, context=context) as r:
         return r.status, r.read().decode("utf-8", "replace"), r.headers.get_all("Set-Cookie") or []
 
 
@@ -142,7 +142,7 @@ def _upstreams_of(log: Path, route: str) -> list[str]:
     return found
 
 
-def test_two_replicas_behind_nginx_share_the_session(browser, sample_template,  # noqa: ANN001
+def test_two_replicas_behind_nginx_share_the_session(browser, sample_template,
                                                      tmp_path) -> None:
     if chromium_executable() is None:
         pytest.skip("no Chromium")  # the browser fixture already skipped or failed
@@ -191,7 +191,7 @@ def test_two_replicas_behind_nginx_share_the_session(browser, sample_template,  
         context.close()
 
 
-def test_loadtest_script_reports_percentiles(sample_template, tmp_path) -> None:  # noqa: ANN001
+def test_loadtest_script_reports_percentiles(sample_template, tmp_path) -> None:
     with running_app(sample_template, tmp_path) as server:
         result = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "loadtest.py"), "--url", server.url,

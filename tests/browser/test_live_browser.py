@@ -29,13 +29,13 @@ def live_server(sample_template: Path, tmp_path_factory: pytest.TempPathFactory)
         yield server
 
 
-def _open_problems(page) -> int:  # noqa: ANN001
+def _open_problems(page) -> int:
     """Return the overview's 'open problems' figure (the second headline metric)."""
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     return int(values[1].replace(",", ""))
 
 
-def test_a_change_in_one_browser_appears_in_the_other(browser, live_server) -> None:  # noqa: ANN001
+def test_a_change_in_one_browser_appears_in_the_other(browser, live_server) -> None:
     contexts = [browser.new_context(viewport={"width": 1600, "height": 2000}, locale="zh-CN")
                 for _ in range(2)]
     try:

@@ -40,7 +40,7 @@ def _loneliest_nanhu_site(database_url: str) -> tuple[dict, dict]:
     return mine.iloc[max(range(len(gaps)), key=gaps.__getitem__)].to_dict(), view
 
 
-def test_map_draws_offline_and_a_click_opens_the_site_card(web, app_server) -> None:  # noqa: ANN001
+def test_map_draws_offline_and_a_click_opens_the_site_card(web, app_server) -> None:
     login(web, "office")
     page = web.page
     page.goto(web.base_url + "/map?subdistrict=nanhu")

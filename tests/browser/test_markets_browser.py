@@ -10,7 +10,7 @@ from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 
 
-def test_markets_page_renders_map_and_ranking(web) -> None:  # noqa: ANN001
+def test_markets_page_renders_map_and_ranking(web) -> None:
     login(web, "market")
     page = web.page
     page.goto(web.base_url + "/markets")
@@ -31,7 +31,7 @@ def test_markets_page_renders_map_and_ranking(web) -> None:  # noqa: ANN001
     assert web.outside_requests == []
 
 
-def test_clicking_a_market_on_the_map_opens_its_card(web, app_server) -> None:  # noqa: ANN001
+def test_clicking_a_market_on_the_map_opens_its_card(web, app_server) -> None:
     eng = make_engine(app_server.database_url)
     with session_factory(eng)() as s:
         latest = mk.latest_market_scores(s, SAMPLE_AS_OF, None)

@@ -11,7 +11,7 @@ from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 
 
-def test_overview_shows_headline_figures(web, app_server) -> None:  # noqa: ANN001
+def test_overview_shows_headline_figures(web, app_server) -> None:
     login(web, "office")
     page = web.page
     page.wait_for_selector('[data-testid="stMetric"]')
@@ -32,7 +32,7 @@ def test_overview_shows_headline_figures(web, app_server) -> None:  # noqa: ANN0
     assert web.outside_requests == []
 
 
-def test_subdistrict_link_reproduces_the_view(web) -> None:  # noqa: ANN001
+def test_subdistrict_link_reproduces_the_view(web) -> None:
     login(web, "office")
     web.page.goto(web.base_url + "/?subdistrict=nanhu&lang=en")
     wait_ready(web.page, "h1")

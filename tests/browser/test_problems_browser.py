@@ -12,7 +12,7 @@ from civdata.core.db import make_engine, session_factory
 from tests.browser.conftest import login, screenshot, wait_ready
 
 
-def _choose(page, label: str, text: str) -> None:  # noqa: ANN001
+def _choose(page, label: str, text: str) -> None:
     """Pick the option containing text in the selectbox labelled label."""
     box = page.get_by_role("combobox", name=label, exact=True)
     box.click()
@@ -21,7 +21,7 @@ def _choose(page, label: str, text: str) -> None:  # noqa: ANN001
     wait_ready(page)
 
 
-def _confirm(page, action_label: str, code: str, **fields: str) -> None:  # noqa: ANN001
+def _confirm(page, action_label: str, code: str, **fields: str) -> None:
     """Choose an action and the problem, fill the form's fields and confirm."""
     _choose(page, "操作", action_label)
     _choose(page, "问题", code)
@@ -34,7 +34,7 @@ def _confirm(page, action_label: str, code: str, **fields: str) -> None:  # noqa
     wait_ready(page)
 
 
-def test_report_assign_submit_close(web, app_server, tmp_path) -> None:  # noqa: ANN001
+def test_report_assign_submit_close(web, app_server, tmp_path) -> None:
     login(web, "office")
     page = web.page
     page.goto(web.base_url + "/problems")

@@ -9,7 +9,7 @@ from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 
 
-def test_renovation_page_shows_the_bars(web, app_server) -> None:  # noqa: ANN001
+def test_renovation_page_shows_the_bars(web, app_server) -> None:
     login(web, "office")
     page = web.page
     page.goto(web.base_url + "/renovation")

@@ -8,7 +8,7 @@ from tests.browser.conftest import login, screenshot, wait_ready
 from tests.conftest import SAMPLE_AS_OF
 
 
-def test_volunteers_page_shows_coverage_and_map(web, app_server) -> None:  # noqa: ANN001
+def test_volunteers_page_shows_coverage_and_map(web, app_server) -> None:
     login(web, "office")
     page = web.page
     page.goto(web.base_url + "/volunteers")
@@ -30,7 +30,7 @@ def test_volunteers_page_shows_coverage_and_map(web, app_server) -> None:  # noq
     assert web.outside_requests == []
 
 
-def test_a_link_with_window_and_team_reproduces_the_view(web) -> None:  # noqa: ANN001
+def test_a_link_with_window_and_team_reproduces_the_view(web) -> None:
     login(web, "office")
     page = web.page
     page.goto(web.base_url + "/volunteers?window=7&team=T01")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.browser.conftest import SHOTS, BrowserPage, login, wait_ready
 
 
-def test_presentation_mode_on_a_projector(browser, app_server) -> None:  # noqa: ANN001
+def test_presentation_mode_on_a_projector(browser, app_server) -> None:
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     outside: list[str] = []
     context.on("request", lambda r: outside.append(r.url) if r.url.startswith(

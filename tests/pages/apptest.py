@@ -52,7 +52,7 @@ def deck_specs(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
 
 
-def values(array) -> list:  # noqa: ANN001
+def values(array) -> list:
     """Return a plotly data array as a list, decoding plotly 7's base64 'bdata' form."""
     import base64
 
@@ -66,7 +66,7 @@ def values(array) -> list:  # noqa: ANN001
     return list(array) if array is not None else []
 
 
-def shown(el):  # noqa: ANN001, ANN201
+def shown(el):
     """Return a drawn st.dataframe as the user reads it: the Styler's display strings when the
     table is styled, else the values themselves."""
     from streamlit import dataframe_util
@@ -75,7 +75,7 @@ def shown(el):  # noqa: ANN001, ANN201
     return dataframe_util.convert_arrow_bytes_to_pandas_df(raw) if raw else el.value
 
 
-def column_help(el) -> dict[str, str]:  # noqa: ANN001
+def column_help(el) -> dict[str, str]:
     """Return {column label: header tooltip} of a drawn st.dataframe."""
     config = json.loads(el.proto.columns or "{}")
     return {label.removeprefix("name:") if label.startswith("name:") else label: c.get("help")

@@ -13,17 +13,19 @@ from ui.nav import PAGES
 
 DOMAIN_PAGES = {"overview.py", "map.py", "problems.py", "renovation.py", "markets.py",
                 "volunteers.py", "weekly.py"}
+RHYTHM_PAGES = {"daily.py", "monthly.py"}  # issue 21: leader, office, subdistrict staff
 NAVIGATION = {
-    "leader": DOMAIN_PAGES | {"readiness.py"},
-    "office": DOMAIN_PAGES | {"readiness.py", "data.py", "audit.py"},
-    "nanhu": DOMAIN_PAGES | {"readiness.py", "data.py"},
-    "market": DOMAIN_PAGES | {"data.py"},
+    "leader": DOMAIN_PAGES | {"readiness.py"} | RHYTHM_PAGES,
+    "office": DOMAIN_PAGES | {"readiness.py", "data.py", "audit.py", "contacts.py", "report.py",
+                              "moderation.py"} | RHYTHM_PAGES,
+    "nanhu": DOMAIN_PAGES | {"readiness.py", "data.py", "report.py"} | RHYTHM_PAGES,
+    "market": DOMAIN_PAGES | {"data.py", "report.py"},
     "admin": DOMAIN_PAGES | {"audit.py", "users.py"},
 }
 
 
 @pytest.mark.parametrize("user", sorted(NAVIGATION))
-def test_each_role_gets_its_navigation(sample_db, user: str) -> None:  # noqa: ANN001
+def test_each_role_gets_its_navigation(sample_db, user: str) -> None:
     at = signed_in(user)
     assert offered_pages(at) == NAVIGATION[user]
     assert at.title[0].value.startswith("创城总览")
@@ -33,14 +35,16 @@ def test_each_role_gets_its_navigation(sample_db, user: str) -> None:  # noqa: A
             at.switch_page(f"pages/{page}")
 
 
-def test_login_page_comes_first_and_wrong_password_is_refused(sample_db) -> None:  # noqa: ANN001
+def test_login_page_comes_first_and_wrong_password_is_refused(sample_db) -> None:
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     at.run()
     assert at.title[0].value == "登录"
-    # nothing but the login form, answering at /login and at every page's URL
-    assert {p["script_path"] for p in at._registered_pages.values()} == {""}
+    # nothing but the login form, answering at /login and at every page's URL, and the one
+    # public page (issue 20: citizens report without an account)
+    assert {p["script_path"] for p in at._registered_pages.values()} == {
+        "", str(ROOT / "pages" / "public.py")}
     assert {p["url_pathname"] for p in at._registered_pages.values()} == {
-        "", *(s.url_path for s in PAGES)}
+        "", *(s.url_path for s in PAGES), "public"}
     at.text_input(key="login_username").input("office")
     at.text_input(key="login_password").input("not-the-password")
     at.button[0].click()
@@ -54,12 +58,12 @@ def test_login_page_comes_first_and_wrong_password_is_refused(sample_db) -> None
     assert [e.value for e in at.error] == ["用户名或密码错误。"]
 
 
-def test_demo_banner_is_visible(sample_db) -> None:  # noqa: ANN001
+def test_demo_banner_is_visible(sample_db) -> None:
     at = signed_in("leader")
     assert any("演示账号" in w.value for w in at.sidebar.warning)
 
 
-def test_admin_creates_a_user_and_the_audit_page_lists_it(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_admin_creates_a_user_and_the_audit_page_lists_it(sample_db, sample_session) -> None:
     at = open_page(signed_in("admin"), "users")
     assert "nanhu" in list(at.dataframe[0].value["用户名"])
     at.text_input(key="new_username").input("xita-staff")
@@ -79,7 +83,7 @@ def test_admin_creates_a_user_and_the_audit_page_lists_it(sample_db, sample_sess
     assert set(rows["操作人"]) >= {"admin"}
 
 
-def test_weak_password_shows_message_and_writes_nothing(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_weak_password_shows_message_and_writes_nothing(sample_db, sample_session) -> None:
     at = open_page(signed_in("admin"), "users")
     before = len(sample_session.scalars(select(m.User)).all())
     at.text_input(key="new_username").input("weak")
@@ -97,7 +101,7 @@ SSO_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
                         "server_metadata_url": "https://sso.example.org/.well-known/openid-configuration"}}
 
 
-def test_single_sign_on_maps_the_email_to_a_role(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_single_sign_on_maps_the_email_to_a_role(sample_db, sample_session) -> None:
     from civdata.core import auth
 
     auth.create_user(sample_session, auth.Actor("t", "admin"), "sso-market", "password123",
@@ -112,7 +116,7 @@ def test_single_sign_on_maps_the_email_to_a_role(sample_db, sample_session) -> N
     assert "data.py" in offered_pages(at) and "users.py" not in offered_pages(at)
 
 
-def test_single_sign_on_button_and_unknown_email(sample_db) -> None:  # noqa: ANN001
+def test_single_sign_on_button_and_unknown_email(sample_db) -> None:
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     at.secrets.update(SSO_SECRETS)
     at.user = {"is_logged_in": True, "email": "stranger@example.org"}
@@ -121,7 +125,7 @@ def test_single_sign_on_button_and_unknown_email(sample_db) -> None:  # noqa: AN
     assert "使用单点登录" in [b.proto.label for b in at.button]
 
 
-def test_tables_offer_csv_and_excel_downloads(sample_db) -> None:  # noqa: ANN001
+def test_tables_offer_csv_and_excel_downloads(sample_db) -> None:
     at = signed_in("office")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels.count("下载 CSV") >= 1 and labels.count("下载 Excel") >= 1
@@ -134,7 +138,7 @@ REFUSAL = "请先登录：此页面只对有权查看它的已登录账号显示
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
-def test_a_page_file_run_on_its_own_shows_nothing_but_a_refusal(sample_db, spec) -> None:  # noqa: ANN001
+def test_a_page_file_run_on_its_own_shows_nothing_but_a_refusal(sample_db, spec) -> None:
     """Streamlit's legacy pages/ mode runs a page file without dashboard.py (issue 15.1)."""
     at = AppTest.from_file(str(ROOT / spec.file), default_timeout=60)
     at.run()
@@ -145,7 +149,7 @@ def test_a_page_file_run_on_its_own_shows_nothing_but_a_refusal(sample_db, spec)
 
 
 @pytest.mark.parametrize("inside", [True, False])
-def test_a_page_refuses_a_role_that_navigation_does_not_offer_it(sample_db, monkeypatch,  # noqa: ANN001
+def test_a_page_refuses_a_role_that_navigation_does_not_offer_it(sample_db, monkeypatch,
                                                                  inside: bool) -> None:
     """The guard checks the role against ui.nav: a leader may not see users or audit."""
     from civdata.core.auth import Actor
@@ -163,7 +167,7 @@ def test_a_page_refuses_a_role_that_navigation_does_not_offer_it(sample_db, monk
 
 @pytest.mark.parametrize(("lang", "title"), [("zh", "和平区文明城市创建指挥平台"),
                                              ("en", "Heping Civilized City Dashboard")])
-def test_the_browser_tab_title_follows_the_language(sample_db, monkeypatch, lang: str,  # noqa: ANN001
+def test_the_browser_tab_title_follows_the_language(sample_db, monkeypatch, lang: str,
                                                      title: str) -> None:
     """Issue 16.7: set_page_config's page_title comes from the catalogue."""
     import streamlit as st
@@ -171,7 +175,7 @@ def test_the_browser_tab_title_follows_the_language(sample_db, monkeypatch, lang
     titles: list[str] = []
     real = st.set_page_config
 
-    def record(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def record(*args, **kwargs):
         titles.append(kwargs.get("page_title"))
         return real(*args, **kwargs)
 

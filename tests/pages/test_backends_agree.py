@@ -11,10 +11,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.apptest import deck_specs, open_page, plotly_figures, signed_in, values
+from ui import nav
 
-PAGES = [("overview", "leader"), ("map", "office"), ("problems", "office"),
-         ("renovation", "office"), ("markets", "market"), ("volunteers", "office"),
-         ("weekly", "leader")]
+VIEWER = {"overview": "leader", "markets": "market", "weekly": "leader"}  # else the office
+# the pages of figures (offered to every role), each seen by the role that uses it most
+PAGES = [(s.url_path, VIEWER.get(s.url_path, "office")) for s in nav.PAGES
+         if s.roles == nav.EVERYONE]
 
 
 def _plain(value: object) -> object:

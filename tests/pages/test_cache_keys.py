@@ -23,7 +23,7 @@ def _statements() -> Iterator[list[str]]:
     """Yield the SQL statements the app's engine runs while the block runs."""
     seen: list[str] = []
 
-    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def record(_conn, _cursor, statement, *_args) -> None:
         seen.append(statement)
 
     eng = readers.engine()
@@ -58,7 +58,7 @@ def test_domain_key_picks_the_marks_of_its_domains() -> None:
                                                                           "sites")
 
 
-def test_an_idle_minute_rereads_no_problem_on_the_map(sample_db, frozen_clock) -> None:  # noqa: ANN001
+def test_an_idle_minute_rereads_no_problem_on_the_map(sample_db, frozen_clock) -> None:
     at = apptest.open_page(apptest.signed_in("office"), "map")
     with _statements() as seen:
         at.run()  # the same minute: everything cached
@@ -71,7 +71,7 @@ def test_an_idle_minute_rereads_no_problem_on_the_map(sample_db, frozen_clock) -
     assert any("data_change" in s for s in seen)  # the one read that sees other replicas' writes
 
 
-def test_overdue_on_the_map_moves_with_the_clock_without_a_read(sample_db, frozen_clock) -> None:  # noqa: ANN001
+def test_overdue_on_the_map_moves_with_the_clock_without_a_read(sample_db, frozen_clock) -> None:
     at = apptest.open_page(apptest.signed_in("office"), "map")
     before = {s["code"]: s["line3"] for s in apptest.deck_specs(at)[0]["layers"][4]["data"]}
     frozen_clock[0] += timedelta(days=20)  # deadlines pass: more sites turn overdue
@@ -83,7 +83,7 @@ def test_overdue_on_the_map_moves_with_the_clock_without_a_read(sample_db, froze
 
 
 def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
-        sample_db, frozen_clock) -> None:  # noqa: ANN001
+        sample_db, frozen_clock) -> None:
     at = apptest.open_page(apptest.signed_in("office"), "map")
     with session_scope(readers.engine()) as s:
         live.mark_changed(s, "meetings")

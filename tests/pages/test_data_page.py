@@ -27,20 +27,20 @@ def _counts(url: str) -> tuple[int, int, int]:
     return out
 
 
-def _texts(at) -> str:  # noqa: ANN001
+def _texts(at) -> str:
     """Return every message, caption and markdown shown, joined."""
     parts = [e.value for kind in ("error", "success", "info", "warning", "caption", "markdown")
              for e in at.get(kind)]
     return "\n".join(str(p) for p in parts)
 
 
-def _upload(at, name: str, payload: bytes, mime: str = "text/csv"):  # noqa: ANN001, ANN202
+def _upload(at, name: str, payload: bytes, mime: str = "text/csv"):
     """Put a file into the import uploader and rerun."""
     at.file_uploader(key="import_file").set_value((name, payload, mime))
     return at.run()
 
 
-def test_templates_and_open311_export_are_offered(sample_db) -> None:  # noqa: ANN001
+def test_templates_and_open311_export_are_offered(sample_db) -> None:
     at = open_page(signed_in("office"), "data")
     keys = {b.proto.id for b in at.get("download_button")}
     labels = [b.proto.label for b in at.get("download_button")]
@@ -52,7 +52,7 @@ def test_templates_and_open311_export_are_offered(sample_db) -> None:  # noqa: A
     assert f"共 {total} 条" in _texts(at)
 
 
-def test_upload_flow_refuses_then_imports_only_valid_rows(sample_db) -> None:  # noqa: ANN001
+def test_upload_flow_refuses_then_imports_only_valid_rows(sample_db) -> None:
     before = _counts(sample_db)
     at = open_page(signed_in("office"), "data")
     at.selectbox(key="import_kind").select("problems").run()
@@ -81,7 +81,7 @@ def test_upload_flow_refuses_then_imports_only_valid_rows(sample_db) -> None:  #
     assert _counts(sample_db) == after
 
 
-def test_clean_workbook_with_english_headers(sample_db) -> None:  # noqa: ANN001
+def test_clean_workbook_with_english_headers(sample_db) -> None:
     from io import BytesIO
 
     from openpyxl import Workbook
@@ -103,7 +103,7 @@ def test_clean_workbook_with_english_headers(sample_db) -> None:  # noqa: ANN001
     assert _counts(sample_db)[1] == before[1] + 1
 
 
-def test_bad_file_shows_its_message_and_writes_nothing(sample_db) -> None:  # noqa: ANN001
+def test_bad_file_shows_its_message_and_writes_nothing(sample_db) -> None:
     before = _counts(sample_db)
     at = open_page(signed_in("office"), "data")
     _upload(at, "notes.txt", b"hello")
@@ -115,7 +115,7 @@ def test_bad_file_shows_its_message_and_writes_nothing(sample_db) -> None:  # no
     assert _counts(sample_db) == before
 
 
-def test_subdistrict_staff_rows_of_other_subdistricts_are_refused(sample_db) -> None:  # noqa: ANN001
+def test_subdistrict_staff_rows_of_other_subdistricts_are_refused(sample_db) -> None:
     at = open_page(signed_in("nanhu"), "data")
     payload = "\n".join([HEADER, GOOD.replace("nanhu", "xita").replace("41.7615,123.4268",
                                                                         "41.7934,123.4136")])
@@ -124,7 +124,7 @@ def test_subdistrict_staff_rows_of_other_subdistricts_are_refused(sample_db) -> 
         str(v) for d in at.dataframe for v in d.value.values.ravel())
 
 
-def test_overview_shows_live_caption_and_ranking_downloads(sample_db) -> None:  # noqa: ANN001
+def test_overview_shows_live_caption_and_ranking_downloads(sample_db) -> None:
     at = open_page(signed_in("office"), "overview")
     assert "数据最近更新于" in _texts(at) and "每 60 秒自动刷新" in _texts(at)
     labels = [b.proto.label for b in at.get("download_button")]
@@ -138,7 +138,7 @@ def test_texts_have_both_languages() -> None:
         assert len(pair) == 2 and all(p.strip() for p in pair), key
 
 
-def test_refresh_interval_comes_from_the_environment(sample_db, monkeypatch) -> None:  # noqa: ANN001
+def test_refresh_interval_comes_from_the_environment(sample_db, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_REFRESH_SECONDS", "5")
     at = open_page(signed_in("office"), "overview")
     assert "每 5 秒自动刷新" in _texts(at)
@@ -148,7 +148,7 @@ def test_refresh_interval_comes_from_the_environment(sample_db, monkeypatch) -> 
     assert caption_text(("2026-11-25T09:30:00", 3), 60) == "数据最近更新于 2026-11-25 09:30:00 · 每 60 秒自动刷新"
 
 
-def test_junk_and_unexpected_failures_show_a_message(sample_db, monkeypatch) -> None:  # noqa: ANN001
+def test_junk_and_unexpected_failures_show_a_message(sample_db, monkeypatch) -> None:
     before = _counts(sample_db)
     at = open_page(signed_in("office"), "data")
     junk = bytes(b for b in range(1, 256) if b not in (10, 13)) * 400  # binary, no NUL byte
@@ -169,7 +169,7 @@ def test_junk_and_unexpected_failures_show_a_message(sample_db, monkeypatch) -> 
     assert _counts(sample_db) == before
 
 
-def test_a_file_imported_again_is_shown_as_already_imported(sample_db) -> None:  # noqa: ANN001
+def test_a_file_imported_again_is_shown_as_already_imported(sample_db) -> None:
     payload = f"{HEADER}\n{GOOD}\n{GOOD.replace('页面导入的问题', '第二个问题')}\n".encode()
     at = open_page(signed_in("office"), "data")
     _upload(at, "daily.csv", payload)

@@ -19,7 +19,7 @@ NIGHT = datetime.combine(SAMPLE_AS_OF, datetime.min.time()) + timedelta(hours=1)
 
 
 @pytest.fixture
-def night_db(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: ANN001
+def night_db(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Return the URL of the sample loaded at 01:00 district time, the app's clock at 01:00."""
     url = f"sqlite:///{tmp_path / 'night.db'}"
     eng = make_engine(url)

@@ -40,7 +40,7 @@ def _now() -> datetime:
     return this_minute()
 
 
-def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:
     at = _open_map()
     deck = _deck(at)
     # pydeck's sentinel (no base map at all); never a style URL, never a provider
@@ -62,7 +62,7 @@ def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None: 
     assert any(f"{len(expected_sites)}" in c.value and f"{n_open}" in c.value for c in at.caption)
 
 
-def test_subdistrict_drill_down_zooms_and_filters(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_subdistrict_drill_down_zooms_and_filters(sample_db, sample_session) -> None:
     at = _open_map({"subdistrict": "nanhu"})
     assert "南湖" in at.title[0].value
     sub = sample_session.scalar(select(m.Subdistrict).where(m.Subdistrict.code == "nanhu"))
@@ -80,7 +80,7 @@ def test_subdistrict_drill_down_zooms_and_filters(sample_db, sample_session) -> 
     assert widths == {1, 3}  # the chosen subdistrict is outlined
 
 
-def test_site_card_from_the_url(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_site_card_from_the_url(sample_db, sample_session) -> None:
     site_id = sites.site_id_by_code(sample_session, "S060")
     at = _open_map({"site": "S060"})
     detail = sites.site_detail(sample_session, site_id)
@@ -102,7 +102,7 @@ def test_site_card_from_the_url(sample_db, sample_session) -> None:  # noqa: ANN
     assert _deck(at)["initialViewState"]["latitude"] == pytest.approx(detail["lat"])
 
 
-def test_tooltips_carry_user_text_only_in_escaped_fields(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_tooltips_carry_user_text_only_in_escaped_fields(sample_db, sample_session) -> None:
     # Streamlit 1.67 HTML-escapes every {field} of an html tooltip in the browser (the browser
     # test hovers a site to see it); the markup lives only in the fixed template.
     evil = '<img src=x onerror="alert(1)">'
@@ -121,7 +121,7 @@ def test_tooltips_carry_user_text_only_in_escaped_fields(sample_db, sample_sessi
     assert all("<" not in s["title"] for s in sites_drawn)
 
 
-def test_many_problems_become_h3_cells(sample_db, sample_session, monkeypatch) -> None:  # noqa: ANN001
+def test_many_problems_become_h3_cells(sample_db, sample_session, monkeypatch) -> None:
     import ui.map
 
     monkeypatch.setattr(ui.map, "MAX_RAW_POINTS", 500)
@@ -135,7 +135,7 @@ def test_many_problems_become_h3_cells(sample_db, sample_session, monkeypatch) -
     assert any("H3" in c.value for c in at.caption)
 
 
-def test_filters_and_layer_switches(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_filters_and_layer_switches(sample_db, sample_session) -> None:
     at = _open_map()
     cats = sites.site_categories(sample_session)
     market = int(cats.loc[cats["code"] == "farmers_market", "id"].iloc[0])
@@ -152,7 +152,7 @@ def test_filters_and_layer_switches(sample_db, sample_session) -> None:  # noqa:
     assert set(map(tuple, colors.values())) <= {(46, 160, 67)}
 
 
-def test_risk_ranking_and_mock_evaluation(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_risk_ranking_and_mock_evaluation(sample_db, sample_session) -> None:
     at = _open_map()
     now = _now()
     frame = sites.sites_with_problem_counts(sample_session, now)
@@ -173,7 +173,7 @@ def test_risk_ranking_and_mock_evaluation(sample_db, sample_session) -> None:  #
     assert at.dataframe[1].value["抽取点位数"].sum() == 60
 
 
-def test_intranet_map_style_is_used_only_when_set(sample_db, monkeypatch) -> None:  # noqa: ANN001
+def test_intranet_map_style_is_used_only_when_set(sample_db, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_MAP_STYLE", "http://tiles.intranet.local/style.json")
     at = _open_map()
     deck = _deck(at)
@@ -181,7 +181,7 @@ def test_intranet_map_style_is_used_only_when_set(sample_db, monkeypatch) -> Non
     assert "mapProvider" not in deck
 
 
-def test_a_ranking_row_or_a_map_click_selects_the_site(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_a_ranking_row_or_a_map_click_selects_the_site(sample_db, sample_session) -> None:
     at = _open_map()
     now = _now()
     ranked = riskmodel.site_risk(sites.sites_with_problem_counts(sample_session, now),
@@ -200,7 +200,7 @@ def test_a_ranking_row_or_a_map_click_selects_the_site(sample_db, sample_session
         sites.site_detail(sample_session, sites.site_id_by_code(sample_session, "S010"))["lat"])
 
 
-def test_office_moves_a_site_given_in_gcj02(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_office_moves_a_site_given_in_gcj02(sample_db, sample_session) -> None:
     site_id = sites.site_id_by_code(sample_session, "S060")
     before = sites.site_detail(sample_session, site_id)
     target_lat, target_lon = before["lat"] - 0.003, before["lon"] + 0.002
@@ -222,7 +222,7 @@ def test_office_moves_a_site_given_in_gcj02(sample_db, sample_session) -> None: 
     assert links["distance_m"].max() <= 300
 
 
-def test_a_point_outside_the_district_is_refused_with_a_message(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_a_point_outside_the_district_is_refused_with_a_message(sample_db, sample_session) -> None:
     at = _open_map({"site": "S060"})
     at.number_input(key="map_move_lat_S060").set_value(41.78)
     at.number_input(key="map_move_lon_S060").set_value(123.0)
@@ -232,7 +232,7 @@ def test_a_point_outside_the_district_is_refused_with_a_message(sample_db, sampl
     assert site["version"] == 1 and site["lon"] != 123.0
 
 
-def test_leaders_see_no_move_form(sample_db) -> None:  # noqa: ANN001
+def test_leaders_see_no_move_form(sample_db) -> None:
     at = _open_map({"site": "S060"}, user="leader")
     assert at.subheader[0].value.startswith("S060")
     assert not [w for w in at.number_input if str(w.key).startswith("map_move")]

@@ -29,7 +29,7 @@ def _open(user: str = "office", params: dict[str, str] | None = None) -> AppTest
     return apptest.open_page(apptest.signed_in(user, params), "markets")
 
 
-def _read(url: str, fn, *args):  # noqa: ANN001, ANN202
+def _read(url: str, fn, *args):
     """Return fn(session, *args) on the test database."""
     eng = make_engine(url)
     try:
@@ -39,7 +39,7 @@ def _read(url: str, fn, *args):  # noqa: ANN001, ANN202
         eng.dispose()
 
 
-def _figure(at: AppTest, key: str):  # noqa: ANN202
+def _figure(at: AppTest, key: str):
     """Return the plotly figure drawn under key."""
     for chart in at.get("plotly_chart"):
         if chart.proto.id and key in chart.proto.id or key in (chart.key or ""):
@@ -47,7 +47,7 @@ def _figure(at: AppTest, key: str):  # noqa: ANN202
     raise AssertionError(f"no chart {key}")
 
 
-def _values(array) -> list:  # noqa: ANN001
+def _values(array) -> list:
     """Return a plotly array as a list, decoding plotly's base64 typed arrays ("bdata")."""
     if isinstance(array, dict) and "bdata" in array:
         return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()

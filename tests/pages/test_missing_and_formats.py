@@ -14,15 +14,15 @@ from tests.pages.apptest import column_help, open_page, shown, signed_in
 PCT = re.compile(r"^-?\d+\.\d%$|^—$")
 
 
-def _cells(frame) -> list[str]:  # noqa: ANN001
+def _cells(frame) -> list[str]:
     return [str(v) for v in frame.to_numpy().ravel()]
 
 
-def _table(at, column: str):  # noqa: ANN001, ANN202
+def _table(at, column: str):
     return next(df for df in at.dataframe if column in df.value.columns)
 
 
-def test_overview_ranking_shows_dashes_with_reasons_and_one_decimal(sample_db) -> None:  # noqa: ANN001
+def test_overview_ranking_shows_dashes_with_reasons_and_one_decimal(sample_db) -> None:
     at = signed_in("leader")
     el = _table(at, "综合指数")
     table = shown(el)
@@ -35,7 +35,7 @@ def test_overview_ranking_shows_dashes_with_reasons_and_one_decimal(sample_db) -
     assert "尚无改造计划" in column_help(el)["工程进度/计划"]
 
 
-def test_work_queue_deadline_of_unassigned_problems_is_a_dash(sample_db) -> None:  # noqa: ANN001
+def test_work_queue_deadline_of_unassigned_problems_is_a_dash(sample_db) -> None:
     at = open_page(signed_in("office", {"subdistrict": "nanhu"}), "problems")
     el = _table(at, "剩余小时")
     raw, table = el.value, shown(el)
@@ -49,7 +49,7 @@ def test_work_queue_deadline_of_unassigned_problems_is_a_dash(sample_db) -> None
     assert all(re.match(r"^[+-]\d+\.\d%$|^—$", v) for v in ranking["较上周"])
 
 
-def test_volunteer_gap_table_says_why_a_day_count_is_missing(sample_db) -> None:  # noqa: ANN001
+def test_volunteer_gap_table_says_why_a_day_count_is_missing(sample_db) -> None:
     at = open_page(signed_in("office"), "volunteers")
     el = _table(at, "距上次活动（天）")
     table = shown(el)
@@ -60,7 +60,7 @@ def test_volunteer_gap_table_says_why_a_day_count_is_missing(sample_db) -> None:
     assert all(PCT.match(v) for v in coverage["社区覆盖率"])
 
 
-def test_report_form_lists_the_sites_of_the_subdistrict_in_view(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_report_form_lists_the_sites_of_the_subdistrict_in_view(sample_db, sample_session) -> None:
     nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
     count = sample_session.scalar(select(func.count()).select_from(m.Site)
                                   .where(m.Site.subdistrict_id == nanhu))
@@ -70,7 +70,7 @@ def test_report_form_lists_the_sites_of_the_subdistrict_in_view(sample_db, sampl
     assert not picker.options[0].startswith("S")  # the name first: typing a name finds it
 
 
-def test_week_picker_in_english(sample_db) -> None:  # noqa: ANN001
+def test_week_picker_in_english(sample_db) -> None:
     at = signed_in("office")
     at.session_state["lang"] = "en"
     open_page(at, "weekly")
@@ -78,7 +78,7 @@ def test_week_picker_in_english(sample_db) -> None:  # noqa: ANN001
     assert all(" to " in v and "至" not in v for v in labels), labels[:2]
 
 
-def test_presentation_mode_keeps_the_subdistrict_and_offers_exports(sample_db) -> None:  # noqa: ANN001
+def test_presentation_mode_keeps_the_subdistrict_and_offers_exports(sample_db) -> None:
     at = open_page(signed_in("office", {"subdistrict": "nanhu"}), "weekly")
     link = next(b.proto.url for b in at.get("link_button") if "present=1" in b.proto.url)
     assert "subdistrict=nanhu" in link

@@ -13,7 +13,7 @@ from tests.pages.apptest import open_page, signed_in
 HISTORY = ["时间", "操作人", "原状态", "新状态", "说明"]
 
 
-def _closed_code(session) -> str:  # noqa: ANN001
+def _closed_code(session) -> str:
     """Return the code of a closed problem with at least three events."""
     for code, pid in session.execute(select(m.Problem.code, m.Problem.id)
                                      .where(m.Problem.status == "closed")
@@ -25,11 +25,11 @@ def _closed_code(session) -> str:  # noqa: ANN001
     raise AssertionError("the sample has a closed problem with history")
 
 
-def _history(at):  # noqa: ANN001, ANN202
+def _history(at):
     return next(df.value for df in at.dataframe if "原状态" in df.value.columns)
 
 
-def test_closed_problem_card_by_code_in_the_url(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_closed_problem_card_by_code_in_the_url(sample_db, sample_session) -> None:
     code = _closed_code(sample_session)
     at = signed_in("leader")
     at.query_params["problem"] = code
@@ -47,7 +47,7 @@ def test_closed_problem_card_by_code_in_the_url(sample_db, sample_session) -> No
     assert not any("problems.status" in c or c in ("None", "nan") for c in cells)
 
 
-def test_search_box_finds_a_problem_by_words_and_binds_the_url(sample_db) -> None:  # noqa: ANN001
+def test_search_box_finds_a_problem_by_words_and_binds_the_url(sample_db) -> None:
     at = open_page(signed_in("office"), "problems")
     at.text_input(key="problem_search").input("井盖").run()
     assert not at.exception, at.exception
@@ -62,7 +62,7 @@ def test_search_box_finds_a_problem_by_words_and_binds_the_url(sample_db) -> Non
     assert any("没有找到" in i.value for i in at.info)
 
 
-def test_audit_rows_about_problems_link_to_their_card(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_audit_rows_about_problems_link_to_their_card(sample_db, sample_session) -> None:
     sub = sample_session.scalar(select(m.Subdistrict).where(m.Subdistrict.code == "nanhu"))
     office = Actor(username="office", role="office", subdistrict_id=None)
     problem = workflow.report_problem(sample_session, office, subdistrict_id=sub.id,

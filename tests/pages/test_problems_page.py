@@ -15,26 +15,26 @@ from tests.pages.apptest import open_page, plotly_figures, signed_in, values
 WINDOW = 30
 
 
-def _page_now(at) -> datetime:  # noqa: ANN001
+def _page_now(at) -> datetime:
     """Return the moment the page computed its figures at: the last second of the minute its
     caption shows (civdata.core.clock.this_minute)."""
     text = next(c.value for c in at.caption if c.value.startswith(("数据截至", "Data as of")))
     return datetime.strptime(text[-16:], "%Y-%m-%d %H:%M").replace(second=59)
 
 
-def _metrics(at) -> dict[str, str]:  # noqa: ANN001
+def _metrics(at) -> dict[str, str]:
     return {el.label: el.value for el in at.metric}
 
 
-def _button(at, label: str):  # noqa: ANN001, ANN202
+def _button(at, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def _nanhu(session) -> int:  # noqa: ANN001
+def _nanhu(session) -> int:
     return session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
 
 
-def test_figures_and_charts_equal_the_data_layer(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_figures_and_charts_equal_the_data_layer(sample_db, sample_session) -> None:
     at = open_page(signed_in("office"), "problems")
     now = _page_now(at)
     since = now - timedelta(days=WINDOW)
@@ -71,10 +71,10 @@ def test_figures_and_charts_equal_the_data_layer(sample_db, sample_session) -> N
     assert set(table["督办层级"]) - {""} <= {"街道主要领导督办", "区创城指挥部督办", "问责名单"}
 
 
-def test_red_and_black_lists(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_red_and_black_lists(sample_db, sample_session) -> None:
     at = open_page(signed_in("leader"), "problems")
     now = _page_now(at)
-    lists = P.red_black_lists(P.subdistrict_close_rates(sample_session, now, WINDOW),
+    lists = P.on_time_ranking(P.subdistrict_close_rates(sample_session, now, WINDOW),
                               P.subdistrict_close_rates(sample_session, now - timedelta(days=7),
                                                         WINDOW), 10, 3)
     ranked = [df.value for df in at.dataframe if "名次" in df.value.columns]
@@ -86,7 +86,7 @@ def test_red_and_black_lists(sample_db, sample_session) -> None:  # noqa: ANN001
     assert "当前角色只能查看。" in [c.value for c in at.caption]  # leaders see no forms
 
 
-def test_subdistrict_user_sees_its_work_queue(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_subdistrict_user_sees_its_work_queue(sample_db, sample_session) -> None:
     at = open_page(signed_in("nanhu"), "problems")
     now = _page_now(at)
     queue = P.work_queue(sample_session, _nanhu(sample_session), now)
@@ -96,7 +96,7 @@ def test_subdistrict_user_sees_its_work_queue(sample_db, sample_session) -> None
     assert at.selectbox(key="action_pick").options == ["开始整改", "提交整改"]
 
 
-def test_drill_down_by_url(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_drill_down_by_url(sample_db, sample_session) -> None:
     at = open_page(signed_in("office", {"subdistrict": "nanhu"}), "problems")
     now = _page_now(at)
     rates = P.subdistrict_close_rates(sample_session, now, WINDOW)
@@ -105,12 +105,20 @@ def test_drill_down_by_url(sample_db, sample_session) -> None:  # noqa: ANN001
     assert "南湖" in at.title[0].value
 
 
-def test_assign_form_changes_the_record_and_the_page(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_assign_form_changes_the_record_and_the_page(sample_db, sample_session) -> None:
     at = open_page(signed_in("office"), "problems")
     funnel_before = values(plotly_figures(at)[0].data[0].x)
     at.selectbox(key="action_pick").select("assign").run()
-    pid = at.selectbox(key="action_problem").value
-    code = sample_session.get(m.Problem, pid).code
+    # a problem found inside the funnel's window, so the funnel must move
+    since = _page_now(at) - timedelta(days=WINDOW)
+    picker = at.selectbox(key="action_problem")
+    recent = set(sample_session.scalars(select(m.Problem.code)
+                                        .where(m.Problem.discovered_at >= since)))
+    code = next(label.split(" · ")[0] for label in picker.options
+                if label.split(" · ")[0] in recent)
+    pid = sample_session.scalar(select(m.Problem.id).where(m.Problem.code == code))
+    picker.set_value(pid).run()
+    assert at.selectbox(key="action_problem").value == pid
     at.text_input(key="action_unit").input("南湖街道城管科")
     at.text_area(key="action_note").input("请三日内整改")
     _button(at, "确认").click().run()
@@ -126,7 +134,7 @@ def test_assign_form_changes_the_record_and_the_page(sample_db, sample_session) 
     assert at.text_area(key="action_note").value == ""  # cleared after success
 
 
-def test_refusal_shown_in_the_users_language(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_refusal_shown_in_the_users_language(sample_db, sample_session) -> None:
     at = open_page(signed_in("office"), "problems")
     at.selectbox(key="action_pick").select("reject").run()
     pid = at.selectbox(key="action_problem").value
@@ -139,7 +147,7 @@ def test_refusal_shown_in_the_users_language(sample_db, sample_session) -> None:
     # tests/civdata/domain/test_workflow.py.)
 
 
-def test_stale_edit_shows_who_changed_it(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_stale_edit_shows_who_changed_it(sample_db, sample_session) -> None:
     at = open_page(signed_in("office"), "problems")
     at.selectbox(key="action_pick").select("start").run()
     pid = at.selectbox(key="action_problem").value
@@ -161,7 +169,7 @@ def test_stale_edit_shows_who_changed_it(sample_db, sample_session) -> None:  # 
     assert events == 1  # the first change kept, the second refused
 
 
-def test_report_form_creates_a_problem(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_report_form_creates_a_problem(sample_db, sample_session) -> None:
     before = sample_session.scalar(select(func.count(m.Problem.id)))
     at = open_page(signed_in("nanhu"), "problems")
     site_id = at.selectbox(key="report_site").value
@@ -180,7 +188,7 @@ def test_report_form_creates_a_problem(sample_db, sample_session) -> None:  # no
     assert new.code in list(queue["编号"])
 
 
-def test_report_by_coordinates_outside_the_district_refused(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_report_by_coordinates_outside_the_district_refused(sample_db, sample_session) -> None:
     before = sample_session.scalar(select(func.count(m.Problem.id)))
     at = open_page(signed_in("office"), "problems")
     at.radio(key="report_mode").set_value("coords").run()
@@ -203,11 +211,11 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def _stored(folder) -> list:  # noqa: ANN001
+def _stored(folder) -> list:
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
 
-def test_report_with_photo_and_bad_photo(sample_db, sample_session, tmp_path,  # noqa: ANN001
+def test_report_with_photo_and_bad_photo(sample_db, sample_session, tmp_path,
                                          monkeypatch) -> None:
     folder = tmp_path / "photos"
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(folder))
@@ -232,7 +240,7 @@ def test_report_with_photo_and_bad_photo(sample_db, sample_session, tmp_path,  #
     assert (folder / "thumbs" / new.photo_before).with_suffix(".jpg").exists()
 
 
-def test_submit_with_after_photo_shows_thumbnails(sample_db, sample_session, tmp_path,  # noqa: ANN001
+def test_submit_with_after_photo_shows_thumbnails(sample_db, sample_session, tmp_path,
                                                   monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
     at = open_page(signed_in("office"), "problems")
@@ -256,7 +264,7 @@ def test_submit_with_after_photo_shows_thumbnails(sample_db, sample_session, tmp
     assert "整改前: 无照片" in [c.value for c in at.caption]
 
 
-def test_market_bureau_handles_only_its_inspections_problems(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_market_bureau_handles_only_its_inspections_problems(sample_db, sample_session) -> None:
     at = open_page(signed_in("market"), "problems")
     assert at.selectbox(key="action_pick").options == [
         "交办", "开始整改", "提交整改", "复核通过（销号）", "退回整改"]
@@ -266,3 +274,21 @@ def test_market_bureau_handles_only_its_inspections_problems(sample_db, sample_s
     sources = set(sample_session.scalars(select(m.Problem.source).where(
         m.Problem.code.in_([label.split(" · ")[0] for label in ids]))).all())
     assert ids and sources == {"market_inspection"}
+
+
+def test_reopen_is_offered_as_the_data_layer_allows(sample_db, sample_session) -> None:
+    """Issue 17: the reopen form was offered to office and market only, while the data layer
+    lets subdistrict staff reopen their own closed problems; it now asks can() per problem:
+    staff see their own subdistrict's, the market bureau only its inspections'."""
+    def offered(user: str) -> set[str]:
+        at = open_page(signed_in(user), "problems")
+        return {label.split(" · ")[0] for label in at.selectbox(key="reopen_problem").options}
+
+    mine = offered("nanhu")
+    rows = sample_session.execute(select(m.Problem.subdistrict_id, m.Problem.source)
+                                  .where(m.Problem.code.in_(mine))).all()
+    assert mine and {sub for sub, _ in rows} == {_nanhu(sample_session)}
+    bureau = offered("market")
+    sources = set(sample_session.scalars(select(m.Problem.source)
+                                         .where(m.Problem.code.in_(bureau))))
+    assert bureau and sources == {"market_inspection"}

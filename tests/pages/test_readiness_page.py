@@ -18,11 +18,11 @@ from tests.pages.apptest import open_page, plotly_figures, signed_in, values
 from ui.readiness import trend_end
 
 
-def _metrics(at) -> dict[str, str]:  # noqa: ANN001
+def _metrics(at) -> dict[str, str]:
     return {x.label: x.value for x in at.metric}
 
 
-def _table(at, first: str, second: str):  # noqa: ANN001, ANN202
+def _table(at, first: str, second: str):
     """Return the value of the dataframe whose first two headers are these."""
     for frame in at.dataframe:
         cols = list(frame.value.columns)
@@ -31,7 +31,7 @@ def _table(at, first: str, second: str):  # noqa: ANN001, ANN202
     raise AssertionError(f"no table starting {first}, {second}")
 
 
-def _texts(at) -> str:  # noqa: ANN001
+def _texts(at) -> str:
     parts = [e.value for kind in ("error", "success", "info", "warning", "caption", "markdown")
              for e in at.get(kind)]
     return "\n".join(str(p) for p in parts)
@@ -43,17 +43,17 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def _nanhu(session) -> int:  # noqa: ANN001
+def _nanhu(session) -> int:
     return int(session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu")))
 
 
 @pytest.fixture
-def page(sample_db):  # noqa: ANN001, ANN201
+def page(sample_db):
     """Return the readiness page signed in as the office."""
     return open_page(signed_in("office"), "readiness")
 
 
-def test_estimate_range_and_parts_equal_the_data_layer(page, sample_db, sample_session) -> None:  # noqa: ANN001
+def test_estimate_range_and_parts_equal_the_data_layer(page, sample_db, sample_session) -> None:
     at = page
     now = this_minute()
     est = evaluation.readiness_estimate(sample_session, now, None)
@@ -80,7 +80,7 @@ def test_estimate_range_and_parts_equal_the_data_layer(page, sample_db, sample_s
     assert sum(parts["max_points"]) == pytest.approx(120)
 
 
-def test_trend_and_fallback_categories(page, sample_db, sample_session) -> None:  # noqa: ANN001
+def test_trend_and_fallback_categories(page, sample_db, sample_session) -> None:
     at = page
     now = this_minute()
     trend = evaluation.readiness_trend(sample_session, trend_end(now.date()), 12, None)
@@ -97,7 +97,7 @@ def test_trend_and_fallback_categories(page, sample_db, sample_session) -> None:
         assert "全部点位类别均已有实地检查结果。" in _texts(at)
 
 
-def test_points_at_risk_ranked_as_the_data_layer(page, sample_db, sample_session) -> None:  # noqa: ANN001
+def test_points_at_risk_ranked_as_the_data_layer(page, sample_db, sample_session) -> None:
     at = page
     risk = evaluation.points_at_risk(sample_session, this_minute(), None)
     assert not risk.empty
@@ -112,7 +112,7 @@ def test_points_at_risk_ranked_as_the_data_layer(page, sample_db, sample_session
     assert list(shown["预计失分"]) == sorted(shown["预计失分"], reverse=True)
 
 
-def test_ledger_filters_equal_the_data_layer(page, sample_db, sample_session) -> None:  # noqa: ANN001
+def test_ledger_filters_equal_the_data_layer(page, sample_db, sample_session) -> None:
     at = page
     now = this_minute()
     everything = evaluation_tasks.six_lists(sample_session, now, None)
@@ -132,7 +132,7 @@ def test_ledger_filters_equal_the_data_layer(page, sample_db, sample_session) ->
     assert list(_table(at, "内容编号", "任务")["任务"]) == list(one["task"])
 
 
-def test_survey_rates_with_wilson_intervals(page, sample_db, sample_session) -> None:  # noqa: ANN001
+def test_survey_rates_with_wilson_intervals(page, sample_db, sample_session) -> None:
     at = page
     rates = survey.survey_rates(sample_session, None)
     district = rates[rates["scope"] == "district"]
@@ -145,7 +145,7 @@ def test_survey_rates_with_wilson_intervals(page, sample_db, sample_session) -> 
     assert len(shown) == len(rates)
 
 
-def test_materials_table_and_counts(page, sample_db, sample_session) -> None:  # noqa: ANN001
+def test_materials_table_and_counts(page, sample_db, sample_session) -> None:
     at = page
     rows = materials.materials_overview(sample_session, this_minute(), None)
     shown = _table(at, "内容编号", "材料")
@@ -154,14 +154,14 @@ def test_materials_table_and_counts(page, sample_db, sample_session) -> None:  #
     assert f"已通过 {accepted}" in _texts(at)
 
 
-def test_leader_sees_no_forms(sample_db) -> None:  # noqa: ANN001
+def test_leader_sees_no_forms(sample_db) -> None:
     at = open_page(signed_in("leader"), "readiness")
     keys = {b.key for b in at.button}
     for form in ("inspect", "draw", "upload", "review"):
         assert f"readiness_{form}_submit" not in keys
 
 
-def test_subdistrict_sees_its_own_and_cannot_review(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_subdistrict_sees_its_own_and_cannot_review(sample_db, sample_session) -> None:
     at = open_page(signed_in("nanhu", query={"subdistrict": "xita"}), "readiness")
     assert at.title[0].value == "测评准备度 · 南湖"  # its own, whatever the sidebar says
     est = evaluation.readiness_estimate(sample_session, this_minute(), _nanhu(sample_session))
@@ -171,7 +171,7 @@ def test_subdistrict_sees_its_own_and_cannot_review(sample_db, sample_session) -
     assert "readiness_inspect_submit" in keys
 
 
-def test_site_inspection_failed_item_raises_a_problem(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_site_inspection_failed_item_raises_a_problem(sample_db, sample_session) -> None:
     at = open_page(signed_in("nanhu"), "readiness")
     site_id = at.selectbox(key="readiness_inspect_site").value
     site = sample_session.get(m.Site, site_id)
@@ -199,7 +199,7 @@ def test_site_inspection_failed_item_raises_a_problem(sample_db, sample_session)
         m.Problem.site_id == site_id, m.Problem.class_id == cls, m.Problem.status != "closed"))
 
 
-def test_site_inspection_with_a_bad_photo_is_refused(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_site_inspection_with_a_bad_photo_is_refused(sample_db, sample_session) -> None:
     at = open_page(signed_in("nanhu"), "readiness")
     site_id = at.selectbox(key="readiness_inspect_site").value
     before = sample_session.scalar(select(func.count(m.SiteInspection.id)))
@@ -213,7 +213,7 @@ def test_site_inspection_with_a_bad_photo_is_refused(sample_db, sample_session) 
     assert sample_session.scalar(select(func.count(m.SiteInspection.id))) == before
 
 
-def test_office_draws_a_round_with_its_seed(page, sample_db, sample_session) -> None:  # noqa: ANN001
+def test_office_draws_a_round_with_its_seed(page, sample_db, sample_session) -> None:
     at = page
     before = site_inspections.rounds_overview(sample_session)
     at.text_input(key="readiness_draw_name").input("测试轮次")
@@ -236,7 +236,7 @@ def test_office_draws_a_round_with_its_seed(page, sample_db, sample_session) -> 
     assert "测试轮次" in list(_table(at, "轮次", "随机种子")["轮次"])
 
 
-def test_material_upload_then_review(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_material_upload_then_review(sample_db, sample_session) -> None:
     at = open_page(signed_in("office"), "readiness")
     material_id = at.selectbox(key="readiness_upload_material").value
     now = this_minute()
@@ -261,19 +261,20 @@ def test_material_upload_then_review(sample_db, sample_session) -> None:  # noqa
     assert row()["status"] == "returned" and row()["reason"] == "缺少盖章页"
 
 
-def test_overview_shows_the_estimate_against_last_week(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_overview_shows_the_estimate_against_last_week(sample_db, sample_session) -> None:
     at = signed_in("leader")
     now = this_minute()
     est = evaluation.readiness_estimate(sample_session, now, None)
-    before = evaluation.readiness_estimate(sample_session, now - timedelta(days=7), None)
+    # against the end of last week: its stored snapshot (issue 19, the weekly snapshots)
+    before = evaluation.last_week_estimate(sample_session, trend_end(now.date()), None)
     label = f"测评预计得分（满分 {est.max_points:,.0f}）"
     shown = {x.label: x for x in at.metric}[label]
     assert shown.value == f"{est.total:,.1f}"
-    assert shown.delta == f"{est.total - before.total:+.1f}"
+    assert shown.delta == f"{est.total - before:+.1f}"
     assert f"{est.low:,.1f} – {est.high:,.1f}" in shown.help
 
 
-def test_phone_view_shows_the_inspection_form_first(sample_db) -> None:  # noqa: ANN001
+def test_phone_view_shows_the_inspection_form_first(sample_db) -> None:
     at = open_page(signed_in("nanhu", query={"view": "inspect"}), "readiness")
     assert not at.metric and not at.get("plotly_chart")  # the form alone, nothing to scroll
     assert "readiness_inspect_submit" in {b.key for b in at.button}

@@ -13,20 +13,20 @@ from civdata.domain import renovation as ren
 from tests.pages.apptest import open_page, plotly_figures, signed_in, values
 
 
-def _bars(at) -> list[tuple[int, str]]:  # noqa: ANN001
+def _bars(at) -> list[tuple[int, str]]:
     return [(b.proto.value, b.proto.text) for b in at.get("progress")]
 
 
-def _summary(session, subdistrict_id=None):  # noqa: ANN001, ANN202
+def _summary(session, subdistrict_id=None):
     return metrics.programme_summary(
         ren.projects_with_progress(session, today_local(), subdistrict_id))
 
 
-def _texts(at) -> str:  # noqa: ANN001
+def _texts(at) -> str:
     return "\n".join([c.value for c in at.caption] + [e.value for e in at.markdown])
 
 
-def test_bars_equal_the_data_layer(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_bars_equal_the_data_layer(sample_db, sample_session) -> None:
     at = open_page(signed_in("leader"), "renovation")
     summary = _summary(sample_session)
     bars = _bars(at)
@@ -49,7 +49,7 @@ def test_bars_equal_the_data_layer(sample_db, sample_session) -> None:  # noqa: 
     assert not [b for b in at.button if b.key == "progress_submit"]
 
 
-def test_slipping_table_and_charts(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_slipping_table_and_charts(sample_db, sample_session) -> None:
     at = open_page(signed_in("office"), "renovation")
     day = today_local()
     projects = metrics.project_slippage(ren.projects_with_progress(sample_session, day), day)
@@ -80,7 +80,7 @@ def test_slipping_table_and_charts(sample_db, sample_session) -> None:  # noqa: 
     assert len(plotly_figures(at)[2].data[0].y) == 50
 
 
-def test_drill_down_by_url(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_drill_down_by_url(sample_db, sample_session) -> None:
     nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
     projects = ren.projects_with_progress(sample_session, today_local(), nanhu)
     target = projects[projects["programme"] == "old_compound"].iloc[-1]
@@ -99,13 +99,13 @@ def test_drill_down_by_url(sample_db, sample_session) -> None:  # noqa: ANN001
     assert metrics_shown["实际进度"] == f"{target['percent']:.1f}%"
 
 
-def _pick(at, group: str, code: str):  # noqa: ANN001, ANN202
+def _pick(at, group: str, code: str):
     at.selectbox(key="renovation_group").set_value(group).run()
     at.selectbox(key="renovation_project").set_value(code).run()
     return at
 
 
-def test_a_report_moves_the_bars(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_a_report_moves_the_bars(sample_db, sample_session) -> None:
     day = today_local()
     projects = ren.projects_with_progress(sample_session, day)
     target = projects[(projects["programme"] == "old_compound") & (projects["batch"] == 2)
@@ -142,7 +142,7 @@ def _bar_percent(bar: tuple[int, str]) -> float:
     return float(bar[1].split("：")[1].split("%")[0])
 
 
-def test_subdistrict_staff_form_rules(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_subdistrict_staff_form_rules(sample_db, sample_session) -> None:
     day = today_local()
     nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
     projects = ren.projects_with_progress(sample_session, day)
@@ -165,7 +165,7 @@ def test_subdistrict_staff_form_rules(sample_db, sample_session) -> None:  # noq
 
 
 
-def test_office_corrects_a_drawings_date_staff_do_not(sample_db, sample_session) -> None:  # noqa: ANN001
+def test_office_corrects_a_drawings_date_staff_do_not(sample_db, sample_session) -> None:
     from datetime import timedelta
 
     day = today_local()
@@ -195,4 +195,6 @@ def test_texts_have_both_languages() -> None:
 
     assert all(isinstance(pair, tuple) and len(pair) == 2 and all(p.strip() for p in pair)
                for pair in TEXTS.values())
-    assert {f"renovation.stage.{s}" for s in metrics.STAGE_ORDER} <= set(TEXTS)
+    from civdata.texts import catalogue
+
+    assert {f"project.stage.{s}" for s in metrics.STAGE_ORDER} <= set(catalogue())

@@ -26,7 +26,7 @@ def _store_image_links(url: str) -> None:
     engine.dispose()
 
 
-def _markdown_texts(at) -> list[str]:  # noqa: ANN001
+def _markdown_texts(at) -> list[str]:
     """Return every text of the run that Streamlit renders as Markdown: bodies and labels."""
     texts = []
     for root in (at.main, at.sidebar):
@@ -38,7 +38,7 @@ def _markdown_texts(at) -> list[str]:  # noqa: ANN001
     return texts
 
 
-def _assert_shown_as_text(at) -> None:  # noqa: ANN001
+def _assert_shown_as_text(at) -> None:
     """The link is shown, escaped, and no Markdown text carries it unescaped."""
     texts = _markdown_texts(at)
     assert not [x for x in texts if "![x](http" in x or "](http://example.invalid" in x], texts
@@ -52,14 +52,14 @@ def test_escape_md_leaves_no_markdown() -> None:
     assert escape_md(None) == "" and escape_md("南湖街道") == "南湖街道"
 
 
-def test_site_card_shows_stored_markdown_as_text(sample_db) -> None:  # noqa: ANN001
+def test_site_card_shows_stored_markdown_as_text(sample_db) -> None:
     _store_image_links(sample_db)
     at = open_page(signed_in("office", {"site": "S060"}), "map")
     assert at.subheader[0].value == f"S060 · {escape_md(IMAGE)}"
     _assert_shown_as_text(at)
 
 
-def test_ladder_and_responsible_unit_show_stored_markdown_as_text(sample_db) -> None:  # noqa: ANN001
+def test_ladder_and_responsible_unit_show_stored_markdown_as_text(sample_db) -> None:
     _store_image_links(sample_db)
     at = open_page(signed_in("office"), "problems")
     assert any(escape_md(IMAGE) in c.value for c in at.caption)  # the ladder line

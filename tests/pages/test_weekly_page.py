@@ -25,7 +25,7 @@ def _login(at: AppTest, user: str = "office") -> AppTest:
     return apptest.sign_in(at, user)
 
 
-def table(at: AppTest, first_column: str, second_column: str):  # noqa: ANN201
+def table(at: AppTest, first_column: str, second_column: str):
     """Return the value of the page's dataframe whose first two headers are these."""
     for frame in at.dataframe:
         cols = list(frame.value.columns)

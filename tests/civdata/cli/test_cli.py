@@ -14,7 +14,7 @@ from civdata.core.db import make_engine, session_factory
 from tests.conftest import ROOT
 
 
-def test_init_db_then_info(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_init_db_then_info(tmp_path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     assert main(["--database-url", url, "init-db"]) == 0
     assert "schema ready" in capsys.readouterr().out
@@ -24,7 +24,7 @@ def test_init_db_then_info(tmp_path, capsys) -> None:  # noqa: ANN001
     assert main(["--database-url", url, "init-db"]) == 0  # idempotent
 
 
-def test_load_sample_refuses_then_replaces(sample_template, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_load_sample_refuses_then_replaces(sample_template, tmp_path, capsys) -> None:
     import shutil
 
     db = tmp_path / "s.db"
@@ -46,7 +46,7 @@ def test_load_sample_refuses_then_replaces(sample_template, tmp_path, capsys) ->
     eng.dispose()
 
 
-def test_user_commands_over_stdin(tmp_path) -> None:  # noqa: ANN001
+def test_user_commands_over_stdin(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'u.db'}"
     env_cmd = [sys.executable, "-m", "civdata", "--lang", "en", "--database-url", url]
 
@@ -72,7 +72,7 @@ def test_user_commands_over_stdin(tmp_path) -> None:  # noqa: ANN001
     eng.dispose()
 
 
-def test_a_database_without_sample_has_no_account(tmp_path) -> None:  # noqa: ANN001
+def test_a_database_without_sample_has_no_account(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'e.db'}"
     assert main(["--database-url", url, "init-db"]) == 0
     eng = make_engine(url)

@@ -64,15 +64,15 @@ def _problem(s: Session, status: str) -> m.Problem:
 
 # --- the cases: each returns the write and the rows it changes --------------------------------
 
-def case_report_problem(s: Session, _photos: Path):  # noqa: ANN201
+def case_report_problem(s: Session, _photos: Path):
     site = s.scalars(select(m.Site).order_by(m.Site.id).limit(1)).one()
     return (lambda: workflow.report_problem(
         s, OFFICE, subdistrict_id=site.subdistrict_id, class_code="sanitation", lat=site.lat,
         lon=site.lon, description="rolled back", source="spot_check", site_id=site.id)), []
 
 
-def _transition(action: str, status: str, **kw):  # noqa: ANN001, ANN202
-    def case(s: Session, folder: Path):  # noqa: ANN202
+def _transition(action: str, status: str, **kw):
+    def case(s: Session, folder: Path):
         p = _problem(s, status)
         extra = {k: (v(folder) if callable(v) else v) for k, v in kw.items()}
         return (lambda: workflow.transition(s, OFFICE, p.id, action, expected_version=p.version,
@@ -80,19 +80,19 @@ def _transition(action: str, status: str, **kw):  # noqa: ANN001, ANN202
     return case
 
 
-def case_reopen(s: Session, _photos: Path):  # noqa: ANN201
+def case_reopen(s: Session, _photos: Path):
     p = _problem(s, "closed")
     return (lambda: workflow.reopen_problem(s, OFFICE, p.id, description="again")), \
         [(m.Problem, p.id)]
 
 
-def case_set_time_limit(s: Session, _photos: Path):  # noqa: ANN201
+def case_set_time_limit(s: Session, _photos: Path):
     cls = s.scalars(select(m.ProblemClass).where(m.ProblemClass.code == "sanitation")).one()
     return (lambda: workflow.set_time_limit(s, OFFICE, "sanitation", cls.time_limit_days + 1)), \
         [(m.ProblemClass, cls.id)]
 
 
-def case_set_escalation_rungs(s: Session, _photos: Path):  # noqa: ANN201
+def case_set_escalation_rungs(s: Session, _photos: Path):
     rungs = workflow.escalation_rungs(s).to_dict("records")
     rungs = [{**r, "days_overdue": int(r["days_overdue"]) + 1} for r in rungs]
     ids = list(s.scalars(select(m.EscalationRung.id)))
@@ -100,7 +100,7 @@ def case_set_escalation_rungs(s: Session, _photos: Path):  # noqa: ANN201
         [(m.EscalationRung, i) for i in ids]
 
 
-def case_record_inspection(s: Session, _photos: Path):  # noqa: ANN201
+def case_record_inspection(s: Session, _photos: Path):
     market = s.scalars(select(m.Market).order_by(m.Market.id).limit(1)).one()
     items = markets.checklist_items(s)
     scores = dict(zip(items["code"], items["max_points"], strict=True))
@@ -110,7 +110,7 @@ def case_record_inspection(s: Session, _photos: Path):  # noqa: ANN201
                                               "atomic-test inspector", scores)), []
 
 
-def case_progress_report(s: Session, folder: Path):  # noqa: ANN201
+def case_progress_report(s: Session, folder: Path):
     frame = renovation.projects_with_progress(s, SAMPLE_AS_OF)
     row = frame[(frame["stage"] == "under_construction") & (frame["percent"] < 90)].iloc[0]
     buf = io.BytesIO()
@@ -121,7 +121,7 @@ def case_progress_report(s: Session, folder: Path):  # noqa: ANN201
         photo=buf.getvalue())), [(m.Project, pid)]
 
 
-def case_drawings_done(s: Session, _photos: Path):  # noqa: ANN201
+def case_drawings_done(s: Session, _photos: Path):
     project = s.scalars(select(m.Project).where(m.Project.drawings_done_on.is_not(None))
                         .order_by(m.Project.id).limit(1)).one()
     day = project.drawings_done_on - timedelta(days=1)  # a correction (office)
@@ -129,13 +129,13 @@ def case_drawings_done(s: Session, _photos: Path):  # noqa: ANN201
         [(m.Project, project.id)]
 
 
-def case_move_site(s: Session, _photos: Path):  # noqa: ANN201
+def case_move_site(s: Session, _photos: Path):
     site = s.scalars(select(m.Site).order_by(m.Site.id).limit(1)).one()
     return (lambda: sites.move_site(s, OFFICE, site.id, site.lat + 0.0003, site.lon + 0.0003)), \
         [(m.Site, site.id)]
 
 
-def case_record_activity(s: Session, _photos: Path):  # noqa: ANN201
+def case_record_activity(s: Session, _photos: Path):
     team = s.scalars(select(m.VolunteerTeam).order_by(m.VolunteerTeam.id).limit(1)).one()
     community = s.scalars(select(m.Community).order_by(m.Community.id).limit(1)).one()
     return (lambda: volunteers.record_activity(
@@ -143,13 +143,13 @@ def case_record_activity(s: Session, _photos: Path):  # noqa: ANN201
         title="atomic-test activity", participants=5, volunteer_hours=10.0)), []
 
 
-def case_set_metric_target(s: Session, _photos: Path):  # noqa: ANN201
+def case_set_metric_target(s: Session, _photos: Path):
     ids = list(s.scalars(select(m.MetricTarget.id)))
     return (lambda: weekly.set_metric_target(s, OFFICE, "on_time_rate", 0.5, 0.9)), \
         [(m.MetricTarget, i) for i in ids]
 
 
-def case_open_meeting(s: Session, _photos: Path):  # noqa: ANN201
+def case_open_meeting(s: Session, _photos: Path):
     return (lambda: meetings.open_meeting(s, OFFICE, WEEK)), []
 
 
@@ -162,36 +162,36 @@ def _with_item(s: Session) -> int:
     return item
 
 
-def case_close_meeting(s: Session, _photos: Path):  # noqa: ANN201
+def case_close_meeting(s: Session, _photos: Path):
     _with_item(s)
     meeting = s.scalars(select(m.Meeting.id).where(m.Meeting.week == WEEK)).one()
     return (lambda: meetings.close_meeting(s, OFFICE, WEEK)), [(m.Meeting, meeting)]
 
 
-def case_add_action_item(s: Session, _photos: Path):  # noqa: ANN201
+def case_add_action_item(s: Session, _photos: Path):
     _with_item(s)
     return (lambda: meetings.add_action_item(s, OFFICE, WEEK, "复查消防", "市场监管局",
                                              date(2026, 12, 5))), []
 
 
-def case_set_action_item_status(s: Session, _photos: Path):  # noqa: ANN201
+def case_set_action_item_status(s: Session, _photos: Path):
     item = _with_item(s)
     return (lambda: meetings.set_action_item_status(s, OFFICE, item, "done")), \
         [(m.ActionItem, item)]
 
 
-def case_update_action_item(s: Session, _photos: Path):  # noqa: ANN201
+def case_update_action_item(s: Session, _photos: Path):
     item = _with_item(s)
     return (lambda: meetings.update_action_item(s, OFFICE, item, "改过", "西塔街道",
                                                 date(2026, 12, 6))), [(m.ActionItem, item)]
 
 
-def case_delete_action_item(s: Session, _photos: Path):  # noqa: ANN201
+def case_delete_action_item(s: Session, _photos: Path):
     item = _with_item(s)
     return (lambda: meetings.delete_action_item(s, OFFICE, item)), [(m.ActionItem, item)]
 
 
-def case_create_user(s: Session, _photos: Path):  # noqa: ANN201
+def case_create_user(s: Session, _photos: Path):
     return (lambda: auth.create_user(s, ADMIN, "atomic_user", "a-long-password-2026", "office")), []
 
 
@@ -202,18 +202,18 @@ def _user(s: Session) -> m.User:
     return s.scalars(select(m.User).where(m.User.username == "atomic_user")).one()
 
 
-def case_set_password(s: Session, _photos: Path):  # noqa: ANN201
+def case_set_password(s: Session, _photos: Path):
     user = _user(s)
     return (lambda: auth.set_password(s, ADMIN, user.username, "another-password-2026")), \
         [(m.User, user.id)]
 
 
-def case_set_user_active(s: Session, _photos: Path):  # noqa: ANN201
+def case_set_user_active(s: Session, _photos: Path):
     user = _user(s)
     return (lambda: auth.set_user_active(s, ADMIN, user.username, False)), [(m.User, user.id)]
 
 
-def case_failed_login(s: Session, _photos: Path):  # noqa: ANN201
+def case_failed_login(s: Session, _photos: Path):
     user = _user(s)
     return (lambda: auth.authenticate(s, user.username, "wrong password")), [(m.User, user.id)]
 
@@ -248,7 +248,7 @@ CASES: dict[str, Case] = {
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_a_rolled_back_write_leaves_nothing_behind(sample_session, name, tmp_path,  # noqa: ANN001
+def test_a_rolled_back_write_leaves_nothing_behind(sample_session, name, tmp_path,
                                                    monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", SAMPLE_AS_OF.isoformat())
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
@@ -265,7 +265,7 @@ def test_a_rolled_back_write_leaves_nothing_behind(sample_session, name, tmp_pat
     assert _state(s, watched) == before_rows
 
 
-def test_report_problem_rolls_back_on_sqlite_after_a_savepoint(engine, tmp_path) -> None:  # noqa: ANN001
+def test_report_problem_rolls_back_on_sqlite_after_a_savepoint(engine, tmp_path) -> None:
     """The issue's case on a fresh database: the problem's savepoint, then events and audit."""
     from civdata.core.db import session_factory
     from tests.factories import make_problem_class, make_site, make_subdistrict
@@ -284,7 +284,7 @@ def test_report_problem_rolls_back_on_sqlite_after_a_savepoint(engine, tmp_path)
         assert _counts(other) == before
 
 
-def test_reads_before_a_write_see_the_newest_commit(engine) -> None:  # noqa: ANN001
+def test_reads_before_a_write_see_the_newest_commit(engine) -> None:
     """A versioned update that lost to a concurrent edit matches no row (a stale edit) on both
     backends, rather than failing as 'database is locked' on SQLite."""
     from sqlalchemy import update
@@ -306,7 +306,7 @@ def test_reads_before_a_write_see_the_newest_commit(engine) -> None:  # noqa: AN
 
 
 
-def test_a_dry_run_import_leaves_nothing_behind(sample_session) -> None:  # noqa: ANN001
+def test_a_dry_run_import_leaves_nothing_behind(sample_session) -> None:
     """An import owns its transaction: a dry run writes every row, then rolls back."""
     s = sample_session
     data = (b"subdistrict,class,lat,lon,description,source\n"

@@ -20,15 +20,16 @@ EXPECTED = {
     "leader": {"meeting.follow_up", "meeting.manage"},
     "office": set(auth.PERMISSIONS) - {"user.manage"},
     "subdistrict": {"problem.report", "problem.rectify", "project.progress", "activity.record",
-                    "data.import", "evaluation.inspect", "evaluation.task", "material.upload"},
+                    "data.import", "evaluation.inspect", "evaluation.task", "material.upload",
+                    "problem.confirm"},  # issue 20: a street report joins an open problem
     # The market bureau runs the whole loop of the problems its inspections raise.
     "market": {"problem.report", "problem.assign", "problem.rectify", "problem.review",
-               "market.inspect", "data.import"},
+               "market.inspect", "data.import", "problem.confirm"},
     "admin": {"user.manage", "audit.read"},
 }
 
 
-def _rows(session, model) -> int:  # noqa: ANN001
+def _rows(session, model) -> int:
     return int(session.scalar(select(func.count()).select_from(model)))
 
 
@@ -37,26 +38,26 @@ def test_permission_matrix(role: str) -> None:
     actor = Actor("u", role, subdistrict_id=1)
     for action in auth.PERMISSIONS:
         if action in EXPECTED[role] or (role == "office" and action != "user.manage"):
-            auth.require(actor, action, subdistrict_id=1)
+            auth.require(actor, action, auth.Scope(1, "market_inspection"))
         else:
             with pytest.raises(PermissionDenied):
-                auth.require(actor, action, subdistrict_id=1)
+                auth.require(actor, action, auth.Scope(1, "market_inspection"))
 
 
 def test_subdistrict_user_is_held_to_its_own_subdistrict() -> None:
     actor = Actor("nanhu", "subdistrict", subdistrict_id=9)
-    auth.require(actor, "problem.rectify", subdistrict_id=9)
+    auth.require(actor, "problem.rectify", auth.Scope(9))
     with pytest.raises(PermissionDenied) as err:
-        auth.require(actor, "problem.rectify", subdistrict_id=3)
+        auth.require(actor, "problem.rectify", auth.Scope(3))
     assert "本街道" in err.value.message("zh")
     assert "own subdistrict" in err.value.message("en")
 
 
 def test_market_bureau_only_touches_problems_its_inspections_raised() -> None:
     actor = Actor("market", "market")
-    auth.require(actor, "problem.rectify", problem_source="market_inspection")
+    auth.require(actor, "problem.rectify", auth.Scope(3, "market_inspection"))
     with pytest.raises(PermissionDenied):
-        auth.require(actor, "problem.rectify", problem_source="public_report")
+        auth.require(actor, "problem.rectify", auth.Scope(3, "public_report"))
 
 
 def test_refused_message_in_both_languages() -> None:
@@ -66,7 +67,7 @@ def test_refused_message_in_both_languages() -> None:
     assert err.value.message("en") == "Not allowed: the leader role may not assign problems."
 
 
-def test_hash_is_not_the_password_and_verifies(session) -> None:  # noqa: ANN001
+def test_hash_is_not_the_password_and_verifies(session) -> None:
     user = auth.create_user(session, ADMIN, "alice", "correct horse", "office")
     assert "correct horse" not in user.password_hash
     assert user.password_hash.startswith("$argon2id$")
@@ -74,7 +75,7 @@ def test_hash_is_not_the_password_and_verifies(session) -> None:  # noqa: ANN001
     assert not auth.password_matches(user.password_hash, "wrong")
 
 
-def test_only_admin_creates_users_and_refusal_changes_nothing(session) -> None:  # noqa: ANN001
+def test_only_admin_creates_users_and_refusal_changes_nothing(session) -> None:
     before = (_rows(session, m.User), _rows(session, m.AuditLog))
     for role in ("leader", "office", "subdistrict", "market"):
         with pytest.raises(PermissionDenied):
@@ -82,7 +83,7 @@ def test_only_admin_creates_users_and_refusal_changes_nothing(session) -> None: 
     assert (_rows(session, m.User), _rows(session, m.AuditLog)) == before
 
 
-def test_user_validation(session) -> None:  # noqa: ANN001
+def test_user_validation(session) -> None:
     cases = [("weak_password", ("bob", "short", "office")),
              ("subdistrict_required", ("bob", "password123", "subdistrict")),
              ("unknown_subdistrict", ("bob", "password123", "subdistrict", "nowhere")),
@@ -98,7 +99,7 @@ def test_user_validation(session) -> None:  # noqa: ANN001
     assert err.value.message("zh") == "用户名 bob 已存在。"
 
 
-def test_every_user_write_is_audited(session) -> None:  # noqa: ANN001
+def test_every_user_write_is_audited(session) -> None:
     sub = make_subdistrict(session, code="nanhu")
     auth.create_user(session, ADMIN, "carol", "password123", "subdistrict", "nanhu")
     auth.set_password(session, ADMIN, "carol", "password456")
@@ -113,7 +114,7 @@ def test_every_user_write_is_audited(session) -> None:  # noqa: ANN001
     assert carol.subdistrict_id == sub.id
 
 
-def test_login_lockout_and_expiry(session, monkeypatch) -> None:  # noqa: ANN001
+def test_login_lockout_and_expiry(session, monkeypatch) -> None:
     auth.create_user(session, ADMIN, "dave", "password123", "office")
     clock = {"now": datetime(2026, 11, 25, 9, 0)}
     monkeypatch.setattr(auth, "now_local", lambda: clock["now"])
@@ -133,7 +134,7 @@ def test_login_lockout_and_expiry(session, monkeypatch) -> None:  # noqa: ANN001
     assert ok.actor is not None and ok.actor.role == "office"
 
 
-def test_unknown_name_gets_the_same_answers(session) -> None:  # noqa: ANN001
+def test_unknown_name_gets_the_same_answers(session) -> None:
     auth.create_user(session, ADMIN, "erin", "password123", "office")
     known = [auth.authenticate(session, "erin", "bad").error.message("en")
              for _ in range(auth.LOCK_AFTER)]
@@ -143,7 +144,7 @@ def test_unknown_name_gets_the_same_answers(session) -> None:  # noqa: ANN001
     assert unknown[0] == "Wrong user name or password."
 
 
-def test_tokens_expire_and_logout_revokes(session, monkeypatch) -> None:  # noqa: ANN001
+def test_tokens_expire_and_logout_revokes(session, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_SECRET", "unit-test-secret")
     auth.create_user(session, ADMIN, "frank", "password123", "leader")
     token = auth.issue_token(session, "frank")
@@ -157,13 +158,13 @@ def test_tokens_expire_and_logout_revokes(session, monkeypatch) -> None:  # noqa
     assert auth.actor_from_token(session, fresh) is None
 
 
-def test_single_sign_on_matches_email(session) -> None:  # noqa: ANN001
+def test_single_sign_on_matches_email(session) -> None:
     auth.create_user(session, ADMIN, "gina", "password123", "market", email="Gina@Example.org")
     assert auth.actor_for_email(session, "gina@example.org").role == "market"
     assert auth.actor_for_email(session, "nobody@example.org") is None
 
 
-def test_audit_log_filters_and_permission(session) -> None:  # noqa: ANN001
+def test_audit_log_filters_and_permission(session) -> None:
     auth.create_user(session, ADMIN, "hank", "password123", "office")
     session.flush()
     assert len(auth.audit_log(session, Actor("o", "office"), username="root")) == 1
@@ -172,7 +173,7 @@ def test_audit_log_filters_and_permission(session) -> None:  # noqa: ANN001
         auth.audit_log(session, Actor("l", "leader"))
 
 
-def _counting_verifier(monkeypatch) -> list[str]:  # noqa: ANN001
+def _counting_verifier(monkeypatch) -> list[str]:
     """Count every password verification (thread-safe: list.append) by the hash it used."""
     checked: list[str] = []
     real = auth.password_matches
@@ -185,7 +186,7 @@ def _counting_verifier(monkeypatch) -> list[str]:  # noqa: ANN001
     return checked
 
 
-def _parallel_logins(engine, username: str, threads: int, rounds: int) -> list:  # noqa: ANN001
+def _parallel_logins(engine, username: str, threads: int, rounds: int) -> list:
     """Run rounds of threads simultaneous wrong logins, each in its own session; return the
     outcomes (error codes, or the exception a thread raised)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -205,7 +206,7 @@ def _parallel_logins(engine, username: str, threads: int, rounds: int) -> list: 
                     result = auth.authenticate(s, username, "wrong guess")
                     s.commit()
                     return result.error.code
-            except Exception as exc:  # noqa: BLE001 - the test reports it
+            except Exception as exc:
                 return exc
 
         with ThreadPoolExecutor(threads) as pool:
@@ -214,7 +215,7 @@ def _parallel_logins(engine, username: str, threads: int, rounds: int) -> list: 
 
 
 @pytest.mark.parametrize("username", ["ivan", "never-seen"])
-def test_parallel_wrong_logins_check_at_most_lock_after_passwords(engine, monkeypatch,  # noqa: ANN001
+def test_parallel_wrong_logins_check_at_most_lock_after_passwords(engine, monkeypatch,
                                                                    username: str) -> None:
     from civdata.core.db import session_scope
 
@@ -233,7 +234,7 @@ def test_parallel_wrong_logins_check_at_most_lock_after_passwords(engine, monkey
         assert len(checked) == auth.LOCK_AFTER
 
 
-def test_every_name_costs_one_verification(session, monkeypatch) -> None:  # noqa: ANN001
+def test_every_name_costs_one_verification(session, monkeypatch) -> None:
     auth.create_user(session, ADMIN, "judy", "password123", "office")
     auth.create_user(session, ADMIN, "kim", "password123", "office")
     auth.set_user_active(session, ADMIN, "kim", False)

@@ -160,7 +160,7 @@ def test_replicas_starting_together_migrate_once(blank_engine: Engine) -> None:
         eng = make_engine(url.render_as_string(hide_password=False))
         try:
             schema.init_db(eng)
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:
             errors.append(err)
         finally:
             eng.dispose()

@@ -14,6 +14,7 @@ from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.errors import CivDataError, PermissionDenied
 from civdata.domain import (
+    assessment,
     evaluation_tasks,
     markets,
     materials,
@@ -31,7 +32,7 @@ from tests.conftest import SAMPLE_AS_OF
 ROLES = ["leader", "office", "nanhu", "xita", "market", "admin"]
 
 
-def _actors(session) -> dict[str, Actor]:  # noqa: ANN001
+def _actors(session) -> dict[str, Actor]:
     ids = dict(session.execute(select(m.Subdistrict.code, m.Subdistrict.id)).all())
     return {"leader": Actor("leader", "leader"), "office": Actor("office", "office"),
             "nanhu": Actor("nanhu", "subdistrict", ids["nanhu"]),
@@ -39,7 +40,7 @@ def _actors(session) -> dict[str, Actor]:  # noqa: ANN001
             "market": Actor("market", "market"), "admin": Actor("admin", "admin")}
 
 
-def _fingerprint(session) -> tuple:  # noqa: ANN001
+def _fingerprint(session) -> tuple:
     """Row counts of every table plus the version sums of the mutable ones."""
     counts = tuple(int(session.scalar(select(func.count()).select_from(t)) or 0)
                    for t in m.Base.metadata.sorted_tables)
@@ -50,7 +51,7 @@ def _fingerprint(session) -> tuple:  # noqa: ANN001
     return counts, versions, targets
 
 
-def _context(session) -> dict:  # noqa: ANN001
+def _context(session) -> dict:
     nanhu = session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
     problem = workflow.report_problem(session, Actor("office", "office"), subdistrict_id=nanhu,
                                       class_code="sanitation", lat=41.758, lon=123.418,
@@ -109,17 +110,57 @@ WRITES = {
         s, a, "sanitation", 4)),
     "create_user": ({"admin"}, lambda s, a, c: auth.create_user(
         s, a, "new-person", "password123", "leader")),
+    # issue 21: the monthly assessment's indicators (office) and closing a month
+    "set_assessment_indicator": ({"office"}, lambda s, a, c: assessment.set_assessment_indicator(
+        s, a, "market_score", 88.0, 20.0)),
+    "close_month": ({"leader", "office"}, lambda s, a, c: assessment.close_month(
+        s, a, "2026-10")),
 }
 
 
+# write -> the question a page asks before offering it: (action, the record it is on). can()
+# must answer exactly what the write does: a page that offers what the data layer refuses,
+# or hides what it allows, fails (issue 17: one permission question that knows the record).
+ASKS = {
+    "report_problem": lambda s, c: ("problem.report", auth.Scope(c["nanhu"], "public_report")),
+    "assign_problem": lambda s, c: ("problem.assign", c["problem"]),
+    "add_progress_report": lambda s, c: ("project.progress", c["project"]),
+    "record_drawings_done": lambda s, c: ("project.progress", c["project"]),
+    "record_inspection": lambda s, c: ("market.inspect", c["market"]),
+    "record_activity": lambda s, c: ("activity.record", c["community"]),
+    "open_meeting": lambda s, c: ("meeting.manage", None),
+    "close_meeting": lambda s, c: ("meeting.manage", None),
+    # reopening reports again on the closed problem: its subdistrict, its source
+    "reopen_public_problem": lambda s, c: ("problem.report",
+                                           s.get(m.Problem, c["closed"]["public_report"])),
+    "reopen_market_problem": lambda s, c: ("problem.report",
+                                           s.get(m.Problem, c["closed"]["market_inspection"])),
+    "move_site": lambda s, c: ("site.edit", c["site"]),
+    "set_metric_target": lambda s, c: ("settings.edit", None),
+    "set_time_limit": lambda s, c: ("settings.edit", None),
+    "create_user": lambda s, c: ("user.manage", None),
+    "set_assessment_indicator": lambda s, c: ("settings.edit", None),
+    "close_month": lambda s, c: ("meeting.manage", None),
+}
+
+
+def _asks_agree(s, asks, write: str, role: str, actor: Actor, ctx: dict,
+                allowed: set[str]) -> None:
+    """Assert that can() on the write's record answers what the write will do."""
+    action, record = asks[write](s, ctx)
+    assert auth.can(actor, action, record) is (role in allowed), \
+        f"can({role}, {action}, record) disagrees with {write}"
+
+
 @pytest.mark.parametrize("write", sorted(WRITES))
-def test_write_times_role(sample_session, write: str) -> None:  # noqa: ANN001
+def test_write_times_role(sample_session, write: str) -> None:
     s = sample_session
     allowed, call = WRITES[write]
     ctx = _context(s)
     actors = _actors(s)
     before = _fingerprint(s)
     for role in ROLES:
+        _asks_agree(s, {**ASKS, **EVAL_ASKS}, write, role, actors[role], ctx, allowed)
         if role in allowed:
             call(s, actors[role], ctx)
             s.flush()
@@ -137,7 +178,7 @@ def test_write_times_role(sample_session, write: str) -> None:  # noqa: ANN001
         before = _fingerprint(s)
 
 
-def test_only_leaders_and_office_close_an_open_meeting(sample_session) -> None:  # noqa: ANN001
+def test_only_leaders_and_office_close_an_open_meeting(sample_session) -> None:
     s = sample_session
     meetings.open_meeting(s, Actor("office", "office"), "2026-W40")
     s.flush()
@@ -152,13 +193,13 @@ def test_only_leaders_and_office_close_an_open_meeting(sample_session) -> None: 
     assert meetings.meeting_record(s, "2026-W40")["record"]["closed_by"] == "leader"
 
 
-def _other_site(session) -> m.Site:  # noqa: ANN001
+def _other_site(session) -> m.Site:
     """Return a site of xita (not nanhu)."""
     return session.scalar(select(m.Site).join(m.Subdistrict).where(m.Subdistrict.code == "xita")
                           .order_by(m.Site.id).limit(1))
 
 
-def test_a_report_is_tied_to_its_subdistrict_by_site_and_point(sample_session) -> None:  # noqa: ANN001
+def test_a_report_is_tied_to_its_subdistrict_by_site_and_point(sample_session) -> None:
     """Every reporter: a linked site lies in the problem's subdistrict. A subdistrict account:
     the point lies inside its own subdistrict too (issue 15)."""
     s = sample_session
@@ -196,7 +237,7 @@ EVAL_NOW = datetime(2026, 11, 25, 9, 0)
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
-def _eval_context(session, files: Path) -> dict:  # noqa: ANN001
+def _eval_context(session, files: Path) -> dict:
     """A nanhu material, a submitted district one, a nanhu task and a nanhu site's results."""
     office = Actor("office", "office")
     nanhu = session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
@@ -242,14 +283,59 @@ EVAL_WRITES = {
 }
 
 
+EVAL_ASKS = {
+    "record_site_inspection": lambda s, c: ("evaluation.inspect", c["site"]),
+    "draw_round": lambda s, c: ("evaluation.manage", None),
+    "upload_material_version": lambda s, c: ("material.upload",
+                                             s.get(m.EvalMaterial, c["material"])),
+    "review_material": lambda s, c: ("material.review", s.get(m.EvalMaterial, c["submitted"])),
+    "add_task": lambda s, c: ("evaluation.manage", None),
+    "set_task_status": lambda s, c: ("evaluation.task", s.get(m.EvalTask, c["task"])),
+    "import_survey": lambda s, c: ("survey.import", None),
+}
+
+
+def test_every_write_names_the_question_its_page_asks() -> None:
+    assert set(ASKS) == set(WRITES)
+    assert set(EVAL_ASKS) == set(EVAL_WRITES)
+
+
+def test_a_subdistrict_account_may_not_act_on_a_district_level_record(
+        sample_session, tmp_path) -> None:
+    """can() says no, as the write does, for a material with no subdistrict."""
+    s = sample_session
+    ctx = _eval_context(s, tmp_path)
+    nanhu = _actors(s)["nanhu"]
+    district_level = s.get(m.EvalMaterial, ctx["submitted"])
+    assert district_level.subdistrict_id is None
+    assert auth.can(nanhu, "material.upload")  # the form is offered for its own materials
+    assert not auth.can(nanhu, "material.upload", district_level)
+    with pytest.raises(PermissionDenied):
+        materials.upload_material_version(s, nanhu, district_level.id, "c.pdf", PDF, tmp_path)
+
+
+def test_lists_of_actionable_records_follow_the_same_rules(sample_session) -> None:
+    """records_where() selects exactly the problems can() allows, for every role."""
+    s = sample_session
+    problems = s.scalars(select(m.Problem).order_by(m.Problem.id).limit(400)).all()
+    for role, actor in _actors(s).items():
+        for action in ("problem.report", "problem.assign", "problem.rectify", "problem.review"):
+            listed = set(s.scalars(select(m.Problem.id).where(
+                m.Problem.id.in_([p.id for p in problems]),
+                auth.records_where(actor, action, m.Problem))))
+            asked = {p.id for p in problems if auth.can(actor, action, p)}
+            assert listed == asked, (role, action)
+
+
 @pytest.mark.parametrize("write", sorted(EVAL_WRITES))
-def test_evaluation_write_times_role(sample_session, tmp_path, write: str) -> None:  # noqa: ANN001
+def test_evaluation_write_times_role(sample_session, tmp_path, write: str) -> None:
     s = sample_session
     allowed, call = EVAL_WRITES[write]
     actors = _actors(s)
     ctx = _eval_context(s, tmp_path)
     before = _fingerprint(s)
     for role in ROLES:
+        _asks_agree(s, {**ASKS, **EVAL_ASKS}, write, role, actors[role], ctx, allowed)
         if role in allowed:
             call(s, actors[role], ctx)
             s.flush()

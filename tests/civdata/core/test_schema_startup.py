@@ -19,7 +19,7 @@ def _statements(engine: Engine) -> Iterator[list[str]]:
     """Yield the list of SQL statements engine executes while the block runs."""
     seen: list[str] = []
 
-    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def record(_conn, _cursor, statement, *_args) -> None:
         seen.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -61,7 +61,7 @@ def test_a_behind_database_is_still_migrated(engine: Engine) -> None:
     assert schema.stamped_revision(engine) == schema.head_revision()
 
 
-def test_check_runs_the_foreign_key_scan_on_request(tmp_path) -> None:  # noqa: ANN001
+def test_check_runs_the_foreign_key_scan_on_request(tmp_path) -> None:
     eng = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
     schema.init_db(eng)
     with eng.connect() as conn:  # a dangling reference, written with foreign keys off
@@ -76,7 +76,7 @@ def test_check_runs_the_foreign_key_scan_on_request(tmp_path) -> None:  # noqa: 
     eng.dispose()
 
 
-def test_cli_init_db_check(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_init_db_check(tmp_path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert main(["--database-url", url, "init-db"]) == 0
     assert main(["--database-url", url, "init-db", "--check"]) == 0

@@ -14,7 +14,7 @@ from tests.factories import make_community, make_problem, make_problem_class, ma
 T = datetime(2026, 11, 25, 12, 0)
 
 
-def test_open_overdue_and_closed_on_time_at_a_moment(session) -> None:  # noqa: ANN001
+def test_open_overdue_and_closed_on_time_at_a_moment(session) -> None:
     a, b = make_subdistrict(session), make_subdistrict(session)
     cls = make_problem_class(session, time_limit_days=3)
     make_problem(session, a, cls, discovered_at=T - timedelta(days=1))  # open, in time
@@ -36,7 +36,7 @@ def test_open_overdue_and_closed_on_time_at_a_moment(session) -> None:  # noqa: 
     assert earlier["open"] == 3 and earlier["overdue"] == 1
 
 
-def test_community_coverage_window_edges(session) -> None:  # noqa: ANN001
+def test_community_coverage_window_edges(session) -> None:
     sub = make_subdistrict(session)
     c1, c2, _c3 = (make_community(session, sub) for _ in range(3))
     team = m.VolunteerTeam(code="T1", name_zh="队", name_en="Team", service_type="culture",
@@ -79,7 +79,7 @@ def test_weighted_progress_uses_area_for_compounds_and_length_for_streets() -> N
     assert metrics.planned_percent(None, None, date(2026, 1, 6)) == 0.0
 
 
-def test_spatial_attributes_without_any_site(session) -> None:  # noqa: ANN001
+def test_spatial_attributes_without_any_site(session) -> None:
     from civdata.domain.sites import write_spatial
 
     problem = make_problem(session)

@@ -39,7 +39,7 @@ GOOD = [
 ]
 
 
-def _world(session, monkeypatch, tmp_path):  # noqa: ANN001, ANN202
+def _world(session, monkeypatch, tmp_path):
     """Build the small system of the hand computation (see test_score_arithmetic)."""
     monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
@@ -73,7 +73,7 @@ def _survey_csv(sub1: m.Subdistrict, sub2: m.Subdistrict) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def test_score_arithmetic_on_a_hand_computed_system(session, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_score_arithmetic_on_a_hand_computed_system(session, monkeypatch, tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     # on-site A1 (60): s1 passes x1 (its A1 item) and fails x2 -> rate 60/60 = 1.0;
     # s2 gets 30/60 on x1 -> 0.5; category catx = 0.75. s3 (caty) is never inspected: the
@@ -127,7 +127,7 @@ def test_score_arithmetic_on_a_hand_computed_system(session, monkeypatch, tmp_pa
     assert early.fallback_categories == ["catx", "caty"]
 
 
-def test_no_edition_raises_a_message(session) -> None:  # noqa: ANN001
+def test_no_edition_raises_a_message(session) -> None:
     with pytest.raises(CivDataError) as err:
         evaluation.readiness_estimate(session, T)
     assert err.value.code == "eval_no_edition" and "测评体系" in err.value.message("zh")
@@ -155,7 +155,7 @@ def test_stratified_range_covers_the_census_in_most_of_40_draws() -> None:
 @pytest.mark.parametrize(("k", "n", "low", "high"), [
     (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611),
     (1, 29, 0.0061, 0.1718), (29, 29, 0.8830, 1.0)])
-def test_wilson_interval_matches_the_published_values(k, n, low, high) -> None:  # noqa: ANN001
+def test_wilson_interval_matches_the_published_values(k, n, low, high) -> None:
     got = survey.wilson_interval(k, n)
     assert got == pytest.approx((low, high), abs=5e-5)
 
@@ -172,7 +172,7 @@ def test_weighted_rate_with_one_stratum_is_its_wilson_interval() -> None:
     assert (low, high) == pytest.approx(survey.wilson_interval(80, 100))
 
 
-def test_survey_rates_weight_the_district_by_population(session, monkeypatch,  # noqa: ANN001
+def test_survey_rates_weight_the_district_by_population(session, monkeypatch,
                                                          tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     import_survey(session, OFFICE, "survey.csv", _survey_csv(w["sub1"], w["sub2"]))
@@ -189,7 +189,7 @@ def test_survey_rates_weight_the_district_by_population(session, monkeypatch,  #
     assert again.written == 0 and again.skipped == 20 and not again.issues
 
 
-def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+def _counts(session) -> tuple[int, ...]:
     """Return the row counts of the evaluation system's and survey's tables."""
     return tuple(int(session.scalar(select(func.count()).select_from(t))) for t in (
         m.EvalEdition, m.EvalPart, m.EvalItem, m.EvalContent, m.EvalContentCategory,
@@ -206,7 +206,7 @@ def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
     ([GOOD[0], GOOD[1].replace("基本部分", "另一部分"), *GOOD[2:]], "eval_inconsistent"),
     ([GOOD[0].replace("T1,", "T2,"), *GOOD[1:]], "eval_one_edition"),
 ])
-def test_bad_system_files_are_refused_and_write_nothing(session, rows, code) -> None:  # noqa: ANN001
+def test_bad_system_files_are_refused_and_write_nothing(session, rows, code) -> None:
     f.make_category(session, code="catx")
     f.make_category(session, code="caty")
     session.commit()
@@ -217,7 +217,7 @@ def test_bad_system_files_are_refused_and_write_nothing(session, rows, code) -> 
     assert _counts(session) == before
 
 
-def test_an_edition_is_loaded_once_and_only_by_the_office(session) -> None:  # noqa: ANN001
+def test_an_edition_is_loaded_once_and_only_by_the_office(session) -> None:
     f.make_category(session, code="catx")
     f.make_category(session, code="caty")
     session.commit()
@@ -233,7 +233,7 @@ def test_an_edition_is_loaded_once_and_only_by_the_office(session) -> None:  # n
     assert audit == 1
 
 
-def test_bad_survey_rows_are_refused_and_write_nothing(session, monkeypatch,  # noqa: ANN001
+def test_bad_survey_rows_are_refused_and_write_nothing(session, monkeypatch,
                                                         tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     before = _counts(session)
@@ -254,7 +254,7 @@ def test_bad_survey_rows_are_refused_and_write_nothing(session, monkeypatch,  # 
     assert err.value.code == "import_file_type"
 
 
-def test_trend_has_one_row_per_week(session, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_trend_has_one_row_per_week(session, monkeypatch, tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     record_site_inspection(session, OFFICE, site_id=w["s1"].id, source="self_check",
                            inspector="甲", results={"x1": True, "x2": True}, at=AT)

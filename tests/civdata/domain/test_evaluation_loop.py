@@ -60,7 +60,7 @@ def _office_file(member: str) -> bytes:
     return out.getvalue()
 
 
-def _world(session, monkeypatch, tmp_path):  # noqa: ANN001, ANN202
+def _world(session, monkeypatch, tmp_path):
     """A subdistrict with two sites of one category and its two-item checklist."""
     monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
@@ -82,13 +82,13 @@ def _world(session, monkeypatch, tmp_path):  # noqa: ANN001, ANN202
             "nanhu": Actor("nanhu", "subdistrict", sub.id)}
 
 
-def _system(session) -> None:  # noqa: ANN001
+def _system(session) -> None:
     from civdata.io.evaluation_import import import_evaluation_system
 
     assert import_evaluation_system(session, OFFICE, "s.csv", _system_csv(GOOD)).committed
 
 
-def test_checklist_reads_items_with_points_and_class(session, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_checklist_reads_items_with_points_and_class(session, monkeypatch, tmp_path) -> None:
     _world(session, monkeypatch, tmp_path)
     items = site_checklist(session, "catx")
     assert items[["item_code", "points", "class_code"]].values.tolist() == [
@@ -96,7 +96,7 @@ def test_checklist_reads_items_with_points_and_class(session, monkeypatch, tmp_p
     assert site_checklist(session, "caty").empty
 
 
-def test_failed_item_raises_a_problem_and_a_passing_recheck_closes_it(  # noqa: ANN001
+def test_failed_item_raises_a_problem_and_a_passing_recheck_closes_it(
         session, monkeypatch, tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     first = record_site_inspection(session, OFFICE, site_id=w["s1"].id, source="spot_check",
@@ -123,7 +123,7 @@ def test_failed_item_raises_a_problem_and_a_passing_recheck_closes_it(  # noqa: 
     assert audit == 2
 
 
-def test_repeat_finding_raises_no_duplicate_and_sends_a_submission_back(  # noqa: ANN001
+def test_repeat_finding_raises_no_duplicate_and_sends_a_submission_back(
         session, monkeypatch, tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     fail = {"clean": False, "ads": True}
@@ -148,7 +148,7 @@ def test_repeat_finding_raises_no_duplicate_and_sends_a_submission_back(  # noqa
     assert sorted(site_problems(session, w["s1"].id)["class"]) == ["publicity", "sanitation"]
 
 
-def test_subdistrict_staff_record_only_their_own_sites_and_cannot_close(  # noqa: ANN001
+def test_subdistrict_staff_record_only_their_own_sites_and_cannot_close(
         session, monkeypatch, tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     with pytest.raises(PermissionDenied):
@@ -175,7 +175,7 @@ def test_subdistrict_staff_record_only_their_own_sites_and_cannot_close(  # noqa
     ({"clean": 61, "ads": True}, "site_item_range"),
     ({"clean": "abc", "ads": True}, "site_item_range"),
 ])
-def test_bad_results_are_refused_and_write_nothing(session, monkeypatch, tmp_path,  # noqa: ANN001
+def test_bad_results_are_refused_and_write_nothing(session, monkeypatch, tmp_path,
                                                    results, code) -> None:
     w = _world(session, monkeypatch, tmp_path)
     with pytest.raises(CivDataError) as err:
@@ -195,7 +195,7 @@ def test_bad_results_are_refused_and_write_nothing(session, monkeypatch, tmp_pat
     assert err.value.code == "inspection_future"
 
 
-def test_a_round_is_a_seeded_stratified_draw_with_completion(session, monkeypatch,  # noqa: ANN001
+def test_a_round_is_a_seeded_stratified_draw_with_completion(session, monkeypatch,
                                                              tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     with pytest.raises(PermissionDenied):
@@ -221,7 +221,7 @@ def test_a_round_is_a_seeded_stratified_draw_with_completion(session, monkeypatc
 @pytest.mark.parametrize(("data", "kind"), [
     (PDF, "pdf"), (_png(), "png"), (b"\xff\xd8\xff\xe0" + b"0" * 20, "jpg"),
     (_office_file("word/document.xml"), "docx"), (_office_file("xl/workbook.xml"), "xlsx")])
-def test_material_types_are_read_from_the_content(data, kind) -> None:  # noqa: ANN001
+def test_material_types_are_read_from_the_content(data, kind) -> None:
     assert validate_material(data) == kind
 
 
@@ -229,13 +229,13 @@ def test_material_types_are_read_from_the_content(data, kind) -> None:  # noqa: 
     (b"", "material_empty"), (b"MZ\x90\x00 an exe", "material_type"),
     (b"<html>%PDF-</html>", "material_type"), (_office_file("evil.txt"), "material_type"),
     (b"PK\x03\x04 not a zip", "material_type")])
-def test_bad_material_files_are_refused(data, code) -> None:  # noqa: ANN001
+def test_bad_material_files_are_refused(data, code) -> None:
     with pytest.raises(CivDataError) as err:
         validate_material(data)
     assert err.value.code == code
 
 
-def test_material_versions_review_and_refusals_leave_nothing(session, monkeypatch,  # noqa: ANN001
+def test_material_versions_review_and_refusals_leave_nothing(session, monkeypatch,
                                                              tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     _system(session)
@@ -282,7 +282,7 @@ def test_material_versions_review_and_refusals_leave_nothing(session, monkeypatc
     assert mine["material_id"].tolist() == [district]
 
 
-def test_six_lists_overdue_tasks_climb_the_ladder(session, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_six_lists_overdue_tasks_climb_the_ladder(session, monkeypatch, tmp_path) -> None:
     w = _world(session, monkeypatch, tmp_path)
     _system(session)
     session.add_all([m.EscalationRung(days_overdue=1, code="head", name_zh="a", name_en="a"),

@@ -38,7 +38,7 @@ def _items_frame() -> pd.DataFrame:
                          for i, (c, n, mx, th) in enumerate(ITEMS)])
 
 
-def _world(session) -> m.Market:  # noqa: ANN001
+def _world(session) -> m.Market:
     """Create a subdistrict, the six problem classes, the checklist and one market."""
     sub = make_subdistrict(session)
     for code, days in (("sanitation", 3), ("service_management", 7)):
@@ -92,7 +92,7 @@ def test_scores_are_validated_against_each_items_range() -> None:
     assert mk.validate_scores({**FULL, "facilities": 0}, items)["facilities"] == 0.0
 
 
-def test_sample_totals_equal_the_sum_of_item_scores(sample_session) -> None:  # noqa: ANN001
+def test_sample_totals_equal_the_sum_of_item_scores(sample_session) -> None:
     latest = mk.latest_market_scores(sample_session, SAMPLE_AS_OF, None)
     assert len(latest) == 20
     items = mk.checklist_items(sample_session)
@@ -125,7 +125,7 @@ def test_ranking_shares_ranks_on_ties_and_skips_the_next() -> None:
     assert list(ranked["score_change"][:3]) == [-1.0, -1.0, 5.0]
 
 
-def test_sample_ranking_has_every_market(sample_session) -> None:  # noqa: ANN001
+def test_sample_ranking_has_every_market(sample_session) -> None:
     ranked = mk.rank_markets(mk.weekly_market_scores(sample_session, SAMPLE_AS_OF, None))
     assert len(ranked) == 20 and ranked["rank"].iloc[0] == 1
     assert ranked["this_week"].is_monotonic_decreasing or \
@@ -136,7 +136,7 @@ def test_sample_ranking_has_every_market(sample_session) -> None:  # noqa: ANN00
 
 # --- five-grasp figures -----------------------------------------------------------------------
 
-def test_five_grasp_figures_of_the_sample(sample_session) -> None:  # noqa: ANN001
+def test_five_grasp_figures_of_the_sample(sample_session) -> None:
     assert mk.staff_on_roll(sample_session) == {"market_inspector": 43, "inspection_vehicle": 12}
     hw = mk.hardware_progress(sample_session, None)
     assert list(hw["item"]) == ["publicity_board", "fire_facility", "trash_bin_set"]
@@ -152,7 +152,7 @@ def test_five_grasp_figures_of_the_sample(sample_session) -> None:  # noqa: ANN0
     assert rates["reinspections_passed"] <= rates["reinspections"]
 
 
-def test_reinspection_rate_rule(session) -> None:  # noqa: ANN001
+def test_reinspection_rate_rule(session) -> None:
     market = _world(session)
     day = date(2026, 11, 1)
     # findings per day: 2 (not fed back), 0 (follows findings: re-inspection, passes),
@@ -175,12 +175,12 @@ def test_reinspection_rate_rule(session) -> None:  # noqa: ANN001
 
 # --- recording and the closed loop ------------------------------------------------------------
 
-def _count(session, model) -> int:  # noqa: ANN001
+def _count(session, model) -> int:
     """Return the number of rows of a table."""
     return int(session.scalar(select(func.count()).select_from(model)))
 
 
-def test_finding_raises_a_problem_and_a_passing_reinspection_closes_it(session,  # noqa: ANN001
+def test_finding_raises_a_problem_and_a_passing_reinspection_closes_it(session,
                                                                         monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
     market = _world(session)
@@ -226,7 +226,7 @@ def test_finding_raises_a_problem_and_a_passing_reinspection_closes_it(session, 
     assert mk.market_problems(session, market.id).empty
 
 
-def test_market_reinspection_closes_an_unassigned_problem(session, monkeypatch) -> None:  # noqa: ANN001
+def test_market_reinspection_closes_an_unassigned_problem(session, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
     market = _world(session)
     out = mk.record_inspection(session, MARKET, market.id, date(2026, 11, 25), "甲",
@@ -240,7 +240,7 @@ def test_market_reinspection_closes_an_unassigned_problem(session, monkeypatch) 
     assert statuses == ["discovered", "assigned", "rectifying", "submitted", "closed"]
 
 
-def test_office_reinspection_walks_a_new_problem_to_closed(session, monkeypatch,  # noqa: ANN001
+def test_office_reinspection_walks_a_new_problem_to_closed(session, monkeypatch,
                                                           tmp_path) -> None:
     from civdata.io.photos import store_photo
     from tests.civdata.domain.test_workflow import png
@@ -270,7 +270,7 @@ def test_office_reinspection_walks_a_new_problem_to_closed(session, monkeypatch,
 
 
 def test_repeat_findings_reject_a_submitted_problem_other_kinds_open_a_new_one(
-        session, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+        session, monkeypatch, tmp_path) -> None:
     from civdata.domain import workflow
     from civdata.io.photos import store_photo
     from tests.civdata.domain.test_workflow import png
@@ -305,7 +305,7 @@ def test_repeat_findings_reject_a_submitted_problem_other_kinds_open_a_new_one(
     assert session.scalar(select(func.count(m.Problem.id))) == count + 1
 
 
-def test_refused_writes_change_nothing(session, monkeypatch) -> None:  # noqa: ANN001
+def test_refused_writes_change_nothing(session, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
     market = _world(session)
     nanhu = Actor("nanhu", "subdistrict", subdistrict_id=market.subdistrict_id)
@@ -325,7 +325,7 @@ def test_refused_writes_change_nothing(session, monkeypatch) -> None:  # noqa: A
     assert _count(session, m.Problem) == 0 and _count(session, m.AuditLog) == 0
 
 
-def test_recording_on_the_sample_marks_markets_changed(sample_session) -> None:  # noqa: ANN001
+def test_recording_on_the_sample_marks_markets_changed(sample_session) -> None:
     before = sample_session.scalar(select(m.DataChange.counter)
                                    .where(m.DataChange.domain == "markets")) or 0
     out = mk.record_inspection(sample_session, MARKET, 3, SAMPLE_AS_OF, "曾文杰", FULL)

@@ -20,7 +20,7 @@ NANHU = Actor("nanhu", "subdistrict", subdistrict_id=9)
 MARKET = Actor("market", "market")
 
 
-def test_open_add_close_and_carry_over(sample_session) -> None:  # noqa: ANN001
+def test_open_add_close_and_carry_over(sample_session) -> None:
     s = sample_session
     assert s.scalar(select(func.count()).select_from(m.Meeting)
                     .where(m.Meeting.kind == "headquarters")) == 60
@@ -45,7 +45,7 @@ def test_open_add_close_and_carry_over(sample_session) -> None:  # noqa: ANN001
                           "set_action_item_status"]
 
 
-def test_closed_record_does_not_change_with_later_data(sample_session) -> None:  # noqa: ANN001
+def test_closed_record_does_not_change_with_later_data(sample_session) -> None:
     s = sample_session
     meetings.open_meeting(s, OFFICE, "2026-W48")
     item = meetings.add_action_item(s, OFFICE, "2026-W48", "督办马路湾超期问题", "马路湾街道",
@@ -77,7 +77,7 @@ def test_closed_record_does_not_change_with_later_data(sample_session) -> None: 
         meetings.close_meeting(s, OFFICE, "2026-W48")
 
 
-def test_refused_writes_change_nothing(sample_session) -> None:  # noqa: ANN001
+def test_refused_writes_change_nothing(sample_session) -> None:
     s = sample_session
     for actor in (NANHU, MARKET):
         with pytest.raises(PermissionDenied):
@@ -102,7 +102,7 @@ def test_refused_writes_change_nothing(sample_session) -> None:  # noqa: ANN001
     assert meetings.weekly_meeting(s, "2026-W48")["status"] == "open"
 
 
-def test_update_and_delete_items_while_open(sample_session) -> None:  # noqa: ANN001
+def test_update_and_delete_items_while_open(sample_session) -> None:
     s = sample_session
     meetings.open_meeting(s, OFFICE, "2026-W48")
     item = meetings.add_action_item(s, OFFICE, "2026-W48", "x", "y", date(2026, 12, 1))

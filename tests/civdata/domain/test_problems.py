@@ -18,7 +18,7 @@ NOW = datetime(2026, 12, 1, 0, 30)  # just after midnight at a month end
 
 
 @pytest.fixture
-def two(session):  # noqa: ANN001, ANN201
+def two(session):
     """Return two subdistricts, two classes and the ladder."""
     a, b = make_subdistrict(session, code="nanhu"), make_subdistrict(session, code="xita")
     c1 = make_problem_class(session, code="sanitation", time_limit_days=3)
@@ -30,7 +30,7 @@ def two(session):  # noqa: ANN001, ANN201
     return a, b, c1, c2
 
 
-def _closed(session, sub, cls, hours: float, on_time: bool, closed_at: datetime):  # noqa: ANN001, ANN202
+def _closed(session, sub, cls, hours: float, on_time: bool, closed_at: datetime):
     """Create a problem closed at closed_at after hours."""
     found = closed_at - timedelta(hours=hours)
     return make_problem(session, sub, cls, status="closed", discovered_at=found,
@@ -38,7 +38,7 @@ def _closed(session, sub, cls, hours: float, on_time: bool, closed_at: datetime)
                         closed_on_time=on_time)
 
 
-def test_status_counts_and_funnel(session, two):  # noqa: ANN001
+def test_status_counts_and_funnel(session, two):
     a, b, c1, _ = two
     for status, n in (("discovered", 2), ("assigned", 1), ("rectifying", 3), ("closed", 4)):
         for _ in range(n):
@@ -54,7 +54,7 @@ def test_status_counts_and_funnel(session, two):  # noqa: ANN001
     assert list(funnel["reached"]) == [11, 9, 8, 5, 4]
 
 
-def test_overdue_list_sorted_with_rungs_across_midnight(session, two):  # noqa: ANN001
+def test_overdue_list_sorted_with_rungs_across_midnight(session, two):
     a, b, c1, _ = two
     # deadlines relative to 2026-12-01 00:30
     late8 = make_problem(session, a, c1, status="rectifying", deadline=datetime(2026, 11, 23))
@@ -77,7 +77,7 @@ def test_overdue_list_sorted_with_rungs_across_midnight(session, two):  # noqa: 
     assert list(P.overdue_problems(session, NOW, b.id)["id"]) == [late1.id]
 
 
-def test_open_problem_ages(session, two):  # noqa: ANN001
+def test_open_problem_ages(session, two):
     a, _, c1, _ = two
     for days, status in ((0.5, "discovered"), (2, "rectifying"), (2.5, "rectifying"),
                          (10, "submitted"), (45, "rectifying"), (45, "closed")):
@@ -88,7 +88,7 @@ def test_open_problem_ages(session, two):  # noqa: ANN001
                    ("7-15 d", "submitted"): 1, (">30 d", "rectifying"): 1}
 
 
-def test_class_subdistrict_counts(session, two):  # noqa: ANN001
+def test_class_subdistrict_counts(session, two):
     a, b, c1, c2 = two
     since = NOW - timedelta(days=30)
     make_problem(session, a, c1, discovered_at=NOW - timedelta(days=1))
@@ -100,7 +100,7 @@ def test_class_subdistrict_counts(session, two):  # noqa: ANN001
     assert got == {("nanhu", "sanitation"): (2, 1), ("xita", "infrastructure"): (1, 1)}
 
 
-def test_close_stats_median_and_on_time_rate(session, two):  # noqa: ANN001
+def test_close_stats_median_and_on_time_rate(session, two):
     a, b, c1, c2 = two
     t = NOW - timedelta(days=1)
     for hours, ok in ((10, True), (20, True), (30, False), (40, True)):   # even count
@@ -121,7 +121,7 @@ def test_close_stats_median_and_on_time_rate(session, two):  # noqa: ANN001
     assert by_class["median_hours"].iloc[0] == pytest.approx(hours.median())
 
 
-def test_work_queue_most_urgent_first(session, two):  # noqa: ANN001
+def test_work_queue_most_urgent_first(session, two):
     a, b, c1, _ = two
     later = make_problem(session, a, c1, status="assigned", deadline=NOW + timedelta(days=2))
     overdue = make_problem(session, a, c1, status="rectifying", deadline=NOW - timedelta(days=1))
@@ -140,14 +140,14 @@ def _rates(rows: list[tuple[int, int, int, int, int]]) -> pd.DataFrame:
                          for i, c, o, op, od in rows])
 
 
-def test_red_black_lists_fair_with_minimum():
+def test_on_time_ranking_marks_fair_lists_with_minimum():
     now = _rates([(1, 20, 19, 2, 0), (2, 20, 10, 5, 3), (3, 3, 3, 0, 0),   # 3: too few
                   (4, 20, 15, 1, 0), (5, 20, 15, 4, 2), (6, 20, 12, 0, 0),
                   (7, 20, 18, 1, 1)])
     before = _rates([(1, 20, 10, 0, 0), (2, 20, 19, 0, 0), (3, 3, 0, 0, 0),
                      (4, 20, 15, 0, 0), (5, 20, 15, 0, 0), (6, 20, 12, 0, 0),
                      (7, 20, 18, 0, 0)])
-    out = P.red_black_lists(now, before, min_problems=10, size=2).set_index("id")
+    out = P.on_time_ranking(now, before, min_problems=10, size=2).set_index("id")
     assert out.loc[3, "rank"] != out.loc[3, "rank"]  # NaN: not ranked
     assert out.loc[3, "list"] == ""
     assert list(out[out["list"] == "red"].index) == [1, 7]
@@ -158,7 +158,7 @@ def test_red_black_lists_fair_with_minimum():
     assert out.loc[2, "rank_change"] == 1 - 6   # was first, now sixth
 
 
-def test_subdistrict_close_rates(session, two):  # noqa: ANN001
+def test_subdistrict_close_rates(session, two):
     a, b, c1, _ = two
     _closed(session, a, c1, 10, True, NOW - timedelta(days=2))
     _closed(session, a, c1, 10, False, NOW - timedelta(days=3))
@@ -172,7 +172,7 @@ def test_subdistrict_close_rates(session, two):  # noqa: ANN001
     assert tuple(out.loc[b.id, ["closed", "on_time", "open", "overdue"]]) == (0, 0, 0, 0)
 
 
-def test_actionable_problems_scope(session, two):  # noqa: ANN001
+def test_actionable_problems_scope(session, two):
     a, b, c1, _ = two
     mine = make_problem(session, a, c1, status="rectifying")
     make_problem(session, b, c1, status="rectifying")
@@ -185,7 +185,7 @@ def test_actionable_problems_scope(session, two):  # noqa: ANN001
     assert P.actionable_problems(session, Actor("office", "office"), "accept", None).empty
 
 
-def test_card_and_events(session, two):  # noqa: ANN001
+def test_card_and_events(session, two):
     a, _, c1, _ = two
     p = workflow.report_problem(session, Actor("office", "office"), subdistrict_id=a.id,
                                 class_code="sanitation", lat=41.78, lon=123.4,
@@ -196,7 +196,7 @@ def test_card_and_events(session, two):  # noqa: ANN001
     assert list(P.problem_events(session, p.id)["to_status"]) == ["discovered"]
 
 
-def test_sample_figures_match_plain_counts(sample_session):  # noqa: ANN001
+def test_sample_figures_match_plain_counts(sample_session):
     s = sample_session
     now = datetime(2026, 11, 25, 23, 59)  # after the sample's last discovery
     open_total = s.scalar(select(func.count(m.Problem.id)).where(m.Problem.status != "closed"))
@@ -214,7 +214,7 @@ def test_sample_figures_match_plain_counts(sample_session):  # noqa: ANN001
         m.Problem.closed_at >= now - timedelta(days=30), m.Problem.closed_at < now))
 
 
-def test_close_stats_overall(session, two):  # noqa: ANN001
+def test_close_stats_overall(session, two):
     a, b, c1, c2 = two
     t = NOW - timedelta(days=1)
     for hours, ok in ((10, True), (20, False), (30, True)):

@@ -25,7 +25,7 @@ DAY = date(2026, 11, 25)
 
 
 @pytest.fixture
-def world(session, monkeypatch, tmp_path):  # noqa: ANN001, ANN201
+def world(session, monkeypatch, tmp_path):
     """Return two subdistricts, three projects and one actor per role; today is DAY."""
     monkeypatch.setenv("CIVDATA_TODAY", DAY.isoformat())
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
@@ -44,17 +44,17 @@ def world(session, monkeypatch, tmp_path):  # noqa: ANN001, ANN201
     return {"a": a, "b": b, "small": small, "large": large, "street": street, "actors": actors}
 
 
-def _report(session, actor, project, percent, stage="under_construction",  # noqa: ANN001, ANN202
+def _report(session, actor, project, percent, stage="under_construction",
             on=date(2026, 11, 1), **kw):
     return ren.add_progress_report(session, actor, project.id, on, percent, stage, **kw)
 
 
-def _reports(session) -> int:  # noqa: ANN001
+def _reports(session) -> int:
     return int(session.scalar(select(func.count(m.ProjectProgress.id))))
 
 
 # --- arithmetic ------------------------------------------------------------------------------
-def test_weights_and_a_project_with_no_report(session, world) -> None:  # noqa: ANN001
+def test_weights_and_a_project_with_no_report(session, world) -> None:
     _report(session, world["actors"]["office"], world["small"], 100.0, "completed")
     projects = ren.projects_with_progress(session, DAY)
     large = projects[projects["id"] == world["large"].id].iloc[0]
@@ -74,7 +74,7 @@ def test_weights_and_a_project_with_no_report(session, world) -> None:  # noqa: 
     assert list(summary["programme"]) == ["old_compound", "back_street"]
 
 
-def test_length_weights_for_streets(session, world) -> None:  # noqa: ANN001
+def test_length_weights_for_streets(session, world) -> None:
     other = make_project(session, world["b"], programme="back_street", length_m=1500.0,
                          stage="under_construction")
     _report(session, world["actors"]["office"], world["street"], 40.0)
@@ -84,7 +84,7 @@ def test_length_weights_for_streets(session, world) -> None:  # noqa: ANN001
     assert streets["percent"] == pytest.approx((40 * 500 + 80 * 1500) / 2000)
 
 
-def test_a_correction_lowers_progress(session, world) -> None:  # noqa: ANN001
+def test_a_correction_lowers_progress(session, world) -> None:
     office = world["actors"]["office"]
     _report(session, office, world["small"], 60.0)
     with pytest.raises(CivDataError) as refused:
@@ -105,7 +105,7 @@ def test_a_correction_lowers_progress(session, world) -> None:  # noqa: ANN001
     assert list(audit) == ["project.progress", "project.correct"]
 
 
-def test_only_the_office_may_correct(session, world) -> None:  # noqa: ANN001
+def test_only_the_office_may_correct(session, world) -> None:
     own = world["actors"]["own"]
     _report(session, own, world["small"], 50.0)
     with pytest.raises(PermissionDenied):
@@ -117,7 +117,7 @@ def test_only_the_office_may_correct(session, world) -> None:  # noqa: ANN001
 
 
 # --- slippage --------------------------------------------------------------------------------
-def _frame(**kw) -> pd.DataFrame:  # noqa: ANN003
+def _frame(**kw) -> pd.DataFrame:
     base = {"id": 1, "programme": "old_compound", "batch": 1, "floor_area_m2": 1.0,
             "length_m": 0.0, "stage": "under_construction", "percent": 40.0,
             "planned_start": date(2026, 11, 1), "planned_end": date(2026, 12, 1)}
@@ -167,7 +167,7 @@ def test_bid_section_timeline() -> None:
 
 
 # --- the report rules and permissions -------------------------------------------------------
-def test_permissions(session, world) -> None:  # noqa: ANN001
+def test_permissions(session, world) -> None:
     actors = world["actors"]
     _report(session, actors["own"], world["small"], 10.0)
     _report(session, actors["office"], world["street"], 10.0)
@@ -191,7 +191,7 @@ def test_permissions(session, world) -> None:  # noqa: ANN001
     (10.0, "under_construction", date(2026, 11, 26), "progress_date_future"),
     (10.0, "demolished", date(2026, 11, 1), "invalid_value"),
 ])
-def test_refused_reports_change_nothing(session, world, percent, stage, on,  # noqa: ANN001
+def test_refused_reports_change_nothing(session, world, percent, stage, on,
                                         code) -> None:
     before = last_change(session)
     with pytest.raises(CivDataError) as refused:
@@ -205,7 +205,7 @@ def test_refused_reports_change_nothing(session, world, percent, stage, on,  # n
     assert world["small"].version == 1 and world["small"].stage == "under_construction"
 
 
-def test_date_order_and_stage_order(session, world) -> None:  # noqa: ANN001
+def test_date_order_and_stage_order(session, world) -> None:
     office = world["actors"]["office"]
     _report(session, office, world["small"], 20.0, on=date(2026, 11, 10))
     with pytest.raises(CivDataError) as early:
@@ -218,7 +218,7 @@ def test_date_order_and_stage_order(session, world) -> None:  # noqa: ANN001
     _report(session, office, world["small"], 30.0, on=date(2026, 11, 10))  # same day is fine
 
 
-def test_report_moves_stage_dates_version_and_marks_change(session, world) -> None:  # noqa: ANN001
+def test_report_moves_stage_dates_version_and_marks_change(session, world) -> None:
     office = world["actors"]["office"]
     large = world["large"]
     assert large.stage == "bidding" and large.actual_start is None
@@ -243,7 +243,7 @@ def test_report_moves_stage_dates_version_and_marks_change(session, world) -> No
     assert '"percent": 5.0' in row.new_values
 
 
-def test_stale_edit_is_refused(session, world) -> None:  # noqa: ANN001
+def test_stale_edit_is_refused(session, world) -> None:
     office = world["actors"]["office"]
     _report(session, office, world["small"], 10.0, expected_version=1)
     with pytest.raises(StaleEdit) as stale:
@@ -252,14 +252,14 @@ def test_stale_edit_is_refused(session, world) -> None:  # noqa: ANN001
     assert _reports(session) == 1
 
 
-def test_unknown_project(session, world) -> None:  # noqa: ANN001
+def test_unknown_project(session, world) -> None:
     with pytest.raises(CivDataError) as missing:
         ren.add_progress_report(session, world["actors"]["office"], 99_999, DAY, 10.0,
                                 "under_construction")
     assert missing.value.code == "not_found"
 
 
-def test_photo_is_checked_and_stored(session, world, tmp_path) -> None:  # noqa: ANN001
+def test_photo_is_checked_and_stored(session, world, tmp_path) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buf, format="PNG")
     report = _report(session, world["actors"]["office"], world["small"], 10.0,
@@ -272,7 +272,7 @@ def test_photo_is_checked_and_stored(session, world, tmp_path) -> None:  # noqa:
 
 
 # --- the sample on the article's day ---------------------------------------------------------
-def test_sample_progress(sample_session) -> None:  # noqa: ANN001
+def test_sample_progress(sample_session) -> None:
     s = sample_session
     projects = ren.projects_with_progress(s, SAMPLE_AS_OF)
     assert len(projects) == 168
@@ -298,7 +298,7 @@ def test_sample_progress(sample_session) -> None:  # noqa: ANN001
     assert not slip.loc[slip["stage"] == "completed", "slipping"].any()
 
 
-def test_a_report_lost_to_a_concurrent_edit_leaves_no_photo(session, world, tmp_path,  # noqa: ANN001
+def test_a_report_lost_to_a_concurrent_edit_leaves_no_photo(session, world, tmp_path,
                                                             monkeypatch) -> None:
     from sqlalchemy import false, update
 
@@ -306,7 +306,7 @@ def test_a_report_lost_to_a_concurrent_edit_leaves_no_photo(session, world, tmp_
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, format="JPEG")
 
-    def losing_update(table):  # noqa: ANN001, ANN202
+    def losing_update(table):
         """Another writer committed between the read and the versioned UPDATE: it matches 0 rows."""
         stmt = update(table)
         real_where = stmt.where
@@ -323,7 +323,7 @@ def test_a_report_lost_to_a_concurrent_edit_leaves_no_photo(session, world, tmp_
 
 # --- construction drawings -------------------------------------------------------------------
 
-def test_drawings_date_is_recorded_audited_and_counted(session, world) -> None:  # noqa: ANN001
+def test_drawings_date_is_recorded_audited_and_counted(session, world) -> None:
     own, large = world["actors"]["own"], world["large"]
     before = last_change(session)
     project = ren.record_drawings_done(session, own, large.id, date(2026, 10, 20),
@@ -339,7 +339,7 @@ def test_drawings_date_is_recorded_audited_and_counted(session, world) -> None: 
     assert earlier[earlier["programme"] == "old_compound"].iloc[0]["drawings_done"] == 0
 
 
-def test_drawings_date_rules(session, world) -> None:  # noqa: ANN001
+def test_drawings_date_rules(session, world) -> None:
     actors, large, small = world["actors"], world["large"], world["small"]
     with pytest.raises(PermissionDenied):
         ren.record_drawings_done(session, actors["other"], large.id, date(2026, 10, 20))
@@ -371,12 +371,12 @@ def _jpeg(colour: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
-def _losing_update(before=lambda: None):  # noqa: ANN001, ANN202
+def _losing_update(before=lambda: None):
     """Return a stand-in for update() whose versioned UPDATE matches no row (a concurrent edit),
     calling before() first (another writer's commit at that moment)."""
     from sqlalchemy import false, update
 
-    def losing_update(table):  # noqa: ANN001, ANN202
+    def losing_update(table):
         before()
         stmt = update(table)
         real_where = stmt.where
@@ -385,7 +385,7 @@ def _losing_update(before=lambda: None):  # noqa: ANN001, ANN202
     return losing_update
 
 
-def test_a_refused_report_keeps_the_photo_a_committed_report_uses(session, world, tmp_path,  # noqa: ANN001
+def test_a_refused_report_keeps_the_photo_a_committed_report_uses(session, world, tmp_path,
                                                                   monkeypatch) -> None:
     from civdata.io import photos
 
@@ -402,7 +402,7 @@ def test_a_refused_report_keeps_the_photo_a_committed_report_uses(session, world
     assert session.scalar(select(m.ProjectProgress.photo)) == first.photo
 
 
-def test_a_refused_report_keeps_a_photo_another_table_committed_meanwhile(  # noqa: ANN001
+def test_a_refused_report_keeps_a_photo_another_table_committed_meanwhile(
         session, world, tmp_path, monkeypatch) -> None:
     """The photo is new when stored, but a problem naming it commits before the refusal."""
     from sqlalchemy import update

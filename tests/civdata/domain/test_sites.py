@@ -24,7 +24,7 @@ def _at(lon: float, lat: float, metres: float, azimuth: float = 90.0) -> tuple[f
 
 
 @pytest.fixture
-def world(session):  # noqa: ANN001, ANN201
+def world(session):
     """Two sites 2 km apart and problems around the first: open, overdue, closed, far away."""
     sub = f.make_subdistrict(session, code="nanhu")
     other = f.make_subdistrict(session, code="xita")
@@ -64,7 +64,7 @@ def world(session):  # noqa: ANN001, ANN201
             "market": market, "bus": bus}
 
 
-def test_sites_with_problem_counts_and_state(session, world) -> None:  # noqa: ANN001
+def test_sites_with_problem_counts_and_state(session, world) -> None:
     frame = sites.sites_with_problem_counts(session, NOW).set_index("code")
     assert frame.loc["S1", ["open", "overdue", "closed"]].tolist() == [2, 1, 1]
     assert frame.loc["S1", "state"] == "overdue"
@@ -74,7 +74,7 @@ def test_sites_with_problem_counts_and_state(session, world) -> None:  # noqa: A
     assert only["code"].tolist() == ["S2"]
 
 
-def test_the_300_m_edge_in_the_links(session, world) -> None:  # noqa: ANN001
+def test_the_300_m_edge_in_the_links(session, world) -> None:
     links = {(r.problem_id, r.site_id) for r in session.query(m.ProblemSite)}
     a, p = world["a"].id, world["p"]
     assert (p["overdue"].id, a) in links  # 299.9 m
@@ -85,7 +85,7 @@ def test_the_300_m_edge_in_the_links(session, world) -> None:  # noqa: ANN001
     assert row.h3_cell is not None
 
 
-def test_problem_reads_by_state_and_class(session, world) -> None:  # noqa: ANN001
+def test_problem_reads_by_state_and_class(session, world) -> None:
     counts = {s: sites.count_problems_in_view(session, NOW, None, None, s)
               for s in sites.PROBLEM_STATES}
     assert counts == {"open": 3, "overdue": 1, "closed": 2, "all": 5}
@@ -99,7 +99,7 @@ def test_problem_reads_by_state_and_class(session, world) -> None:  # noqa: ANN0
     assert len(sites.problems_in_view(session, NOW, None, None, "all", limit=2)) == 2
 
 
-def test_site_card_reads(session, world) -> None:  # noqa: ANN001
+def test_site_card_reads(session, world) -> None:
     a = world["a"]
     detail = sites.site_detail(session, a.id)
     assert detail["code"] == "S1" and detail["leader"] == "张三" and detail["grid_staff"] == 3
@@ -114,7 +114,7 @@ def test_site_card_reads(session, world) -> None:  # noqa: ANN001
     assert list(events["at"]) == sorted(events["at"], reverse=True)
 
 
-def test_filter_sites(session, world) -> None:  # noqa: ANN001
+def test_filter_sites(session, world) -> None:
     frame = sites.sites_with_problem_counts(session, NOW)
     assert sites.filter_sites(frame, None, None, None)["code"].tolist() == ["S1", "S2"]
     assert sites.filter_sites(frame, None, (world["bus"].id,), None)["code"].tolist() == ["S2"]
@@ -122,14 +122,14 @@ def test_filter_sites(session, world) -> None:  # noqa: ANN001
     assert sites.filter_sites(frame, world["sub"].id, None, None)["code"].tolist() == ["S1"]
 
 
-def test_lookups(session, world) -> None:  # noqa: ANN001
+def test_lookups(session, world) -> None:
     assert len(sites.site_categories(session)) == 2
     assert sorted(problems.problem_classes(session)["risk_weight"]) == [0.5, 1.2]
     bounds = sites.subdistrict_boundaries(session)
     assert set(bounds["code"]) == {"nanhu", "xita"} and bounds["boundary_geojson"].str.len().min()
 
 
-def test_site_risk_ranks_by_weighted_age(session, world) -> None:  # noqa: ANN001
+def test_site_risk_ranks_by_weighted_age(session, world) -> None:
     frame = sites.sites_with_problem_counts(session, NOW)
     links = riskmodel.open_problem_links(session)
     assert len(links) == 2  # the problem at 300.1 m is linked to no site
@@ -231,7 +231,7 @@ def test_range_covers_the_census_in_most_draws() -> None:
     assert sum(covered) >= 32  # a 95% range; 80% allows for the bootstrap's small-sample bias
 
 
-def test_sample_counts_agree_with_the_overview(sample_session) -> None:  # noqa: ANN001
+def test_sample_counts_agree_with_the_overview(sample_session) -> None:
     end_of_day = datetime(2026, 11, 25, 23, 59)
     frame = sites.sites_with_problem_counts(sample_session, end_of_day)
     assert len(frame) == 381 and frame["category_code"].nunique() == 25
@@ -243,7 +243,7 @@ def test_sample_counts_agree_with_the_overview(sample_session) -> None:  # noqa:
     assert result["n"] == 60 and result["sample"]["category_code"].nunique() == 25
 
 
-def test_move_site_converts_the_datum_and_recomputes_links(session, world) -> None:  # noqa: ANN001
+def test_move_site_converts_the_datum_and_recomputes_links(session, world) -> None:
     from civdata.core.auth import Actor
     from civdata.core.errors import CivDataError, PermissionDenied, StaleEdit
     from civdata.domain import geo

@@ -31,7 +31,7 @@ def north_of(lat: float, lon: float, metres: float) -> tuple[float, float]:
 
 
 def make_team(session, sub: m.Subdistrict, lat: float = FAR_LAT, lon: float = LON,
-              code: str = "T1") -> m.VolunteerTeam:  # noqa: ANN001
+              code: str = "T1") -> m.VolunteerTeam:
     """Create a volunteer team based at (lat, lon)."""
     team = m.VolunteerTeam(code=code, name_zh=f"队伍{code}", name_en=f"Team {code}",
                            service_type="culture", subdistrict_id=sub.id, members=20,
@@ -42,7 +42,7 @@ def make_team(session, sub: m.Subdistrict, lat: float = FAR_LAT, lon: float = LO
 
 
 def make_activity(session, team: m.VolunteerTeam, community: m.Community | None, held_on: date,
-                  lat: float = LAT, lon: float = LON, **kw) -> m.VolunteerActivity:  # noqa: ANN001, ANN003
+                  lat: float = LAT, lon: float = LON, **kw) -> m.VolunteerActivity:
     """Create an activity."""
     row = m.VolunteerActivity(team_id=team.id, held_on=held_on, title=kw.pop("title", "活动"),
                               place="某地", community_id=community.id if community else None,
@@ -54,7 +54,7 @@ def make_activity(session, team: m.VolunteerTeam, community: m.Community | None,
     return row
 
 
-def coverage_of(session, day: date = DAY, window: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+def coverage_of(session, day: date = DAY, window: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (community coverage, site coverage) as the page computes them."""
     comms = vol.community_coverage(vol.community_activity(session, day, None, window), day)
     sites = vol.site_coverage(vol.sites_with_open_problem_counts(session),
@@ -64,7 +64,7 @@ def coverage_of(session, day: date = DAY, window: int = 30) -> tuple[pd.DataFram
 
 
 @pytest.mark.parametrize(("age", "covered"), [(0, True), (29, True), (30, False)])
-def test_window_edges(session, age: int, covered: bool) -> None:  # noqa: ANN001
+def test_window_edges(session, age: int, covered: bool) -> None:
     sub = make_subdistrict(session)
     comm = make_community(session, sub)
     make_site(session, sub, lat=LAT, lon=LON)
@@ -78,7 +78,7 @@ def test_window_edges(session, age: int, covered: bool) -> None:  # noqa: ANN001
     assert sites["days_since"].iloc[0] == age  # the last activity nearby, in or out of window
 
 
-def test_window_of_one_day_and_future_activities(session) -> None:  # noqa: ANN001
+def test_window_of_one_day_and_future_activities(session) -> None:
     sub = make_subdistrict(session)
     comm = make_community(session, sub)
     team = make_team(session, sub)
@@ -91,7 +91,7 @@ def test_window_of_one_day_and_future_activities(session) -> None:  # noqa: ANN0
 
 
 @pytest.mark.parametrize(("metres", "covered"), [(299.9, True), (300.1, False)])
-def test_activity_at_the_300_m_edge(session, metres: float, covered: bool) -> None:  # noqa: ANN001
+def test_activity_at_the_300_m_edge(session, metres: float, covered: bool) -> None:
     sub = make_subdistrict(session)
     make_site(session, sub, lat=LAT, lon=LON)
     lat, lon = north_of(LAT, LON, metres)
@@ -103,7 +103,7 @@ def test_activity_at_the_300_m_edge(session, metres: float, covered: bool) -> No
 
 
 @pytest.mark.parametrize(("metres", "covered"), [(299.9, True), (300.1, False)])
-def test_team_base_at_the_300_m_edge(session, metres: float, covered: bool) -> None:  # noqa: ANN001
+def test_team_base_at_the_300_m_edge(session, metres: float, covered: bool) -> None:
     sub = make_subdistrict(session)
     make_site(session, sub, lat=LAT, lon=LON)
     make_team(session, sub, *north_of(LAT, LON, metres))
@@ -112,14 +112,14 @@ def test_team_base_at_the_300_m_edge(session, metres: float, covered: bool) -> N
     assert int(sites["team_bases"].iloc[0]) == (1 if covered else 0)
 
 
-def test_a_site_uses_its_own_check_radius(session) -> None:  # noqa: ANN001
+def test_a_site_uses_its_own_check_radius(session) -> None:
     sub = make_subdistrict(session)
     make_site(session, sub, make_category(session, radius_m=100.0), lat=LAT, lon=LON)
     make_team(session, sub, *north_of(LAT, LON, 150))
     assert not coverage_of(session)[1]["covered"].iloc[0]
 
 
-def _open_problems(session, site: m.Site, n: int, status: str = "assigned") -> None:  # noqa: ANN001
+def _open_problems(session, site: m.Site, n: int, status: str = "assigned") -> None:
     """Link n problems of status to site through problem_site."""
     for _ in range(n):
         p = make_problem(session, status=status)
@@ -127,7 +127,7 @@ def _open_problems(session, site: m.Site, n: int, status: str = "assigned") -> N
     session.flush()
 
 
-def test_gap_ordering(session) -> None:  # noqa: ANN001
+def test_gap_ordering(session) -> None:
     sub = make_subdistrict(session)
     team = make_team(session, sub, lat=41.70)
     spots = {}
@@ -150,7 +150,7 @@ def test_gap_ordering(session) -> None:  # noqa: ANN001
     assert gaps["kind"].tolist() == ["site"] * 4 + ["community"]
 
 
-def test_no_gaps_gives_an_empty_frame(session) -> None:  # noqa: ANN001
+def test_no_gaps_gives_an_empty_frame(session) -> None:
     sub = make_subdistrict(session)
     make_site(session, sub, lat=LAT, lon=LON)
     make_team(session, sub, LAT, LON)
@@ -158,7 +158,7 @@ def test_no_gaps_gives_an_empty_frame(session) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("window", [30, 7, 90])
-def test_community_coverage_agrees_with_the_overview_on_the_sample(sample_session,  # noqa: ANN001
+def test_community_coverage_agrees_with_the_overview_on_the_sample(sample_session,
                                                                    window: int) -> None:
     subs = district.subdistricts(sample_session)
     for day in (SAMPLE_AS_OF, SAMPLE_AS_OF - timedelta(days=45), SAMPLE_AS_OF - timedelta(days=200)):
@@ -169,7 +169,7 @@ def test_community_coverage_agrees_with_the_overview_on_the_sample(sample_sessio
                 sample_session, day, sub_id, window)
 
 
-def test_sample_figures_and_rankings(sample_session) -> None:  # noqa: ANN001
+def test_sample_figures_and_rankings(sample_session) -> None:
     first, last = vol.window_bounds(SAMPLE_AS_OF, 30)
     assert len(vol.team_bases(sample_session)) == 58
     assert len(vol.partner_orgs(sample_session)) == 51
@@ -197,26 +197,26 @@ def test_sample_figures_and_rankings(sample_session) -> None:  # noqa: ANN001
 # ---------------------------------------------------------------- the activity write
 
 @pytest.fixture
-def world(session):  # noqa: ANN001, ANN201
+def world(session):
     """Return (session, own subdistrict, other subdistrict, own community, other, team)."""
     own, other = make_subdistrict(session), make_subdistrict(session)
     c_own, c_other = make_community(session, own), make_community(session, other)
     return session, own, other, c_own, c_other, make_team(session, own)
 
 
-def _record(session, actor: Actor, community: m.Community, team: m.VolunteerTeam,  # noqa: ANN001
-            **kw) -> m.VolunteerActivity:  # noqa: ANN003
+def _record(session, actor: Actor, community: m.Community, team: m.VolunteerTeam,
+            **kw) -> m.VolunteerActivity:
     """Call record_activity with sensible defaults."""
     args = {"held_on": DAY, "title": "义剪", "participants": 12, "volunteer_hours": 30.0} | kw
     return vol.record_activity(session, actor, team_id=team.id, community_id=community.id, **args)
 
 
-def _count(session) -> int:  # noqa: ANN001
+def _count(session) -> int:
     """Return the number of stored activities."""
     return int(session.scalar(select(func.count(m.VolunteerActivity.id))))
 
 
-def test_office_records_anywhere_with_audit_and_change_mark(world, monkeypatch) -> None:  # noqa: ANN001
+def test_office_records_anywhere_with_audit_and_change_mark(world, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", DAY.isoformat())
     session, own, other, c_own, c_other, team = world
     before = last_change(session)[1]
@@ -228,7 +228,7 @@ def test_office_records_anywhere_with_audit_and_change_mark(world, monkeypatch) 
     assert [a.action for a in log] == ["activity.record"]
 
 
-def test_subdistrict_staff_only_in_their_own_subdistrict(world, monkeypatch) -> None:  # noqa: ANN001
+def test_subdistrict_staff_only_in_their_own_subdistrict(world, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", DAY.isoformat())
     session, own, other, c_own, c_other, team = world
     staff = Actor("nanhu", "subdistrict", subdistrict_id=own.id)
@@ -253,7 +253,7 @@ def test_subdistrict_staff_only_in_their_own_subdistrict(world, monkeypatch) -> 
     ({"participants": 2, "volunteer_hours": 49}, "activity_hours_implausible", "24", "24"),
     ({"title": "   "}, "required_field", "活动名称", "title"),
 ])
-def test_invalid_activities_are_refused_with_clear_messages(world, monkeypatch, kw, code,  # noqa: ANN001
+def test_invalid_activities_are_refused_with_clear_messages(world, monkeypatch, kw, code,
                                                             zh_part, en_part) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", DAY.isoformat())
     session, own, other, c_own, c_other, team = world
@@ -265,7 +265,7 @@ def test_invalid_activities_are_refused_with_clear_messages(world, monkeypatch, 
     assert _count(session) == 0
 
 
-def test_today_is_allowed_and_unknown_records_are_refused(world, monkeypatch) -> None:  # noqa: ANN001
+def test_today_is_allowed_and_unknown_records_are_refused(world, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_TODAY", DAY.isoformat())
     session, own, other, c_own, c_other, team = world
     office = Actor("office", "office")

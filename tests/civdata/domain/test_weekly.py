@@ -13,7 +13,7 @@ from sqlalchemy import select
 from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.errors import CivDataError, PermissionDenied
-from civdata.domain import weekly
+from civdata.domain import weekly, workflow
 from civdata.domain.district import subdistrict_ranking
 from civdata.domain.metrics import INDEX_CAP, index_scores
 from tests.factories import make_problem, make_problem_class, make_subdistrict
@@ -65,7 +65,7 @@ def test_week_arithmetic() -> None:
     assert weekly.recent_weeks(date(2026, 11, 25), 3) == ["2026-W48", "2026-W47", "2026-W46"]
 
 
-def test_problem_week_counts(session) -> None:  # noqa: ANN001
+def test_problem_week_counts(session) -> None:
     sub = make_subdistrict(session)
     cls = make_problem_class(session, time_limit_days=3)
     start, end = datetime(2026, 11, 16), datetime(2026, 11, 23)
@@ -79,7 +79,7 @@ def test_problem_week_counts(session) -> None:  # noqa: ANN001
     assert counts == {"new": 2, "closed": 2, "closed_on_time": 1, "open": 1, "overdue": 1}
 
 
-def test_escalations_count_rungs_reached_in_the_week(session) -> None:  # noqa: ANN001
+def test_escalations_count_rungs_reached_in_the_week(session) -> None:
     sub = make_subdistrict(session)
     cls = make_problem_class(session, time_limit_days=3)
     for days, code in ((1, "r1"), (3, "r3"), (7, "r7")):
@@ -96,8 +96,8 @@ def test_escalations_count_rungs_reached_in_the_week(session) -> None:  # noqa: 
     rungs = weekly.escalation_rungs(session)
     due = weekly.problems_due_near(session, start, end, 7)
     assert weekly.escalations_between(due, rungs, start, end) == {"r1": 1, "r3": 1, "r7": 1}
-    assert weekly.rung_of(4, rungs) == "r3"
-    assert weekly.rung_of(0, rungs) is None
+    assert workflow.rung_for(4, rungs) == "r3"  # one ladder reader and rung rule (issue 17)
+    assert workflow.rung_for(0, rungs) is None
     overdue = weekly.overdue_problems_at(session, end - timedelta(seconds=1))
     acc = weekly.accountable_problems(overdue, due, rungs, start, end - timedelta(seconds=1))
     assert len(acc) == 1 and acc["days_overdue"].iloc[0] == 8
@@ -111,7 +111,7 @@ def test_lists_name_the_metrics_behind_them() -> None:
                            "y": [1.0, 1.0, 0.9, 0.8, 0.7, 0.9],
                            "z": [1.0, 1.0, 0.9, 0.8, 0.7, 0.2]})
     ranking = index_scores(values, targets)
-    red, black = weekly.red_black_lists(ranking, targets, size=2)
+    red, black = weekly.index_red_black_entries(ranking, targets, size=2)
     assert [e["code"] for e in red] == ["a", "b"]
     assert [e["code"] for e in black] == ["f", "e"]
     assert [r["metric"] for r in black[0]["reasons"]] == ["x", "z"]
@@ -119,7 +119,7 @@ def test_lists_name_the_metrics_behind_them() -> None:
                                     "ratio": 1.2, "weight": 0.5}
 
 
-def test_snapshot_on_the_sample(sample_session) -> None:  # noqa: ANN001
+def test_snapshot_on_the_sample(sample_session) -> None:
     snap = weekly.weekly_snapshot(sample_session, "2026-W48", NOW)
     json.dumps(snap, allow_nan=False)  # plain JSON, no NaN
     assert snap["week"] == "2026-W48" and snap["previous_week"] == "2026-W47"
@@ -146,7 +146,7 @@ def test_snapshot_on_the_sample(sample_session) -> None:  # noqa: ANN001
         "old_compound", "back_street", "boutique_street", "key_road"}
 
 
-def test_set_metric_target_is_office_only(session) -> None:  # noqa: ANN001
+def test_set_metric_target_is_office_only(session) -> None:
     session.add(m.MetricTarget(metric="on_time_rate", target=0.9, weight=0.3))
     session.flush()
     with pytest.raises(PermissionDenied):
@@ -160,7 +160,7 @@ def test_set_metric_target_is_office_only(session) -> None:  # noqa: ANN001
         weekly.set_metric_target(session, OFFICE, "on_time_rate", 0, 0.5)
 
 
-def test_an_unfinished_week_is_compared_with_the_same_span_of_last_week(sample_session) -> None:  # noqa: ANN001
+def test_an_unfinished_week_is_compared_with_the_same_span_of_last_week(sample_session) -> None:
     from datetime import datetime
 
     from civdata.domain.weekly import weekly_snapshot

@@ -12,6 +12,7 @@ from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.db import session_factory
 from civdata.core.errors import CivDataError, PermissionDenied, StaleEdit
+from civdata.core.query import overdue_flags
 from civdata.domain import workflow
 from tests.factories import make_problem, make_problem_class, make_site, make_subdistrict
 
@@ -50,7 +51,7 @@ def png(colour: tuple[int, int, int]) -> bytes:
 
 
 @pytest.fixture
-def shots(tmp_path, monkeypatch: pytest.MonkeyPatch) -> list[str]:  # noqa: ANN001
+def shots(tmp_path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Point the photo store at tmp_path and return the names of two photos stored there."""
     from civdata.io.photos import store_photo
 
@@ -59,7 +60,7 @@ def shots(tmp_path, monkeypatch: pytest.MonkeyPatch) -> list[str]:  # noqa: ANN0
 
 
 @pytest.fixture
-def world(session, clock, shots):  # noqa: ANN001, ANN201
+def world(session, clock, shots):
     """Return two subdistricts, a 3-day class, the escalation ladder, one actor per role and
     two stored photos."""
     a = make_subdistrict(session, code="nanhu")
@@ -80,28 +81,28 @@ def world(session, clock, shots):  # noqa: ANN001, ANN201
     return {"a": a, "b": b, "cls": cls, "actors": actors, "shots": shots}
 
 
-def _report(session, world, source: str = "daily_inspection", actor: str = "office"):  # noqa: ANN001, ANN202
+def _report(session, world, source: str = "daily_inspection", actor: str = "office"):
     """Report a problem in subdistrict A."""
     return workflow.report_problem(
         session, world["actors"][actor], subdistrict_id=world["a"].id, class_code="sanitation",
         lat=41.785, lon=123.40, description="垃圾堆放", source=source)
 
 
-def _code(call) -> str:  # noqa: ANN001
+def _code(call) -> str:
     """Return the code of the CivDataError that call raises."""
     with pytest.raises(CivDataError) as err:
         call()
     return err.value.code
 
 
-def _events(session, problem_id: int) -> list[tuple[str | None, str]]:  # noqa: ANN001
+def _events(session, problem_id: int) -> list[tuple[str | None, str]]:
     """Return (from, to) of every event of a problem, in order."""
     return [(r.from_status, r.to_status) for r in session.execute(
         select(m.ProblemEvent).where(m.ProblemEvent.problem_id == problem_id)
         .order_by(m.ProblemEvent.id)).scalars()]
 
 
-def test_report_creates_a_discovered_problem_with_event_audit_and_change_mark(session, world):  # noqa: ANN001
+def test_report_creates_a_discovered_problem_with_event_audit_and_change_mark(session, world):
     p = _report(session, world)
     assert p.status == "discovered" and p.version == 1 and p.code.startswith("P")
     assert p.discovered_at == T0 and p.created_by == "office" and p.h3_cell
@@ -120,7 +121,7 @@ def test_report_creates_a_discovered_problem_with_event_audit_and_change_mark(se
     ("other", "daily_inspection", "wrong_subdistrict"),
     ("market", "public_report", "permission_denied"),
 ])
-def test_report_refused(session, world, actor: str, source: str, error: str):  # noqa: ANN001
+def test_report_refused(session, world, actor: str, source: str, error: str):
     with pytest.raises(PermissionDenied) as err:
         _report(session, world, source=source, actor=actor)
     assert err.value.code == error
@@ -130,11 +131,11 @@ def test_report_refused(session, world, actor: str, source: str, error: str):  #
 @pytest.mark.parametrize(("actor", "source"), [("office", "spot_check"),
                                                ("own", "daily_inspection"),
                                                ("market", "market_inspection")])
-def test_report_allowed(session, world, actor: str, source: str):  # noqa: ANN001
+def test_report_allowed(session, world, actor: str, source: str):
     assert _report(session, world, source=source, actor=actor).status == "discovered"
 
 
-def test_report_checks_its_fields(session, world):  # noqa: ANN001
+def test_report_checks_its_fields(session, world):
     with pytest.raises(CivDataError) as err:
         workflow.report_problem(session, world["actors"]["office"], subdistrict_id=world["a"].id,
                                 class_code="sanitation", lat=41.78, lon=123.4, description="  ",
@@ -150,7 +151,7 @@ def test_report_checks_its_fields(session, world):  # noqa: ANN001
     assert workflow.problem_count(session) == 0
 
 
-def test_full_loop_with_deadline_and_time_to_close(session, world, clock):  # noqa: ANN001
+def test_full_loop_with_deadline_and_time_to_close(session, world, clock):
     office, own = world["actors"]["office"], world["actors"]["own"]
     p = _report(session, world)
     clock.at = T0 + timedelta(hours=2)
@@ -182,7 +183,7 @@ def test_full_loop_with_deadline_and_time_to_close(session, world, clock):  # no
     assert notes == ["未清理干净"]
 
 
-def test_late_close_is_not_on_time(session, world, clock):  # noqa: ANN001
+def test_late_close_is_not_on_time(session, world, clock):
     office = world["actors"]["office"]
     p = _report(session, world)
     p = workflow.transition(session, office, p.id, "assign", expected_version=1,
@@ -209,7 +210,7 @@ CASES = [(status, action, actor, source)
 
 
 @pytest.mark.parametrize(("status", "action", "actor", "source"), CASES)
-def test_every_transition_by_state_and_role(session, world, status: str, action: str,  # noqa: ANN001
+def test_every_transition_by_state_and_role(session, world, status: str, action: str,
                                             actor: str, source: str):
     cls, sub = world["cls"], world["a"]
     p = make_problem(session, sub, cls, status=status, source=source, version=3,
@@ -241,7 +242,7 @@ def test_every_transition_by_state_and_role(session, world, status: str, action:
     assert _events(session, p.id) == []
 
 
-def test_transition_needs_its_inputs(session, world):  # noqa: ANN001
+def test_transition_needs_its_inputs(session, world):
     office, cls, sub = world["actors"]["office"], world["cls"], world["a"]
     found = make_problem(session, sub, cls, status="discovered")
     assert _code(lambda: workflow.transition(session, office, found.id, "assign",
@@ -264,7 +265,7 @@ def test_transition_needs_its_inputs(session, world):  # noqa: ANN001
                                              expected_version=1)) == "not_found"
 
 
-def test_stale_edit_refused_and_nothing_lost(engine, session, world, clock):  # noqa: ANN001
+def test_stale_edit_refused_and_nothing_lost(engine, session, world, clock):
     office, own = world["actors"]["office"], world["actors"]["own"]
     p = _report(session, world)
     workflow.transition(session, office, p.id, "assign", expected_version=1,
@@ -286,7 +287,7 @@ def test_stale_edit_refused_and_nothing_lost(engine, session, world, clock):  # 
     assert _events(session, p.id)[-1] == ("assigned", "rectifying")
 
 
-def test_reopen_links_a_new_record(session, world):  # noqa: ANN001
+def test_reopen_links_a_new_record(session, world):
     office = world["actors"]["office"]
     closed = make_problem(session, world["a"], world["cls"], status="closed",
                           closed_at=T0, source="daily_inspection")
@@ -301,7 +302,7 @@ def test_reopen_links_a_new_record(session, world):  # noqa: ANN001
         workflow.reopen_problem(session, world["actors"]["other"], closed.id)
 
 
-def test_market_bureau_runs_the_loop_of_its_findings(session, world, clock):  # noqa: ANN001
+def test_market_bureau_runs_the_loop_of_its_findings(session, world, clock):
     market = world["actors"]["market"]
     p = _report(session, world, source="market_inspection", actor="market")
     for action, kw in (("assign", {"responsible_unit": "市场方"}), ("start", {}),
@@ -339,12 +340,12 @@ def test_deadline_for(assigned: datetime, days: int, deadline: datetime):
     (datetime(2026, 11, 30, 23, 0), datetime(2026, 12, 1, 14, 59, tzinfo=UTC), True, 0),
 ])
 def test_overdue_arithmetic(deadline: datetime, now: datetime, overdue: bool, days: int):
-    assert workflow.is_overdue(deadline, "rectifying", now) is overdue
+    flags = overdue_flags(pd.Series([deadline, deadline]), now, pd.Series(["rectifying", "closed"]))
+    assert flags.tolist() == [overdue, False]  # the one overdue rule (civdata.core.query)
     assert workflow.days_overdue(deadline, now) == days
-    assert workflow.is_overdue(deadline, "closed", now) is False
 
 
-def test_assign_across_month_end_uses_the_class_limit(session, world, clock):  # noqa: ANN001
+def test_assign_across_month_end_uses_the_class_limit(session, world, clock):
     clock.at = datetime(2026, 11, 29, 22, 15)
     p = _report(session, world)
     p = workflow.transition(session, world["actors"]["office"], p.id, "assign",
@@ -356,7 +357,7 @@ def test_assign_across_month_end_uses_the_class_limit(session, world, clock):  #
                                             (2, "subdistrict_head"), (3, "district"),
                                             (6, "district"), (7, "accountability"),
                                             (40, "accountability")])
-def test_escalation_rung(session, world, days: int, rung: str | None):  # noqa: ANN001
+def test_escalation_rung(session, world, days: int, rung: str | None):
     assert workflow.rung_for(days, workflow.escalation_rungs(session)) == rung
 
 
@@ -364,7 +365,7 @@ def test_rung_for_empty_ladder():
     assert workflow.rung_for(5, pd.DataFrame(columns=["days_overdue", "code"])) is None
 
 
-def test_office_changes_time_limits_and_ladder(session, world, clock):  # noqa: ANN001
+def test_office_changes_time_limits_and_ladder(session, world, clock):
     office, own = world["actors"]["office"], world["actors"]["own"]
     with pytest.raises(PermissionDenied):
         workflow.set_time_limit(session, own, "sanitation", 10)
@@ -392,7 +393,7 @@ def test_actions_from():
     assert workflow.actions_from("closed") == []
 
 
-def test_a_point_outside_the_district_is_refused(sample_session) -> None:  # noqa: ANN001
+def test_a_point_outside_the_district_is_refused(sample_session) -> None:
     from sqlalchemy import func, select
 
     from civdata.core import models as m
@@ -411,7 +412,7 @@ def test_a_point_outside_the_district_is_refused(sample_session) -> None:  # noq
     assert sample_session.scalar(select(func.count(m.Problem.id))) == before
 
 
-def test_a_code_taken_by_a_concurrent_writer_is_skipped(sample_session, monkeypatch) -> None:  # noqa: ANN001
+def test_a_code_taken_by_a_concurrent_writer_is_skipped(sample_session, monkeypatch) -> None:
     from sqlalchemy import select
 
     from civdata.core import models as m
@@ -426,7 +427,7 @@ def test_a_code_taken_by_a_concurrent_writer_is_skipped(sample_session, monkeypa
     real_next = workflow._next_code
     calls = []
 
-    def racing_next(session, now):  # noqa: ANN001, ANN202
+    def racing_next(session, now):
         calls.append(1)
         return first.code if len(calls) == 1 else real_next(session, now)  # lost the race once
 
@@ -438,7 +439,7 @@ def test_a_code_taken_by_a_concurrent_writer_is_skipped(sample_session, monkeypa
         m.ProblemEvent.problem_id == second.id)) == "discovered"
 
 
-def test_a_passing_reinspection_stands_in_for_the_after_photo(session, world):  # noqa: ANN001
+def test_a_passing_reinspection_stands_in_for_the_after_photo(session, world):
     from tests.factories import make_market
 
     market_actor = world["actors"]["market"]
@@ -448,7 +449,7 @@ def test_a_passing_reinspection_stands_in_for_the_after_photo(session, world):  
 
     inspectors = iter("甲乙丙")  # one inspection per inspector, day and kind
 
-    def inspection(**kw) -> int:  # noqa: ANN003
+    def inspection(**kw) -> int:
         row = m.MarketInspection(market_id=mk.id, inspected_on=T0.date(),
                                  inspector=next(inspectors), total_score=95.0, **kw)
         session.add(row)
@@ -469,7 +470,7 @@ def test_a_passing_reinspection_stands_in_for_the_after_photo(session, world):  
 
 # --- photo names: only those the photo store issued, for files it holds (issue 15) ----------
 
-def _not_issued(folder) -> list[str]:  # noqa: ANN001
+def _not_issued(folder) -> list[str]:
     """Return photo names the store never issued: paths out, odd shapes, a missing file."""
     from civdata.io.photos import photo_name
 
@@ -479,7 +480,7 @@ def _not_issued(folder) -> list[str]:  # noqa: ANN001
             "AB/" + "A" * 32 + ".jpg", photo_name(png((1, 2, 3)), "PNG")]  # last: not stored
 
 
-def test_submit_refuses_a_photo_the_store_did_not_issue(session, world, tmp_path):  # noqa: ANN001
+def test_submit_refuses_a_photo_the_store_did_not_issue(session, world, tmp_path):
     office = world["actors"]["office"]
     p = make_problem(session, world["a"], world["cls"], status="rectifying", version=1)
     for name in _not_issued(tmp_path / "photos"):
@@ -495,7 +496,7 @@ def test_submit_refuses_a_photo_the_store_did_not_issue(session, world, tmp_path
     assert (done.status, done.photo_after) == ("submitted", world["shots"][1])
 
 
-def test_report_and_reopen_refuse_a_photo_the_store_did_not_issue(session, world,  # noqa: ANN001
+def test_report_and_reopen_refuse_a_photo_the_store_did_not_issue(session, world,
                                                                   tmp_path):
     office = world["actors"]["office"]
     closed = make_problem(session, world["a"], world["cls"], status="closed", closed_at=T0)
@@ -512,7 +513,7 @@ def test_report_and_reopen_refuse_a_photo_the_store_did_not_issue(session, world
     assert new.photo_before == world["shots"][0]
 
 
-def test_market_inspection_refuses_a_photo_the_store_did_not_issue(session, world,  # noqa: ANN001
+def test_market_inspection_refuses_a_photo_the_store_did_not_issue(session, world,
                                                                    tmp_path):
     from civdata.domain import markets
     from tests.factories import make_market
@@ -534,7 +535,7 @@ def test_market_inspection_refuses_a_photo_the_store_did_not_issue(session, worl
 
 # --- who may report and reopen what (issue 15) ------------------------------------------------
 
-def test_market_bureau_reopens_only_its_inspections_problems(session, world):  # noqa: ANN001
+def test_market_bureau_reopens_only_its_inspections_problems(session, world):
     market = world["actors"]["market"]
     public = make_problem(session, world["a"], world["cls"], status="closed", closed_at=T0,
                           source="public_report")
@@ -547,7 +548,7 @@ def test_market_bureau_reopens_only_its_inspections_problems(session, world):  #
     assert (again.source, again.reopened_from_id) == ("market_inspection", own.id)
 
 
-def test_a_report_links_only_a_site_of_its_own_subdistrict(session, world):  # noqa: ANN001
+def test_a_report_links_only_a_site_of_its_own_subdistrict(session, world):
     far = make_site(session, world["b"], lat=41.7851, lon=123.4001)
     for actor in ("office", "own"):
         assert _code(lambda a=actor: workflow.report_problem(
@@ -557,7 +558,7 @@ def test_a_report_links_only_a_site_of_its_own_subdistrict(session, world):  # n
     assert workflow.problem_count(session) == 0
 
 
-def test_a_subdistrict_account_reports_only_points_inside_its_boundary(session, clock):  # noqa: ANN001
+def test_a_subdistrict_account_reports_only_points_inside_its_boundary(session, clock):
     west = {"type": "Polygon", "coordinates": [[[123.37, 41.76], [123.40, 41.76], [123.40, 41.81],
                                                 [123.37, 41.81], [123.37, 41.76]]]}
     sub = make_subdistrict(session, code="west", boundary=west)

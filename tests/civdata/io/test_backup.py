@@ -75,7 +75,7 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def _rewrite(archive: Path, out: Path, change) -> None:  # noqa: ANN001
+def _rewrite(archive: Path, out: Path, change) -> None:
     """Copy archive to out, passing every (name, bytes) through change (None drops it)."""
     with tarfile.open(archive) as src, tarfile.open(out, "w:gz") as dst:
         for member in src:
@@ -89,13 +89,13 @@ def _rewrite(archive: Path, out: Path, change) -> None:  # noqa: ANN001
             dst.addfile(info, io.BytesIO(data))
 
 
-def _with_manifest(change_manifest, key: bytes | None = None):  # noqa: ANN001, ANN202
+def _with_manifest(change_manifest, key: bytes | None = None):
     """Return a _rewrite change that edits the manifest (and re-checksums nothing else), then
     signs it again with key (this installation's by default: one who holds the secret); with
     key=b"" the old signature stays (one who does not)."""
     edited: dict[str, bytes] = {}
 
-    def change(name: str, data: bytes):  # noqa: ANN202
+    def change(name: str, data: bytes):
         if name == backup.MANIFEST:
             manifest = json.loads(data)
             change_manifest(manifest)
@@ -160,7 +160,7 @@ def test_encode_decode_round_trips_every_kind() -> None:
     assert backup.column_kind(sat.Boolean()) == "bool"
 
 
-def test_archive_holds_manifest_tables_in_fk_order_and_photos(archive, source) -> None:  # noqa: ANN001
+def test_archive_holds_manifest_tables_in_fk_order_and_photos(archive, source) -> None:
     eng, folder = source
     with tarfile.open(archive) as tar:
         names = tar.getnames()
@@ -181,7 +181,7 @@ def test_archive_holds_manifest_tables_in_fk_order_and_photos(archive, source) -
     assert not [p for p in archive.parent.iterdir() if p != archive]  # no temp files left
 
 
-def test_round_trip_into_fresh_database(engine, source, archive, tmp_path) -> None:  # noqa: ANN001
+def test_round_trip_into_fresh_database(engine, source, archive, tmp_path) -> None:
     """SQLite -> SQLite, and SQLite -> PostgreSQL when CIVDATA_TEST_POSTGRES_URL is set."""
     eng, folder = source
     target_photos = tmp_path / "photos-restored"
@@ -192,7 +192,7 @@ def test_round_trip_into_fresh_database(engine, source, archive, tmp_path) -> No
     assert _files(target_photos) == _files(folder)
 
 
-def test_round_trip_back_to_sqlite(engine, source, archive, tmp_path) -> None:  # noqa: ANN001
+def test_round_trip_back_to_sqlite(engine, source, archive, tmp_path) -> None:
     """PostgreSQL -> SQLite (and SQLite -> SQLite): restore, back up again, restore elsewhere."""
     eng, _folder = source
     backup.restore_backup(engine, archive, photo_folder=tmp_path / "p1")
@@ -205,7 +205,7 @@ def test_round_trip_back_to_sqlite(engine, source, archive, tmp_path) -> None:  
     target.dispose()
 
 
-def test_restored_database_accepts_new_writes(engine, archive, tmp_path) -> None:  # noqa: ANN001
+def test_restored_database_accepts_new_writes(engine, archive, tmp_path) -> None:
     backup.restore_backup(engine, archive, photo_folder=tmp_path / "p")
     with session_scope(engine) as s:
         top = s.scalar(select(func.max(m.Problem.id)))
@@ -225,7 +225,7 @@ def test_restored_database_accepts_new_writes(engine, archive, tmp_path) -> None
                                   "newer_format", "unknown_revision", "traversal",
                                   "extra_member", "missing_member", "edited_manifest",
                                   "unsigned", "other_key", "resealed_member"])
-def test_bad_archives_are_refused_and_write_nothing(engine, archive, tmp_path,  # noqa: ANN001
+def test_bad_archives_are_refused_and_write_nothing(engine, archive, tmp_path,
                                                      case) -> None:
     bad = tmp_path / f"{case}.tar.gz"
     if case == "checksum":
@@ -291,7 +291,7 @@ def test_bad_archives_are_refused_and_write_nothing(engine, archive, tmp_path,  
     assert not (tmp_path.parent / "evil.txt").exists()
 
 
-def test_non_empty_target_refused_then_replaced(engine, source, archive, tmp_path) -> None:  # noqa: ANN001
+def test_non_empty_target_refused_then_replaced(engine, source, archive, tmp_path) -> None:
     eng, _folder = source
     backup.restore_backup(engine, archive, photo_folder=tmp_path / "p")
     with engine.begin() as conn:
@@ -306,9 +306,9 @@ def test_non_empty_target_refused_then_replaced(engine, source, archive, tmp_pat
     assert _rows(engine) == _rows(eng)
 
 
-def test_a_failing_insert_rolls_everything_back(engine, archive, tmp_path) -> None:  # noqa: ANN001
+def test_a_failing_insert_rolls_everything_back(engine, archive, tmp_path) -> None:
     """A consistent archive with a duplicate key: nothing written, old data kept on --replace."""
-    def duplicate_first_site(name: str, data: bytes):  # noqa: ANN202
+    def duplicate_first_site(name: str, data: bytes):
         if name == "tables/site.jsonl":
             return name, data + data.splitlines(keepends=True)[0]
         return name, data
@@ -337,7 +337,7 @@ def test_a_failing_insert_rolls_everything_back(engine, archive, tmp_path) -> No
     assert _fingerprint(engine) == before
 
 
-def test_backup_reads_one_consistent_snapshot(engine) -> None:  # noqa: ANN001
+def test_backup_reads_one_consistent_snapshot(engine) -> None:
     with backup._read_snapshot(engine) as conn:
         first = conn.scalar(select(func.count()).select_from(m.AuditLog))
         with engine.begin() as other:
@@ -348,7 +348,7 @@ def test_backup_reads_one_consistent_snapshot(engine) -> None:  # noqa: ANN001
         assert conn.scalar(select(func.count()).select_from(m.AuditLog)) == first + 1
 
 
-def test_backup_of_a_database_without_schema_is_refused(tmp_path) -> None:  # noqa: ANN001
+def test_backup_of_a_database_without_schema_is_refused(tmp_path) -> None:
     eng = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(CivDataError) as err:
         backup.write_backup(eng, tmp_path / "x.tar.gz", photo_folder=tmp_path / "p")
@@ -357,7 +357,7 @@ def test_backup_of_a_database_without_schema_is_refused(tmp_path) -> None:  # no
     eng.dispose()
 
 
-def test_cli_backup_and_restore(engine, source, tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_cli_backup_and_restore(engine, source, tmp_path, capsys, monkeypatch) -> None:
     eng, folder = source
     path = tmp_path / "cli" / "civ.tar.gz"
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(folder))
@@ -385,7 +385,7 @@ def test_cli_backup_and_restore(engine, source, tmp_path, capsys, monkeypatch) -
     assert "No backup file" in capsys.readouterr().err
 
 
-def test_cli_restore_creates_the_schema_of_an_empty_database(archive, tmp_path, monkeypatch,  # noqa: ANN001
+def test_cli_restore_creates_the_schema_of_an_empty_database(archive, tmp_path, monkeypatch,
                                                              capsys) -> None:
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "p"))
     url = f"sqlite:///{tmp_path / 'brand-new.db'}"
@@ -398,7 +398,7 @@ def test_cli_restore_creates_the_schema_of_an_empty_database(archive, tmp_path, 
     init_db(make_engine(url))  # still a normal database for init-db
 
 
-def test_an_older_backup_restores_and_is_upgraded(engine, source, tmp_path) -> None:  # noqa: ANN001
+def test_an_older_backup_restores_and_is_upgraded(engine, source, tmp_path) -> None:
     """A backup taken at an older revision: schema built at that revision, then upgraded."""
     known = schema.known_revisions()
     if len(known) < 2:
@@ -420,7 +420,7 @@ def test_an_older_backup_restores_and_is_upgraded(engine, source, tmp_path) -> N
 # --- issue 15, item 2: a refused restore leaves the database as it was; the manifest is signed --
 
 @pytest.mark.parametrize("how", ["signed", "allow_unsigned"])
-def test_a_refused_replace_leaves_the_database_exactly_as_it_was(engine, source, archive,  # noqa: ANN001
+def test_a_refused_replace_leaves_the_database_exactly_as_it_was(engine, source, archive,
                                                                  tmp_path, how) -> None:
     """The issue's case: the manifest's revision changed to an older one that the code knows.
     The schema is rebuilt at that revision and the load fails on a missing column: all of it,
@@ -443,12 +443,12 @@ def test_a_refused_replace_leaves_the_database_exactly_as_it_was(engine, source,
     assert _files(folder) == files
 
 
-def test_a_restore_failing_while_copying_photos_removes_the_photos_it_added(  # noqa: ANN001
+def test_a_restore_failing_while_copying_photos_removes_the_photos_it_added(
         engine, archive, tmp_path, monkeypatch) -> None:
     real_copy = backup.shutil.copyfile
     copied: list[str] = []
 
-    def copy_then_disk_full(src, dst):  # noqa: ANN001, ANN202
+    def copy_then_disk_full(src, dst):
         if len(copied) == 2:
             raise OSError(28, "No space left on device")
         copied.append(str(dst))
@@ -466,7 +466,7 @@ def test_a_restore_failing_while_copying_photos_removes_the_photos_it_added(  # 
     assert not backup.database_holds_data(engine)
 
 
-def test_an_archive_of_another_installation_needs_its_secret_or_allow_unsigned(  # noqa: ANN001
+def test_an_archive_of_another_installation_needs_its_secret_or_allow_unsigned(
         engine, archive, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_SECRET", "the secret of another installation")
     with pytest.raises(CivDataError) as err:
@@ -480,7 +480,7 @@ def test_an_archive_of_another_installation_needs_its_secret_or_allow_unsigned( 
     assert not summary.signature_checked and sum(summary.rows.values()) > 0
 
 
-def test_cli_refuses_an_edited_manifest_and_names_the_escape(engine, source, archive,  # noqa: ANN001
+def test_cli_refuses_an_edited_manifest_and_names_the_escape(engine, source, archive,
                                                              tmp_path, capsys,
                                                              monkeypatch) -> None:
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "p"))

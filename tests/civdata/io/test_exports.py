@@ -24,7 +24,7 @@ NASTY = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3+4",
 @pytest.mark.parametrize(("value", "expected"), [
     ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\t=1", "'\t=1"),
     ("plain", "plain"), ("a=b", "a=b"), ("", ""), (-5, -5), (3.5, 3.5), (None, None)])
-def test_neutralise(value, expected) -> None:  # noqa: ANN001
+def test_neutralise(value, expected) -> None:
     assert exports.neutralise(value) == expected
 
 
@@ -50,7 +50,7 @@ def test_xlsx_holds_no_formula() -> None:
     assert ws.cell(9, 1).value is None
 
 
-def test_open311_shape_and_counts(sample_session) -> None:  # noqa: ANN001
+def test_open311_shape_and_counts(sample_session) -> None:
     frame = exports.open311_problems(sample_session)
     assert list(frame.columns) == exports.OPEN311_FIELDS
     total = sample_session.scalar(select(func.count(m.Problem.id)))
@@ -69,7 +69,7 @@ def test_open311_shape_and_counts(sample_session) -> None:  # noqa: ANN001
     assert list(rows[0]) == exports.OPEN311_FIELDS and len(rows) == 5
 
 
-def test_open311_for_one_subdistrict_in_english(sample_session) -> None:  # noqa: ANN001
+def test_open311_for_one_subdistrict_in_english(sample_session) -> None:
     nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
     frame = exports.open311_problems(sample_session, nanhu, lang="en", limit=20)
     expected = sample_session.scalar(select(func.count(m.Problem.id))

@@ -26,7 +26,7 @@ TABLES = ("problem", "problem_event", "problem_site", "audit_log", "site", "proj
           "volunteer_activity", "data_change")
 
 
-def fingerprint(session) -> tuple[dict[str, int], str]:  # noqa: ANN001
+def fingerprint(session) -> tuple[dict[str, int], str]:
     """Return row counts of the written tables and a checksum over their contents."""
     counts: dict[str, int] = {}
     digest = hashlib.sha256()
@@ -56,7 +56,7 @@ def xlsx_of(rows: list[list], sheets: dict[str, list[list]] | None = None,
     return out.getvalue()
 
 
-def problems_added(session) -> list[m.Problem]:  # noqa: ANN001
+def problems_added(session) -> list[m.Problem]:
     """Return the problems created by imports (created_by office), oldest first."""
     return list(session.scalars(select(m.Problem).where(m.Problem.created_by == "office")
                                 .order_by(m.Problem.id)))
@@ -65,7 +65,7 @@ def problems_added(session) -> list[m.Problem]:  # noqa: ANN001
 # ---------------------------------------------------------------- messy forms
 
 
-def test_chinese_headers_title_rows_and_trailing_blanks(sample_session) -> None:  # noqa: ANN001
+def test_chinese_headers_title_rows_and_trailing_blanks(sample_session) -> None:
     data = csv_of("和平区问题台账（2026年11月）", ",,,,,", "制表：区文明办,,,,,",
                   "街道,问题类别,纬度,经度,问题描述,来源", GOOD_ROW, ",,,,,", ",,,,,")
     result = importers.import_file(sample_session, OFFICE, "problems", "台账.csv", data)
@@ -76,7 +76,7 @@ def test_chinese_headers_title_rows_and_trailing_blanks(sample_session) -> None:
     assert p.nearest_site_id is not None and p.h3_cell
 
 
-def test_full_width_and_stray_spaces_are_normalised(sample_session) -> None:  # noqa: ANN001
+def test_full_width_and_stray_spaces_are_normalised(sample_session) -> None:
     data = csv_of("Subdistrict , Problem class,Latitude,Longitude,Description,Source,Site code",
                   "　ｎａｎｈｕ　,ｓａｎｉｔａｔｉｏｎ,４１．７６１５,１２３．４２６８,"
                   "井盖缺失,daily_inspection, S 033 ")
@@ -88,7 +88,7 @@ def test_full_width_and_stray_spaces_are_normalised(sample_session) -> None:  # 
     assert (p.lat, p.lon, p.site_id, p.subdistrict_id) == (41.7615, 123.4268, site.id, nanhu)
 
 
-def test_names_instead_of_codes_and_gbk_encoding(sample_session) -> None:  # noqa: ANN001
+def test_names_instead_of_codes_and_gbk_encoding(sample_session) -> None:
     data = ("街道,问题类别,纬度,经度,问题描述,来源\n"
             "南湖,环境卫生,41.7615,123.4268,垃圾,spot_check\n").encode("gb18030")
     result = importers.import_file(sample_session, OFFICE, "problems", "gbk.csv", data)
@@ -108,7 +108,7 @@ def test_bad_dates_are_refused(raw: str) -> None:
     assert err.value.code == "import_bad_date"
 
 
-def test_dates_in_a_workbook_serial_number_and_chinese(sample_session) -> None:  # noqa: ANN001
+def test_dates_in_a_workbook_serial_number_and_chinese(sample_session) -> None:
     header = ["工程编号", "填报日期", "完成百分比", "阶段"]
     project = sample_session.scalar(select(m.Project).where(m.Project.stage == "under_construction")
                                     .order_by(m.Project.id))
@@ -129,7 +129,7 @@ def test_dates_in_a_workbook_serial_number_and_chinese(sample_session) -> None: 
 
 
 @pytest.mark.parametrize("datum", ["gcj02", "bd09"])
-def test_datum_as_file_setting(sample_session, datum: str) -> None:  # noqa: ANN001
+def test_datum_as_file_setting(sample_session, datum: str) -> None:
     lat, lon = geo.from_wgs84(41.7615, 123.4268, datum)
     data = csv_of(HEADER_EN, f"nanhu,sanitation,{lat:.7f},{lon:.7f},x,daily_inspection")
     result = importers.import_file(sample_session, OFFICE, "problems", "d.csv", data,
@@ -139,7 +139,7 @@ def test_datum_as_file_setting(sample_session, datum: str) -> None:  # noqa: ANN
     assert geo.distance_m(p.lon, p.lat, 123.4268, 41.7615) < 1.0
 
 
-def test_datum_as_a_column(sample_session) -> None:  # noqa: ANN001
+def test_datum_as_a_column(sample_session) -> None:
     blat, blon = geo.from_wgs84(41.7615, 123.4268, "bd09")
     glat, glon = geo.from_wgs84(41.7700, 123.4200, "gcj02")
     data = csv_of(HEADER_EN + ",坐标系", f"nanhu,sanitation,{blat:.7f},{blon:.7f},a,spot_check,百度",
@@ -153,7 +153,7 @@ def test_datum_as_a_column(sample_session) -> None:  # noqa: ANN001
         assert geo.distance_m(b, a, d, c) < 1.0
 
 
-def test_row_errors_name_row_and_column_in_both_languages(sample_session) -> None:  # noqa: ANN001
+def test_row_errors_name_row_and_column_in_both_languages(sample_session) -> None:
     before = fingerprint(sample_session)
     data = csv_of("问题台账", HEADER_EN, GOOD_ROW, GOOD_ROW,
                   "nowhere,sanitation,41.76,123.42,x,daily_inspection",
@@ -180,7 +180,7 @@ def test_row_errors_name_row_and_column_in_both_languages(sample_session) -> Non
     assert fingerprint(sample_session) == before
 
 
-def test_only_valid_rows_when_asked(sample_session) -> None:  # noqa: ANN001
+def test_only_valid_rows_when_asked(sample_session) -> None:
     data = csv_of(HEADER_EN, GOOD_ROW, "nowhere,sanitation,41.76,123.42,x,daily_inspection")
     result = importers.import_file(sample_session, OFFICE, "problems", "p.csv", data,
                                    only_valid=True)
@@ -188,7 +188,7 @@ def test_only_valid_rows_when_asked(sample_session) -> None:  # noqa: ANN001
     assert len(problems_added(sample_session)) == 1
 
 
-def test_dry_run_writes_nothing(sample_session) -> None:  # noqa: ANN001
+def test_dry_run_writes_nothing(sample_session) -> None:
     before = fingerprint(sample_session)
     result = importers.import_file(sample_session, OFFICE, "problems", "p.csv",
                                    csv_of(HEADER_EN, GOOD_ROW), dry_run=True)
@@ -228,7 +228,7 @@ BAD_FILES = [
 
 @pytest.mark.parametrize(("name", "data", "code", "mentions"), BAD_FILES,
                          ids=[b[0] for b in BAD_FILES])
-def test_bad_files_are_refused_and_nothing_changes(sample_session, name: str, data: bytes | None,  # noqa: ANN001
+def test_bad_files_are_refused_and_nothing_changes(sample_session, name: str, data: bytes | None,
                                                    code: str, mentions: str) -> None:
     before = fingerprint(sample_session)
     with pytest.raises(CivDataError) as err:
@@ -243,7 +243,7 @@ def test_bad_files_are_refused_and_nothing_changes(sample_session, name: str, da
 # ---------------------------------------------------------------- same rules as the forms
 
 
-def test_every_row_passes_the_permission_check(sample_session) -> None:  # noqa: ANN001
+def test_every_row_passes_the_permission_check(sample_session) -> None:
     nanhu = sample_session.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
     staff = Actor("nanhu", "subdistrict", subdistrict_id=nanhu)
     data = csv_of(HEADER_EN, GOOD_ROW, "xita,sanitation,41.7934,123.4136,x,daily_inspection")
@@ -254,7 +254,7 @@ def test_every_row_passes_the_permission_check(sample_session) -> None:  # noqa:
                               csv_of(HEADER_EN, GOOD_ROW))
 
 
-def test_import_is_audited_and_marks_the_change(sample_session) -> None:  # noqa: ANN001
+def test_import_is_audited_and_marks_the_change(sample_session) -> None:
     counter_before = sample_session.scalar(select(func.sum(m.DataChange.counter)))
     importers.import_file(sample_session, OFFICE, "problems", "p.csv",
                           csv_of(HEADER_EN, GOOD_ROW, GOOD_ROW.replace("垃圾", "污水")))
@@ -269,7 +269,7 @@ def test_import_is_audited_and_marks_the_change(sample_session) -> None:  # noqa
     assert events == ["discovered", "discovered"]
 
 
-def test_a_failure_while_writing_rolls_everything_back(sample_session, monkeypatch) -> None:  # noqa: ANN001
+def test_a_failure_while_writing_rolls_everything_back(sample_session, monkeypatch) -> None:
     before = fingerprint(sample_session)
 
     def boom(*_a, **_k) -> None:
@@ -287,7 +287,7 @@ def test_a_failure_while_writing_rolls_everything_back(sample_session, monkeypat
     ("progress", m.ProjectProgress, "project.progress"),
     ("inspections", m.MarketInspection, "market.inspect"),
     ("activities", m.VolunteerActivity, "activity.record")])
-def test_each_template_imports_its_example_row(sample_session, kind, table, action) -> None:  # noqa: ANN001
+def test_each_template_imports_its_example_row(sample_session, kind, table, action) -> None:
     data = importers.template_xlsx(sample_session, kind)
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == [kind, importers.HELP_SHEET]
@@ -305,7 +305,7 @@ def test_each_template_imports_its_example_row(sample_session, kind, table, acti
     assert action in actions and "data.import" in actions
 
 
-def test_same_day_feedback_is_read_from_the_file_and_blank_means_no(sample_session) -> None:  # noqa: ANN001
+def test_same_day_feedback_is_read_from_the_file_and_blank_means_no(sample_session) -> None:
     items = importers.checklist_columns(sample_session)
     low = ",".join(str(c.zh) for c in items)
     first = ",".join("0" for _ in items)  # every item at 0: each inspection has findings
@@ -320,7 +320,7 @@ def test_same_day_feedback_is_read_from_the_file_and_blank_means_no(sample_sessi
     assert flags == {"甲": True, "乙": False, "丙": False}
 
 
-def test_domain_rules_refuse_rows_with_their_numbers(sample_session) -> None:  # noqa: ANN001
+def test_domain_rules_refuse_rows_with_their_numbers(sample_session) -> None:
     before = fingerprint(sample_session)
     project = sample_session.scalar(select(m.Project).where(m.Project.stage == "completed"))
     data = csv_of("project,reported_on,percent,stage", f"{project.code},2026-11-25,50,在建",
@@ -332,7 +332,7 @@ def test_domain_rules_refuse_rows_with_their_numbers(sample_session) -> None:  #
     assert fingerprint(sample_session) == before
 
 
-def test_sites_update_by_code_and_recompute_links(sample_session) -> None:  # noqa: ANN001
+def test_sites_update_by_code_and_recompute_links(sample_session) -> None:
     site = sample_session.scalar(select(m.Site).where(m.Site.code == "S033"))
     data = csv_of("点位编号,点位名称,点位类别,街道,纬度,经度",
                   "S033,改名的医院,hospital,nanhu,41.7620,123.4270")
@@ -345,7 +345,7 @@ def test_sites_update_by_code_and_recompute_links(sample_session) -> None:  # no
 # ---------------------------------------------------------------- command line
 
 
-def test_cli_exit_codes(sample_db, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_exit_codes(sample_db, tmp_path, capsys) -> None:
     good = tmp_path / "good.csv"
     good.write_bytes(csv_of(HEADER_EN, GOOD_ROW))
     bad = tmp_path / "bad.csv"

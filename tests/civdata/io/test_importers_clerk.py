@@ -37,14 +37,14 @@ def _codes(result: importers.ImportResult) -> list[tuple[int, str, str]]:
     return [(i.row, i.column, i.error.code) for i in result.issues]
 
 
-def _count(session, model) -> int:  # noqa: ANN001
+def _count(session, model) -> int:
     return int(session.scalar(select(func.count()).select_from(model)))
 
 
 # ---------------------------------------------------------------- 16.1 free text as typed
 
 
-def test_free_text_is_stored_exactly_as_typed(sample_session) -> None:  # noqa: ANN001
+def test_free_text_is_stored_exactly_as_typed(sample_session) -> None:
     text = "人行道垃圾堆放，已通知环卫所（东侧）：１２处"
     data = csv_of(HEADER_EN + ",responsible_unit",
                   f"ｎａｎｈｕ,sanitation,４１．７６１５,123.4268,\"{text}\",日常巡查,南湖环卫所（东）")
@@ -59,7 +59,7 @@ def test_free_text_is_stored_exactly_as_typed(sample_session) -> None:  # noqa: 
 # ---------------------------------------------------------------- 16.2 repeated key in a file
 
 
-def test_a_repeated_site_code_is_refused_naming_both_rows(sample_session) -> None:  # noqa: ANN001
+def test_a_repeated_site_code_is_refused_naming_both_rows(sample_session) -> None:
     before = fingerprint(sample_session)
     data = csv_of("点位编号,点位名称,点位类别,街道,纬度,经度",
                   "S902,南湖公园东门,park_square,nanhu,41.7615,123.4268",
@@ -75,7 +75,7 @@ def test_a_repeated_site_code_is_refused_naming_both_rows(sample_session) -> Non
     assert only.written == 0  # neither row is guessed to be the right one
 
 
-def test_two_reports_of_one_project_on_one_day_in_a_file_are_refused(sample_session) -> None:  # noqa: ANN001
+def test_two_reports_of_one_project_on_one_day_in_a_file_are_refused(sample_session) -> None:
     data = csv_of("project,reported_on,percent,stage", "OC1-04,2026-11-25,70,在建",
                   "OC1-04,2026-11-25,75,在建")
     result = importers.import_file(sample_session, OFFICE, "progress", "p.csv", data)
@@ -89,7 +89,7 @@ def test_two_reports_of_one_project_on_one_day_in_a_file_are_refused(sample_sess
 @pytest.mark.parametrize(("kind", "table"), [
     ("sites", m.Site), ("problems", m.Problem), ("progress", m.ProjectProgress),
     ("inspections", m.MarketInspection), ("activities", m.VolunteerActivity)])
-def test_importing_the_same_file_twice_writes_it_once(sample_session, kind, table) -> None:  # noqa: ANN001
+def test_importing_the_same_file_twice_writes_it_once(sample_session, kind, table) -> None:
     data = importers.template_xlsx(sample_session, kind)
     first = importers.import_file(sample_session, OFFICE, kind, f"{kind}.xlsx", data)
     assert first.issues == [] and first.written == 1 and first.committed
@@ -102,7 +102,7 @@ def test_importing_the_same_file_twice_writes_it_once(sample_session, kind, tabl
     assert "第 2 行已导入过" in again.already_note().message("zh")
 
 
-def test_a_changed_inspection_under_the_same_key_is_a_conflict(sample_session) -> None:  # noqa: ANN001
+def test_a_changed_inspection_under_the_same_key_is_a_conflict(sample_session) -> None:
     items = importers.checklist_columns(sample_session)
     head = "市场编号,检查日期,检查人," + ",".join(c.zh for c in items)
     full = ",".join(f"{float(c.example):g}" for c in items)
@@ -114,7 +114,7 @@ def test_a_changed_inspection_under_the_same_key_is_a_conflict(sample_session) -
     assert "M18" in result.issues[0].error.message("zh")
 
 
-def test_the_write_functions_refuse_a_second_copy(sample_session) -> None:  # noqa: ANN001
+def test_the_write_functions_refuse_a_second_copy(sample_session) -> None:
     items = markets.checklist_items(sample_session)
     scores = dict(zip(items["code"], items["max_points"], strict=True))
     market = sample_session.scalar(select(m.Market).where(m.Market.code == "M18"))
@@ -140,7 +140,7 @@ def test_the_write_functions_refuse_a_second_copy(sample_session) -> None:  # no
     assert err.value.code == "progress_exists"
 
 
-def test_the_database_refuses_a_second_copy(session) -> None:  # noqa: ANN001
+def test_the_database_refuses_a_second_copy(session) -> None:
     sd = f.make_subdistrict(session)
     project = f.make_project(session, sd)
     market = f.make_market(session, sd)
@@ -157,7 +157,7 @@ def test_the_database_refuses_a_second_copy(session) -> None:  # noqa: ANN001
         session.rollback()
 
 
-def test_migration_keeps_rows_that_already_repeat_a_key(engine) -> None:  # noqa: ANN001
+def test_migration_keeps_rows_that_already_repeat_a_key(engine) -> None:
     with session_scope(engine) as s:
         project = f.make_project(s, f.make_subdistrict(s))
         s.add(m.ProjectProgress(project_id=project.id, reported_on=date(2026, 10, 1),
@@ -181,7 +181,7 @@ def test_migration_keeps_rows_that_already_repeat_a_key(engine) -> None:  # noqa
                                     "under_construction")
 
 
-def test_the_sample_has_no_duplicates_under_the_natural_keys(sample_reader) -> None:  # noqa: ANN001
+def test_the_sample_has_no_duplicates_under_the_natural_keys(sample_reader) -> None:
     for model, cols in ((m.MarketInspection, ("market_id", "inspected_on", "inspector",
                                               "is_reinspection", "total_score")),
                         (m.ProjectProgress, ("project_id", "reported_on", "percent", "stage")),
@@ -197,7 +197,7 @@ def test_the_sample_has_no_duplicates_under_the_natural_keys(sample_reader) -> N
 
 @pytest.mark.parametrize(("datum", "words"), [("gcj02", ("AMap/Tencent", "高德/腾讯")),
                                               ("bd09", ("Baidu", "百度"))])
-def test_unstated_gcj02_or_bd09_next_to_the_named_site_is_refused(sample_session, datum,  # noqa: ANN001
+def test_unstated_gcj02_or_bd09_next_to_the_named_site_is_refused(sample_session, datum,
                                                                   words) -> None:
     lat, lon = geo.from_wgs84(*S033, datum)
     data = csv_of(HEADER_EN + ",site", f"nanhu,sanitation,{lat:.7f},{lon:.7f},x,spot_check,S033")
@@ -214,12 +214,12 @@ def test_unstated_gcj02_or_bd09_next_to_the_named_site_is_refused(sample_session
     assert geo.distance_m(p.lon, p.lat, S033[1], S033[0]) < 1.0
 
 
-def test_wgs84_points_near_their_site_go_in(sample_session) -> None:  # noqa: ANN001
+def test_wgs84_points_near_their_site_go_in(sample_session) -> None:
     data = csv_of(HEADER_EN + ",site", "nanhu,sanitation,41.7622,123.4275,x,spot_check,S033")
     assert importers.import_file(sample_session, OFFICE, "problems", "p.csv", data).written == 1
 
 
-def test_a_whole_file_offset_like_gcj02_is_refused_even_for_valid_rows(sample_session) -> None:  # noqa: ANN001
+def test_a_whole_file_offset_like_gcj02_is_refused_even_for_valid_rows(sample_session) -> None:
     sites = sample_session.execute(select(m.Site.code, m.Site.lat, m.Site.lon, m.Subdistrict.code)
                                    .join(m.Subdistrict).order_by(m.Site.id).limit(3)).all()
     lines = [HEADER_EN + ",site"]
@@ -254,21 +254,21 @@ def _xlsx(rows: list[list], title: str = "problems") -> bytes:
     ("p.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "import_old_xls", ".xls"),
     ("p.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "import_old_xls", ".xlsx"),
 ])
-def test_a_wrong_file_is_told_what_is_wrong(sample_session, name, payload, code, words) -> None:  # noqa: ANN001
+def test_a_wrong_file_is_told_what_is_wrong(sample_session, name, payload, code, words) -> None:
     with pytest.raises(CivDataError) as err:
         importers.import_file(sample_session, OFFICE, "problems", name, payload)
     assert err.value.code == code and words in err.value.message("en")
     assert "Only CSV" not in err.value.message("en")
 
 
-def test_messages_of_one_row_follow_the_sheet_columns(sample_session) -> None:  # noqa: ANN001
+def test_messages_of_one_row_follow_the_sheet_columns(sample_session) -> None:
     data = csv_of("source,description,subdistrict,problem_class,lat,lon",
                   "rumour,,nowhere,sanitation,41.76,123.42")
     result = importers.import_file(sample_session, OFFICE, "problems", "p.csv", data)
     assert [i.column for i in result.issues] == ["source", "description", "subdistrict"]
 
 
-def test_rules_checked_while_writing_name_their_column(sample_session) -> None:  # noqa: ANN001
+def test_rules_checked_while_writing_name_their_column(sample_session) -> None:
     items = importers.checklist_columns(sample_session)
     first = items[0]
     scores = [f"{float(c.example):g}" for c in items]
@@ -289,7 +289,7 @@ def test_rules_checked_while_writing_name_their_column(sample_session) -> None: 
     assert _codes(result) == [(2, "percent", "progress_backwards")]
 
 
-def test_no_header_lists_the_template_headers(sample_session) -> None:  # noqa: ANN001
+def test_no_header_lists_the_template_headers(sample_session) -> None:
     with pytest.raises(CivDataError) as err:
         importers.import_file(sample_session, OFFICE, "problems", "p.csv", csv_of("a,b", "1,2"))
     assert "街道* / Subdistrict" in err.value.message("zh")
@@ -297,7 +297,7 @@ def test_no_header_lists_the_template_headers(sample_session) -> None:  # noqa: 
 
 
 @pytest.mark.parametrize("word", ["合计", "总计", "小计", "Total"])
-def test_a_total_row_gets_one_clear_message(sample_session, word: str) -> None:  # noqa: ANN001
+def test_a_total_row_gets_one_clear_message(sample_session, word: str) -> None:
     data = csv_of(HEADER_EN, "nanhu,sanitation,41.7615,123.4268,x,spot_check", f"{word},,,,,")
     result = importers.import_file(sample_session, OFFICE, "problems", "p.csv", data)
     assert _codes(result) == [(3, "", "import_total_row")]
@@ -305,7 +305,7 @@ def test_a_total_row_gets_one_clear_message(sample_session, word: str) -> None: 
     assert "Delete the total row" in result.issues[0].error.message("en")
 
 
-def test_swapped_latitude_and_longitude_are_named(sample_session) -> None:  # noqa: ANN001
+def test_swapped_latitude_and_longitude_are_named(sample_session) -> None:
     data = csv_of(HEADER_EN, "nanhu,sanitation,123.4268,41.7615,x,spot_check")
     result = importers.import_file(sample_session, OFFICE, "problems", "p.csv", data)
     [issue] = result.issues
@@ -314,7 +314,7 @@ def test_swapped_latitude_and_longitude_are_named(sample_session) -> None:  # no
     assert "填反" in issue.error.message("zh") and "datum" not in issue.error.message("en")
 
 
-def test_a_formula_without_a_saved_value_is_not_called_empty(sample_session) -> None:  # noqa: ANN001
+def test_a_formula_without_a_saved_value_is_not_called_empty(sample_session) -> None:
     data = _xlsx([HEADER_EN.split(","), ["nanhu", "sanitation", 41.7615, 123.4268,
                                          '=CONCATENATE("a","b")', "spot_check"]])
     result = importers.import_file(sample_session, OFFICE, "problems", "p.xlsx", data)
@@ -323,7 +323,7 @@ def test_a_formula_without_a_saved_value_is_not_called_empty(sample_session) -> 
     assert "保存" in result.issues[0].error.message("zh")
 
 
-def test_official_names_are_accepted_and_unknown_names_called_names(sample_session) -> None:  # noqa: ANN001
+def test_official_names_are_accepted_and_unknown_names_called_names(sample_session) -> None:
     data = csv_of("街道,问题类别,纬度,经度,问题描述,来源",
                   "沈水湾街道,环境卫生,41.7390,123.4350,x,日常巡查",
                   "Nanhu Subdistrict,Sanitation,41.7615,123.4268,y,Third-party evaluation")
@@ -337,7 +337,7 @@ def test_official_names_are_accepted_and_unknown_names_called_names(sample_sessi
     assert "name" in issue.error.message("en") and "code" not in issue.error.message("en")
 
 
-def test_cli_speaks_chinese_with_lang_zh_and_by_default(sample_db, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_speaks_chinese_with_lang_zh_and_by_default(sample_db, tmp_path, capsys) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_of(HEADER_EN, "nowhere,sanitation,41.76,123.42,x,daily_inspection"))
     assert main(["--lang", "zh", "import", "problems", str(bad)]) == 1
@@ -379,7 +379,7 @@ JUNK = [("binary.csv", bytes(b for b in range(1, 256) if b not in (10, 13)) * 40
 
 
 @pytest.mark.parametrize(("name", "payload", "code"), JUNK, ids=[j[0] for j in JUNK])
-def test_junk_gets_a_message_not_a_traceback(sample_session, name, payload, code) -> None:  # noqa: ANN001
+def test_junk_gets_a_message_not_a_traceback(sample_session, name, payload, code) -> None:
     before = fingerprint(sample_session)
     with pytest.raises(CivDataError) as err:
         importers.import_file(sample_session, OFFICE, "problems", name, payload)
@@ -388,7 +388,7 @@ def test_junk_gets_a_message_not_a_traceback(sample_session, name, payload, code
     assert fingerprint(sample_session) == before
 
 
-def test_cli_junk_and_unexpected_failures_exit_with_a_message(sample_db, tmp_path, capsys,  # noqa: ANN001
+def test_cli_junk_and_unexpected_failures_exit_with_a_message(sample_db, tmp_path, capsys,
                                                               monkeypatch) -> None:
     junk = tmp_path / "junk.csv"
     junk.write_bytes(b"a" * 10_000_000)

@@ -22,7 +22,7 @@ TITLES_ZH = ["周调度会 2026-W48", "本周要情", "街道综合指数", "红
 
 
 @pytest.fixture
-def snapshot(sample_session) -> dict:  # noqa: ANN001
+def snapshot(sample_session) -> dict:
     """Return the W48 meeting with one follow-up, as the page shows it."""
     office = Actor("office", "office")
     meetings.open_meeting(sample_session, office, "2026-W48")
@@ -100,7 +100,7 @@ def test_xlsx_has_one_sheet_per_section_with_the_snapshot_values(snapshot: dict)
     assert items[0][0] == "本次会议"
 
 
-def test_cli_writes_both_exports(sample_db: str, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_writes_both_exports(sample_db: str, tmp_path, capsys) -> None:
     pptx_path, xlsx_path = tmp_path / "w.pptx", tmp_path / "w.xlsx"
     assert cli.main(["--lang", "zh", "report", "weekly", "--week", "2026-W48",
                      "--out", str(pptx_path)]) == 0
@@ -114,8 +114,8 @@ def test_cli_writes_both_exports(sample_db: str, tmp_path, capsys) -> None:  # n
                      str(tmp_path / "w.csv")]) == 1
 
 
-def test_cli_exports_a_closed_meeting_from_its_record(sample_db: str, tmp_path,  # noqa: ANN001
-                                                      capsys) -> None:  # noqa: ANN001
+def test_cli_exports_a_closed_meeting_from_its_record(sample_db: str, tmp_path,
+                                                      capsys) -> None:
     from civdata.core.db import make_engine, session_scope
 
     eng = make_engine(sample_db)
@@ -133,7 +133,7 @@ def test_cli_exports_a_closed_meeting_from_its_record(sample_db: str, tmp_path, 
         [r["index"] for r in record["index"]])
 
 
-def test_points_at_risk_slide_and_sheet(snapshot: dict, sample_session) -> None:  # noqa: ANN001
+def test_points_at_risk_slide_and_sheet(snapshot: dict, sample_session) -> None:
     from civdata.domain import evaluation
 
     risk = evaluation.points_at_risk(sample_session, datetime.fromisoformat(snapshot["as_of"]))

@@ -13,7 +13,7 @@ DAY = date(2026, 11, 25)
 NIGHT = datetime(2026, 11, 25, 1, 0)
 
 
-def test_sample_loaded_at_night_holds_nothing_later(session) -> None:  # noqa: ANN001
+def test_sample_loaded_at_night_holds_nothing_later(session) -> None:
     load_sample(session, as_of=DAY, now=NIGHT)
     session.flush()
     for col in (m.Problem.discovered_at, m.Problem.assigned_at, m.Problem.closed_at,
@@ -34,7 +34,7 @@ def test_sample_loaded_at_night_holds_nothing_later(session) -> None:  # noqa: A
         m.Problem.discovered_at >= datetime(2026, 11, 24))) > 0
 
 
-def test_sample_loaded_for_a_past_day_keeps_that_whole_day(session) -> None:  # noqa: ANN001
+def test_sample_loaded_for_a_past_day_keeps_that_whole_day(session) -> None:
     load_sample(session, as_of=DAY)  # not today: loaded as of the last second of DAY
     session.flush()
     assert session.scalar(select(func.max(m.Problem.discovered_at))).date() == DAY

@@ -12,18 +12,18 @@ from civdata.io.sample import shifted
 from tests.conftest import SAMPLE_AS_OF
 
 
-def _count(session, stmt) -> int:  # noqa: ANN001
+def _count(session, stmt) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def _projects(session, programme: str, batch: int | None = None):  # noqa: ANN001, ANN202
+def _projects(session, programme: str, batch: int | None = None):
     q = select(m.Project).where(m.Project.programme == programme)
     if batch is not None:
         q = q.where(m.Project.batch == batch)
     return session.scalars(q).all()
 
 
-def test_sites_and_categories(sample_reader) -> None:  # noqa: ANN001
+def test_sites_and_categories(sample_reader) -> None:
     s = sample_reader
     assert _count(s, select(func.count(m.Site.id))) == 381
     assert _count(s, select(func.count(m.SiteCategory.id))) == 25
@@ -35,7 +35,7 @@ def test_sites_and_categories(sample_reader) -> None:  # noqa: ANN001
     assert {"farmers_market", "hospital", "railway_station", "residential_community"} <= focus
 
 
-def test_subdistricts_and_problem_classes(sample_reader) -> None:  # noqa: ANN001
+def test_subdistricts_and_problem_classes(sample_reader) -> None:
     s = sample_reader
     names = set(s.scalars(select(m.Subdistrict.name_zh)))
     assert names == {"太原街", "南市场", "北市场", "西塔", "八经", "马路湾", "集贤", "新华", "南湖",
@@ -44,7 +44,7 @@ def test_subdistricts_and_problem_classes(sample_reader) -> None:  # noqa: ANN00
     assert classes == ["基础设施", "环境卫生", "服务管理", "公共秩序", "公益宣传", "文明素质"]
 
 
-def test_old_compound_batches(sample_reader) -> None:  # noqa: ANN001
+def test_old_compound_batches(sample_reader) -> None:
     s = sample_reader
     expected = {1: (50, 5, 16, 1_050_000, 183, 15_666), 2: (55, 6, 22, 850_000, 175, 13_235)}
     for batch, (n, subs, comms, area, buildings, households) in expected.items():
@@ -63,7 +63,7 @@ def test_old_compound_batches(sample_reader) -> None:  # noqa: ANN001
     assert round(sum(r.investment_planned_yuan for r in all_rows)) == 530_000_000
 
 
-def test_renovation_state_on_the_article_day(sample_reader) -> None:  # noqa: ANN001
+def test_renovation_state_on_the_article_day(sample_reader) -> None:
     s = sample_reader
     b1 = _projects(s, "old_compound", 1)
     assert sum(r.stage == "completed" for r in b1) == 35
@@ -77,7 +77,7 @@ def test_renovation_state_on_the_article_day(sample_reader) -> None:  # noqa: AN
     assert all(r.drawings_done_on <= r.actual_start for r in b2 if r.actual_start)
 
 
-def test_streets_and_key_roads(sample_reader) -> None:  # noqa: ANN001
+def test_streets_and_key_roads(sample_reader) -> None:
     s = sample_reader
     bs1, bs2 = _projects(s, "back_street", 1), _projects(s, "back_street", 2)
     assert len(bs1) == 32 and len(bs2) == 11
@@ -104,7 +104,7 @@ def test_streets_and_key_roads(sample_reader) -> None:  # noqa: ANN001
     assert round(sum(r.length_m for r in key)) == 6000
 
 
-def test_markets_volunteers_and_people(sample_reader) -> None:  # noqa: ANN001
+def test_markets_volunteers_and_people(sample_reader) -> None:
     s = sample_reader
     hardware = dict(s.execute(select(m.MarketHardware.item, func.sum(m.MarketHardware.done))
                               .group_by(m.MarketHardware.item)).all())
@@ -128,7 +128,7 @@ def test_markets_volunteers_and_people(sample_reader) -> None:  # noqa: ANN001
     assert figures["co_governance_compounds"] == 770
 
 
-def test_history_is_long_enough_for_trends(sample_reader) -> None:  # noqa: ANN001
+def test_history_is_long_enough_for_trends(sample_reader) -> None:
     s = sample_reader
     first, last = s.execute(select(func.min(m.MarketInspection.inspected_on),
                                    func.max(m.MarketInspection.inspected_on))).one()
@@ -144,7 +144,7 @@ def test_history_is_long_enough_for_trends(sample_reader) -> None:  # noqa: ANN0
     assert _count(s, select(func.count(m.VolunteerActivity.id))) > 1000
 
 
-def test_the_evaluation_sample(sample_reader) -> None:  # noqa: ANN001
+def test_the_evaluation_sample(sample_reader) -> None:
     """Issue 19: an invented excerpt of the evaluation system worth 100 + 20 points over all
     three methods, a checklist for every one of the 25 categories, inspections, a survey."""
     s = sample_reader

@@ -28,7 +28,7 @@ TRANSITION_KINDS = ("assign", "start", "submit", "accept", "reject")
 
 
 @pytest.fixture
-def loaded(engine, sample_template: Path, tmp_path: Path,  # noqa: ANN001, ANN201
+def loaded(engine, sample_template: Path, tmp_path: Path,
            monkeypatch: pytest.MonkeyPatch):
     """Return the fresh engine (SQLite, and PostgreSQL when given) with the sample loaded
     (on SQLite the file is replaced by a copy of the sample built once per run: same rows)."""
@@ -47,13 +47,13 @@ def loaded(engine, sample_template: Path, tmp_path: Path,  # noqa: ANN001, ANN20
 
 
 @pytest.fixture
-def sample_copy(sample_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def sample_copy(sample_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Return a factory of engines on fresh copies of the sample database (SQLite)."""
     monkeypatch.setenv("CIVDATA_TODAY", SAMPLE_AS_OF.isoformat())
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
     engines = []
 
-    def make(name: str = "copy"):  # noqa: ANN202
+    def make(name: str = "copy"):
         target = tmp_path / f"{name}.db"
         shutil.copy(sample_template, target)
         engines.append(make_engine(f"sqlite:///{target}"))
@@ -64,19 +64,19 @@ def sample_copy(sample_template: Path, tmp_path: Path, monkeypatch: pytest.Monke
         eng.dispose()
 
 
-def _counts(engine) -> dict[str, int]:  # noqa: ANN001
+def _counts(engine) -> dict[str, int]:
     """Return rows per table."""
     with session_factory(engine)() as s:
         return table_counts(s)
 
 
-def _version(engine) -> int:  # noqa: ANN001
+def _version(engine) -> int:
     """Return the sum of the data-change counters."""
     with session_factory(engine)() as s:
         return last_change(s)[1]
 
 
-def test_a_seeded_run_writes_every_kind_through_the_data_layer(loaded) -> None:  # noqa: ANN001
+def test_a_seeded_run_writes_every_kind_through_the_data_layer(loaded) -> None:
     before, version_before = _counts(loaded), _version(loaded)
     with session_factory(loaded)() as s:
         last_inspection = s.scalar(select(func.max(m.MarketInspection.id)))
@@ -119,7 +119,7 @@ def test_a_seeded_run_writes_every_kind_through_the_data_layer(loaded) -> None: 
         assert {"sim-office", "sim-market"} <= users and len(users) > 3  # + subdistrict staff
 
 
-def _check_problem_loop(s) -> None:  # noqa: ANN001
+def _check_problem_loop(s) -> None:
     """Every simulated event is a legal move that continues the last one and has its audit row."""
     rows = s.execute(select(m.ProblemEvent.problem_id, m.ProblemEvent.from_status,
                             m.ProblemEvent.to_status, m.ProblemEvent.actor)
@@ -144,7 +144,7 @@ def _check_problem_loop(s) -> None:  # noqa: ANN001
     assert moved == audited
 
 
-def _check_progress(s) -> None:  # noqa: ANN001
+def _check_progress(s) -> None:
     """Progress never goes backwards, never over 100, and 100 % is exactly 'completed'."""
     rows = s.execute(select(m.ProjectProgress.project_id, m.ProjectProgress.percent,
                             m.ProjectProgress.stage, m.ProjectProgress.reported_by)
@@ -162,7 +162,7 @@ def _check_progress(s) -> None:  # noqa: ANN001
     assert simulated > 0
 
 
-def _check_inspections(s, after_id: int) -> None:  # noqa: ANN001
+def _check_inspections(s, after_id: int) -> None:
     """Simulated inspections score every item within its range and total the item scores."""
     items = dict(s.execute(select(m.ChecklistItem.id, m.ChecklistItem.max_points)).all())
     for ins in s.scalars(select(m.MarketInspection).where(m.MarketInspection.id > after_id)):
@@ -174,7 +174,7 @@ def _check_inspections(s, after_id: int) -> None:  # noqa: ANN001
         assert 40 <= ins.total_score <= 100
 
 
-def _check_new_problem_places(s) -> None:  # noqa: ANN001
+def _check_new_problem_places(s) -> None:
     """New problems lie inside the district, within their site's check radius."""
     rows = s.execute(select(m.Problem.lat, m.Problem.lon, m.Site.lat, m.Site.lon,
                             m.SiteCategory.radius_m)
@@ -189,7 +189,7 @@ def _check_new_problem_places(s) -> None:  # noqa: ANN001
     assert all(geo.distance_m(r[1], r[0], r[3], r[2]) <= r[4] for r in rows)
 
 
-def test_the_same_seed_writes_the_same_events(sample_copy) -> None:  # noqa: ANN001
+def test_the_same_seed_writes_the_same_events(sample_copy) -> None:
     runs = []
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         events: list[simulate.Event] = []
@@ -215,7 +215,7 @@ class FakeTime:
         self.now += seconds
 
 
-def test_pacing_spreads_the_events_over_the_minutes(sample_copy) -> None:  # noqa: ANN001
+def test_pacing_spreads_the_events_over_the_minutes(sample_copy) -> None:
     fake = FakeTime()
     at: list[float] = []
     result = simulate.simulate(sample_copy(), 120, 0.25, seed=3, sleep=fake.sleep,
@@ -231,7 +231,7 @@ def test_pacing_spreads_the_events_over_the_minutes(sample_copy) -> None:  # noq
     assert fast.sleeps == [] and again.counts == result.counts
 
 
-def test_ctrl_c_stops_and_keeps_what_was_written(sample_copy) -> None:  # noqa: ANN001
+def test_ctrl_c_stops_and_keeps_what_was_written(sample_copy) -> None:
     eng = sample_copy()
     before = _counts(eng)["audit_log"]
     seen: list[simulate.Event] = []
@@ -248,8 +248,8 @@ def test_ctrl_c_stops_and_keeps_what_was_written(sample_copy) -> None:  # noqa: 
     assert "stopped by Ctrl-C." in simulate.summary_lines(result, "en")
 
 
-def test_a_refused_event_is_skipped_and_the_run_goes_on(sample_copy, monkeypatch) -> None:  # noqa: ANN001
-    def stale(session, world, rng):  # noqa: ANN001, ANN202
+def test_a_refused_event_is_skipped_and_the_run_goes_on(sample_copy, monkeypatch) -> None:
+    def stale(session, world, rng):
         raise StaleEdit("stale_edit", who="office", at="09:00")
 
     monkeypatch.setitem(simulate.WRITERS, "transition", stale)
@@ -261,14 +261,14 @@ def test_a_refused_event_is_skipped_and_the_run_goes_on(sample_copy, monkeypatch
     assert len(skipped) == result.skipped and "reload" in skipped[0].detail_en
 
 
-def test_an_empty_database_is_refused(engine) -> None:  # noqa: ANN001
+def test_an_empty_database_is_refused(engine) -> None:
     with pytest.raises(CivDataError) as err:
         simulate.simulate(engine, 60, 0.1, seed=1, fast=True)
     assert err.value.code == "simulate_no_data"
     assert _counts(engine)["audit_log"] == 0
 
 
-def test_cli_runs_fast_and_prints_one_line_per_event_and_the_summary(sample_db, capsys) -> None:  # noqa: ANN001
+def test_cli_runs_fast_and_prints_one_line_per_event_and_the_summary(sample_db, capsys) -> None:
     args = ["--database-url", sample_db, "simulate", "--minutes", "0.05", "--rate", "600",
             "--as-fast-as-possible", "--seed", "4"]
     assert main(["--lang", "en", *args]) == 0
@@ -284,7 +284,7 @@ def test_cli_runs_fast_and_prints_one_line_per_event_and_the_summary(sample_db, 
     assert "共写入" in zh and "随机种子 4" in zh and "新问题" in zh
 
 
-def test_cli_refuses_an_empty_database_and_a_bad_rate(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_refuses_an_empty_database_and_a_bad_rate(tmp_path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     base = ["--database-url", url, "simulate", "--minutes", "0.05", "--as-fast-as-possible"]
     assert main(base) == 1
@@ -310,7 +310,7 @@ def test_arrivals_come_at_the_rate() -> None:
     assert list(simulate.arrival_offsets(60, 0, random.Random(1))) == []
 
 
-def test_points_fall_near_their_site_inside_its_subdistrict(sample_session) -> None:  # noqa: ANN001
+def test_points_fall_near_their_site_inside_its_subdistrict(sample_session) -> None:
     world = simulate.load_world(sample_session)
     rng = random.Random(9)
     for site in world.sites[:60]:
@@ -323,7 +323,7 @@ def test_points_fall_near_their_site_inside_its_subdistrict(sample_session) -> N
             or (lat, lon) == (site.lat, site.lon)
 
 
-def test_a_passing_reinspection_closes_assigned_and_unassigned_problems(sample_copy) -> None:  # noqa: ANN001
+def test_a_passing_reinspection_closes_assigned_and_unassigned_problems(sample_copy) -> None:
     """Regression met by the simulator: pandas 3 read the unassigned problem's empty
     responsible unit as NaN, and the walk to closed crashed on it."""
     from civdata.domain import markets, workflow
@@ -345,7 +345,7 @@ def test_a_passing_reinspection_closes_assigned_and_unassigned_problems(sample_c
         assert {s.get(m.Problem, i).status for i in raised} == {"closed"}
 
 
-def test_a_site_outside_the_district_offers_no_point(sample_session) -> None:  # noqa: ANN001
+def test_a_site_outside_the_district_offers_no_point(sample_session) -> None:
     from dataclasses import replace
 
     world = simulate.load_world(sample_session)

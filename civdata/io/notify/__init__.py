@@ -1,0 +1,7 @@
+"""Messages that reach people on time (issue 21): contacts, events, the outbox and its sender.
+
+- contacts: where the district, a subdistrict or a responsible unit receives messages;
+- events: what is worth a message, found by an idempotent scan;
+- channels: e-mail (SMTP), WeCom and DingTalk group robots, a generic JSON webhook;
+- sender: the outbox, the lease, delivery with retries, `python -m civdata notify run`.
+"""

@@ -1,0 +1,33 @@
+"""Texts of the imports in the data layer: kinds of file, the tables codes name, datums, and
+the words of the summary (the Data page's own texts are in data.py)."""
+
+TEXTS = {
+    "import.kind.sites": ("点位", "sites"),
+    "import.kind.problems": ("问题", "problems"),
+    "import.kind.progress": ("工程进度", "progress"),
+    "import.kind.inspections": ("市场检查", "inspections"),
+    "import.kind.activities": ("志愿活动", "activities"),
+    "import.kind.evaluation_system": ("测评体系", "evaluation system"),
+    "import.kind.survey": ("问卷调查", "survey responses"),
+    "import.kind.hotline": ("12345热线工单", "12345 hotline work orders"),
+    "import.what.subdistrict": ("街道", "subdistrict"),
+    "import.what.site_category": ("点位类别", "site category"),
+    "import.what.community": ("社区", "community"),
+    "import.what.problem_class": ("问题类别", "problem class"),
+    "import.what.site": ("点位", "site"),
+    "import.what.project": ("工程", "project"),
+    "import.what.market": ("市场", "market"),
+    "import.what.volunteer_team": ("志愿服务队", "volunteer team"),
+    "import.what.partner_org": ("共建单位", "partner organisation"),
+    "import.what.inspection": ("这次检查", "inspection"),
+    "import.what.activity": ("这次活动", "activity"),
+    "import.what.work_order": ("工单", "work order"),
+    "import.what.eval_part": ("测评部分", "part"),
+    "import.what.eval_item": ("测评项目", "item"),
+    "import.datum.gcj02": ("高德/腾讯（GCJ-02）", "AMap/Tencent (GCJ-02)"),
+    "import.datum.bd09": ("百度（BD-09）", "Baidu (BD-09)"),
+    "import.verb.dry": ("可导入", "would import"),
+    "import.verb.done": ("已导入", "imported"),
+    "import.row": ("第 {row} 行", "row {row}"),
+    "import.file_level": ("整个文件", "whole file"),
+}

@@ -1,0 +1,100 @@
+"""Site risk and the mock evaluation (civdata.domain.riskmodel) against hand-worked values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from civdata.core import models as m
+from civdata.domain import riskmodel as R
+from tests.factories import make_problem, make_problem_class, make_site, make_subdistrict
+
+NOW = datetime(2026, 11, 25, 9, 0)
+
+
+def _links() -> pd.DataFrame:
+    return pd.DataFrame({
+        "site_id": [1, 1, 2],
+        "problem_id": [10, 11, 12],
+        "risk_weight": [2.0, 1.0, 3.0],
+        "discovered_at": [datetime(2026, 11, 18, 9), datetime(2026, 11, 25, 9),
+                          datetime(2026, 11, 11, 9)],
+        "deadline": [datetime(2026, 11, 21, 9), None, datetime(2026, 11, 30, 9)],
+    })
+
+
+def test_problem_risk_grows_with_age_and_overdue() -> None:
+    risk = R.problem_risk(_links(), NOW)
+    # 10: weight 2, 7 days open (x2), overdue (x1.5) = 6; 11: found now, no deadline = 1;
+    # 12: weight 3, 14 days open (x3), not yet due = 9
+    assert risk.tolist() == pytest.approx([6.0, 1.0, 9.0])
+
+
+def test_site_risk_ranks_the_riskiest_first() -> None:
+    sites = pd.DataFrame({"id": [1, 2, 3], "code": ["S1", "S2", "S3"]})
+    out = R.site_risk(sites, _links(), NOW)
+    assert out["code"].tolist() == ["S2", "S1", "S3"]
+    assert out["risk"].tolist() == [9.0, 7.0, 0.0]
+    assert out["open_in_radius"].tolist() == [1, 2, 0]
+    assert out["overdue_in_radius"].tolist() == [0, 1, 0]
+    assert out["rank"].tolist() == [1, 2, 3]
+
+
+def test_site_scores_deduct_five_points_per_weight_with_a_floor() -> None:
+    sites = pd.DataFrame({"id": [1, 2, 3]})
+    links = pd.DataFrame({"site_id": [1, 1, 2] + [3] * 7,
+                          "risk_weight": [2.0, 1.0, 3.0] + [3.0] * 7})
+    # 1: 100 - 5*3 = 85; 2: 100 - 15 = 85; 3: 100 - 5*21 < 0 -> 0
+    assert R.site_scores(sites, links).to_dict() == {1: 85.0, 2: 85.0, 3: 0.0}
+
+
+def test_allocate_sample_is_proportional_with_at_least_one() -> None:
+    sizes = pd.Series({"a": 50, "b": 30, "c": 20, "d": 1})
+    out = R.allocate_sample(sizes, 10)
+    # quotas 4.95, 2.97, 1.98, 0.099: floors 4, 2, 1, then d gets its one; largest remainders
+    # go to b (0.97) and c (0.98), one by one, until 10
+    assert out.to_dict() == {"a": 4, "b": 3, "c": 2, "d": 1}
+    assert int(R.allocate_sample(sizes, 500).sum()) == 101  # never more than there are
+
+
+def test_stratified_mean_weighs_each_stratum_mean() -> None:
+    values = pd.Series([80.0, 100.0, 60.0])
+    strata = pd.Series(["a", "a", "b"])
+    weights = pd.Series({"a": 0.75, "b": 0.25})
+    assert R.stratified_mean(values, strata, weights) == pytest.approx(0.75 * 90 + 0.25 * 60)
+
+
+def test_bootstrap_groups_pool_the_strata_drawn_once() -> None:
+    sample = pd.DataFrame({"k": ["a", "a", "b", "c"], "score": [1.0, 2.0, 3.0, 4.0]})
+    weights = pd.Series({"a": 0.5, "b": 0.3, "c": 0.2})
+    groups = R.bootstrap_groups(sample, "k", weights)
+    assert [(w, v.tolist()) for w, v in groups] == [(0.5, [1.0, 2.0]), (0.5, [3.0, 4.0])]
+    lone = R.bootstrap_groups(sample[sample["k"] != "c"], "k", weights)
+    assert [(w, v.tolist()) for w, v in lone] == [(0.8, [1.0, 2.0, 3.0])]
+
+
+def test_mock_evaluation_of_equal_scores_has_no_spread() -> None:
+    sites = pd.DataFrame({"id": [1, 2, 3, 4], "category_code": ["x", "x", "y", "y"]})
+    links = pd.DataFrame({"site_id": [1, 2, 3, 4], "risk_weight": [1.0] * 4})
+    out = R.mock_evaluation(sites, links, n=2, seed=7, rounds=50)
+    assert (out["estimate"], out["low"], out["high"], out["census"], out["n"]) \
+        == (95.0, 95.0, 95.0, 95.0, 2)
+    assert sorted(out["sample"]["category_code"]) == ["x", "y"]  # one per stratum
+
+
+def test_open_problem_links_reads_open_problems_in_radius(session) -> None:
+    a, b = make_subdistrict(session), make_subdistrict(session)
+    cls = make_problem_class(session, risk_weight=2.5)
+    near_a, near_b = make_site(session, a), make_site(session, b)
+    open_one = make_problem(session, a, cls, deadline=datetime(2026, 11, 22, 9))
+    closed = make_problem(session, a, cls, status="closed", closed_at=NOW)
+    for site, problem in ((near_a, open_one), (near_a, closed), (near_b, open_one)):
+        session.add(m.ProblemSite(site_id=site.id, problem_id=problem.id, distance_m=50.0))
+    session.flush()
+    every = R.open_problem_links(session)
+    assert sorted(every["site_id"]) == sorted([near_a.id, near_b.id])
+    assert set(every["problem_id"]) == {open_one.id} and set(every["risk_weight"]) == {2.5}
+    only_a = R.open_problem_links(session, a.id)
+    assert only_a["site_id"].tolist() == [near_a.id]

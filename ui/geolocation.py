@@ -1,0 +1,51 @@
+"""The phone's position: a tiny Streamlit component (components v2, inline JS, nothing fetched
+from anywhere) that reads navigator.geolocation with its accuracy and keeps it as the
+component's state, so it survives reruns. The browser gives WGS-84: no datum conversion."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+_JS = """
+export default function(component) {
+  const { data, parentElement, setStateValue } = component;
+  let button = parentElement.querySelector("button");
+  if (!button) {
+    button = document.createElement("button");
+    button.type = "button";
+    button.setAttribute("data-testid", "civ-geolocate");
+    button.style.cssText = "min-height:44px;width:100%;font-size:16px;border-radius:8px;" +
+      "border:1px solid #c0c4cc;background:#fff;color:#262730;cursor:pointer";
+    parentElement.appendChild(button);
+  }
+  button.textContent = data.label;
+  const locate = () => {
+    if (!navigator.geolocation) { setStateValue("position", {error: "unsupported"}); return; }
+    button.textContent = data.busy;
+    navigator.geolocation.getCurrentPosition(
+      (p) => { button.textContent = data.label;
+               setStateValue("position", {lat: p.coords.latitude, lon: p.coords.longitude,
+                                          accuracy: p.coords.accuracy, at: p.timestamp}); },
+      (e) => { button.textContent = data.label;
+               setStateValue("position", {error: e.code === 1 ? "denied" : "unavailable"}); },
+      {enableHighAccuracy: true, timeout: 15000, maximumAge: 30000});
+  };
+  button.onclick = locate;
+  if (data.auto && !parentElement.__civAsked) { parentElement.__civAsked = true; locate(); }
+}
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _component():
+    """Return the mount command of the geolocation component (registered once)."""
+    return st.components.v2.component("civ_device_position", js=_JS)
+
+
+def device_position(key: str, label: str, busy: str) -> dict | None:
+    """Draw the "use my location" button (asking once by itself on the first draw); return the
+    last answer: {lat, lon, accuracy} or {error: denied|unavailable|unsupported}, or None."""
+    result = _component()(key=key, data={"label": label, "busy": busy, "auto": True},
+                          default={"position": None}, on_position_change=lambda: None)
+    position = result.get("position") if result is not None else None
+    return position if isinstance(position, dict) else None
