@@ -283,13 +283,13 @@ def add_site_inspections(eng, total: int = INSPECTIONS, seed: int = 19) -> int:
         return todo
 
 
-def readiness_figures(url: str, n: int) -> None:
-    """Print the readiness computation at n problems with 50,000 site inspections."""
+def readiness_figures(url: str, n: int, inspections: int = INSPECTIONS) -> None:
+    """Print the readiness computation at n problems with that many site inspections."""
     from civdata.domain import evaluation
 
     eng = make_engine(url)
     t0 = time.perf_counter()
-    added = add_site_inspections(eng)
+    added = add_site_inspections(eng, inspections)
     if added:
         emit(f"readiness_add_inspections_{n}", time.perf_counter() - t0, "s", 1)
     end = NOON.replace(hour=23, minute=59, second=59)
@@ -673,7 +673,7 @@ def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace,
         emit(f"overview_vs_duckdb_total_{n}", sum(ours.values()) / sum(duck.values()), "x", 1)
         site_join(url, n)
     if shape == "default":
-        readiness_figures(url, n)
+        readiness_figures(url, n, args.site_inspections)
     os.environ["CIVDATA_DATABASE_URL"] = url
     os.environ["CIVDATA_PHOTO_DIR"] = str(folder / "photos")
     page_figures(n)
@@ -723,6 +723,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated problem counts")
     parser.add_argument("--full", action="store_true", help="also run 1,000,000 problems")
     parser.add_argument("--import-rows", type=int, default=20_000)
+    parser.add_argument("--site-inspections", type=int, default=INSPECTIONS,
+                        help="site inspections the readiness figures run on (default 50,000)")
     parser.add_argument("--database-url", default=None,
                         help="run on this (PostgreSQL) database instead of SQLite copies; "
                              "its public schema is dropped and recreated")

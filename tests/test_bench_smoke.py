@@ -46,7 +46,7 @@ def test_bench_prints_every_figure(tmp_path) -> None:
     if not browser and os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
         pytest.fail("bench smoke test requires Chromium (REQUIRE_BROWSER_TESTS=1)")
     cmd = [sys.executable, str(ROOT / "scripts" / "bench.py"), "--sizes", str(SIZE),
-           "--import-rows", "500", "--shapes", "default", "--keep", str(tmp_path / "bench")]
+           "--import-rows", "500", "--site-inspections", "500", "--shapes", "default", "--keep", str(tmp_path / "bench")]
     if not browser:
         cmd.append("--no-browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVDATA_")}

@@ -194,8 +194,10 @@ def work_queue(session: Session, subdistrict_id: int, now: datetime,
                m.Problem.responsible_unit, m.Problem.description, m.Problem.version)
         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
         .where(problem_is_open(), m.Problem.subdistrict_id == subdistrict_id)
-        .order_by(m.Problem.deadline.is_(None), m.Problem.deadline, m.Problem.discovered_at,
-                  m.Problem.id).limit(limit)).all()
+        # nearest deadline first; problems without one (not yet assigned) newest first, so a
+        # problem just reported is offered at once however many older ones wait
+        .order_by(m.Problem.deadline.is_(None), m.Problem.deadline,
+                  m.Problem.discovered_at.desc(), m.Problem.id.desc()).limit(limit)).all()
     out = pd.DataFrame(rows, columns=["id", "code", "class_zh", "class_en", "status", "deadline",
                                       "discovered_at", "responsible_unit", "description",
                                       "version"])
@@ -305,8 +307,10 @@ def actionable_problems(session: Session, actor: Actor, action: str,
                m.Problem.deadline, m.Subdistrict.name_zh, m.Subdistrict.name_en)
         .join(m.Subdistrict, m.Subdistrict.id == m.Problem.subdistrict_id)
         .where(*scope)
-        .order_by(m.Problem.deadline.is_(None), m.Problem.deadline, m.Problem.discovered_at,
-                  m.Problem.id).limit(limit)).all()
+        # nearest deadline first; problems without one (not yet assigned) newest first, so a
+        # problem just reported is offered at once however many older ones wait
+        .order_by(m.Problem.deadline.is_(None), m.Problem.deadline,
+                  m.Problem.discovered_at.desc(), m.Problem.id.desc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=["id", "code", "description", "version", "deadline",
                                        "subdistrict_zh", "subdistrict_en"])
 
