@@ -21,7 +21,7 @@ from civdata.io import simulate
 from civdata.io.sample import load_sample, table_counts
 from tests.conftest import SAMPLE_AS_OF
 
-SEED = 11
+SEED = 7  # a seed whose run draws every kind on the sample (rejects are rare: ~1 in 300 events)
 ACTION_OF = {(t.from_status, t.to_status): a for a, t in TRANSITIONS.items()}
 LEGAL = {(None, "discovered"), *ACTION_OF}
 TRANSITION_KINDS = ("assign", "start", "submit", "accept", "reject")
