@@ -6,7 +6,6 @@ from civdata.core.clock import today_local
 from ui import daily as daily_ui
 from ui import readers
 from ui.auth_gate import require_page
-from ui.downloads import table_with_downloads
 from ui.filters import selected_subdistrict
 from ui.i18n import t
 
@@ -30,15 +29,15 @@ daily_ui.draw_serious(rep)
 left, right = st.columns([3, 2])
 with left:
     st.subheader(t("daily.section.classes"))
-    table_with_downloads(daily_ui.class_table(rep), t("daily.section.classes"), key="daily_classes")
+    daily_ui.show_table(daily_ui.class_table(rep), t("daily.section.classes"), key="daily_classes")
 with right:
     st.subheader(t("daily.section.escalations"))
-    st.dataframe(daily_ui.escalation_table(rep), hide_index=True, width="stretch")
+    daily_ui.show_table(daily_ui.escalation_table(rep))
 
 if sub_id is None:
     st.subheader(t("daily.section.subdistricts"))
-    table_with_downloads(daily_ui.subdistrict_table(rep), t("daily.section.subdistricts"),
-                         key="daily_subdistricts")
+    daily_ui.show_table(daily_ui.subdistrict_table(rep), t("daily.section.subdistricts"),
+                        key="daily_subdistricts")
 
 left, right = st.columns(2)
 with left:
@@ -47,11 +46,11 @@ with left:
     if failed.empty:
         st.info(t("daily.empty_rows"))
     else:
-        st.dataframe(failed, hide_index=True, width="stretch")
+        daily_ui.show_table(failed)
 with right:
     st.subheader(t("daily.section.slipping"))
     slipping = daily_ui.slipping_table(rep)
     if slipping.empty:
         st.info(t("daily.empty_rows"))
     else:
-        st.dataframe(slipping, hide_index=True, width="stretch")
+        daily_ui.show_table(slipping)

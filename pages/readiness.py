@@ -2,8 +2,6 @@
 range; the parts, points at risk, the six-lists ledger, the survey, the materials and the site
 inspections (forms for inspections, rounds, uploads and reviews)."""
 
-from datetime import timedelta
-
 import streamlit as st
 
 from civdata.core.clock import this_minute
@@ -35,7 +33,7 @@ est = readiness_ui.estimate(version, now, sub_id)
 if not readiness_ui.has_system(est):
     st.info(t("readiness.no_system"))
     st.stop()
-before = readiness_ui.estimate(version, now - timedelta(days=7), sub_id)
+before = readiness_ui.last_week(version, now.date(), sub_id)  # last week's stored close
 readiness_ui.draw_headline(est, before)
 st.plotly_chart(readiness_ui.range_chart(est), width="stretch", key="readiness_range")
 readiness_ui.fallback_note(est, map_ui.categories(version))

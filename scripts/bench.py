@@ -623,18 +623,47 @@ def sample_template(folder: Path) -> Path:
     return path
 
 
+def _pg_size_url(pg_url: str, n: int, shape: str) -> str:
+    """Return the URL of the PostgreSQL database of one size and shape (<db>_<n>[_<shape>]),
+    created when missing, so that --keep can reuse each size's data."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(pg_url)
+    name = f"{base.database}_{n}" + ("" if shape == "default" else f"_{shape}")
+    admin = make_engine(pg_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _kept_pg(url: str, n: int) -> bool:
+    """Return True when the PostgreSQL database at url already holds the sample plus n problems."""
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            return (conn.scalar(text("SELECT to_regclass('public.problem') IS NOT NULL")) and
+                    conn.scalar(text("SELECT count(*) FROM problem")) >= n)
+    finally:
+        eng.dispose()
+
+
 def scaled_database(template: Path, folder: Path, n: int, pg_url: str | None,
-                    shape: str = "default") -> str:
-    """Return the URL of the sample plus n scaled problems (a SQLite copy, or pg_url)."""
+                    shape: str = "default", keep: bool = False) -> str:
+    """Return the URL of the sample plus n scaled problems (a SQLite copy, or a PostgreSQL
+    database of that size next to pg_url's); with keep, reuse one made by an earlier run."""
     if pg_url:
-        eng = make_engine(pg_url)
+        url = _pg_size_url(pg_url, n, shape)
+        if keep and _kept_pg(url, n):
+            return url
+        eng = make_engine(url)
         with eng.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA public")
         init_db(eng)
         with session_scope(eng) as s:
             load_sample(s, as_of=AS_OF)
-        url = pg_url
     else:
         suffix = "" if shape == "default" else f"_{shape}"
         db = folder / f"scaled_{n}{suffix}.db"
@@ -653,7 +682,7 @@ def scaled_database(template: Path, folder: Path, n: int, pg_url: str | None,
 def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace,
                pg_url: str | None = None, shape: str = "default") -> None:
     """Print every figure of one size on one backend and shape of data."""
-    url = scaled_database(template, folder, n, pg_url, shape)
+    url = scaled_database(template, folder, n, pg_url, shape, keep=args.keep is not None)
     eng = make_engine(url)
     init_db(eng)  # a kept database made by an older revision
     ours: dict[str, float] = {}
@@ -726,8 +755,9 @@ def main() -> int:
     parser.add_argument("--site-inspections", type=int, default=INSPECTIONS,
                         help="site inspections the readiness figures run on (default 50,000)")
     parser.add_argument("--database-url", default=None,
-                        help="run on this (PostgreSQL) database instead of SQLite copies; "
-                             "its public schema is dropped and recreated")
+                        help="run on PostgreSQL instead of SQLite copies: one database per "
+                             "size next to this one (<db>_<n>), created when missing; its "
+                             "public schema is dropped and recreated unless --keep finds it full")
     parser.add_argument("--no-browser", action="store_true",
                         help="skip the browser figures (start-up, visits, server memory)")
     parser.add_argument("--shapes", default="default,clustered",

@@ -10,13 +10,13 @@ import streamlit as st
 from civdata.core.auth import Actor
 from civdata.io.notify import contacts
 from ui import forms, readers
-from ui.i18n import name_col, t
+from ui.i18n import current_lang, name_col, t
 
 
 def contact_rows(actor: Actor) -> pd.DataFrame:
     """Return the contacts (masked) for the page."""
     with readers.session() as s:
-        return contacts.contacts_table(s, actor)
+        return contacts.contacts_table(s, actor, current_lang())
 
 
 def outbox(actor: Actor) -> tuple[dict[str, int], pd.DataFrame]:

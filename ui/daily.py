@@ -14,14 +14,23 @@ from civdata.domain import daily
 from civdata.io import daily_export
 from civdata.io.photos import is_stored_photo, thumbnail_path
 from ui import readers
+from ui.downloads import download_table
 from ui.i18n import current_lang, t
-from ui.widgets import kpi
+from ui.widgets import kpi, styled
 
 DOMAINS = ("problems", "markets", "renovation", "volunteers", "settings")
 KPI_ROWS = (("new", "closed", "overdue", "escalations"),
             ("inspections", "market_score", "failed_items", "progress_reports"),
             ("slipping", "activities", "participants", "volunteer_hours"))
 INVERSE = {"new", "overdue", "escalations", "failed_items", "slipping"}
+DECIMAL_FIGURES = ("market_score", "volunteer_hours")
+
+
+def show_table(frame: pd.DataFrame, name: str | None = None, key: str | None = None) -> None:
+    """Draw a report table with every missing value as '—' (and its downloads when named)."""
+    st.dataframe(styled(frame), hide_index=True, width="stretch")
+    if name is not None:
+        download_table(frame, name, key=key)
 
 
 def scope(actor: Actor | None, chosen: int | None) -> int | None:
@@ -114,13 +123,16 @@ def subdistrict_table(rep: dict[str, Any]) -> pd.DataFrame:
     """Return each subdistrict's figures for the day."""
     lang = current_lang()
     return pd.DataFrame([{t("daily.col.subdistrict"): r[f"name_{lang}"],
-                          **{t(f"daily.fig.{k}"): _rounded(r[k]) for k in daily.FIGURES}}
+                          **{t(f"daily.fig.{k}"): _rounded(r[k], k in DECIMAL_FIGURES)
+                             for k in daily.FIGURES}}
                          for r in rep["subdistricts"]])
 
 
-def _rounded(value: float | None) -> float | None:
-    """Return a figure rounded to one decimal (None stays None)."""
-    return None if value is None else round(float(value), 1)
+def _rounded(value: float | None, decimal: bool = True) -> float | int | None:
+    """Return a figure rounded to one decimal, a count as a whole number (None stays None)."""
+    if value is None or pd.isna(value):
+        return None
+    return round(float(value), 1) if decimal else int(round(float(value)))
 
 
 def failed_table(rep: dict[str, Any]) -> pd.DataFrame:

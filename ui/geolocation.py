@@ -1,6 +1,7 @@
-"""The phone's position: a tiny Streamlit component (components v2, inline JS, nothing fetched
-from anywhere) that reads navigator.geolocation with its accuracy and keeps it as the
-component's state, so it survives reruns. The browser gives WGS-84: no datum conversion."""
+"""The phone's position: the one tiny Streamlit component (components v2, inline JS, nothing
+fetched from anywhere) that reads navigator.geolocation with its accuracy, used by /report and
+/public. It keeps the answer as the component's state, so it survives reruns. The browser gives
+WGS-84: no datum conversion."""
 
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ export default function(component) {
     navigator.geolocation.getCurrentPosition(
       (p) => { button.textContent = data.label;
                setStateValue("position", {lat: p.coords.latitude, lon: p.coords.longitude,
-                                          accuracy: p.coords.accuracy, at: p.timestamp}); },
+                                          accuracy: p.coords.accuracy, at: p.timestamp,
+                                          asked: Date.now()}); },
       (e) => { button.textContent = data.label;
-               setStateValue("position", {error: e.code === 1 ? "denied" : "unavailable"}); },
+               setStateValue("position", {error: e.code === 1 ? "denied" : "unavailable",
+                                          asked: Date.now()}); },
       {enableHighAccuracy: true, timeout: 15000, maximumAge: 30000});
   };
   button.onclick = locate;
@@ -42,10 +45,24 @@ def _component():
     return st.components.v2.component("civ_device_position", js=_JS)
 
 
-def device_position(key: str, label: str, busy: str) -> dict | None:
-    """Draw the "use my location" button (asking once by itself on the first draw); return the
-    last answer: {lat, lon, accuracy} or {error: denied|unavailable|unsupported}, or None."""
-    result = _component()(key=key, data={"label": label, "busy": busy, "auto": True},
+def device_position(key: str, label: str, busy: str, auto: bool = True) -> dict | None:
+    """Draw the "use my location" button (with auto, asking once by itself on the first draw);
+    return the last answer: {lat, lon, accuracy, at, asked} or {error: denied|unavailable|
+    unsupported, asked}, or None (asked: when the answer came, so each answer differs)."""
+    result = _component()(key=key, data={"label": label, "busy": busy, "auto": auto},
                           default={"position": None}, on_position_change=lambda: None)
     position = result.get("position") if result is not None else None
     return position if isinstance(position, dict) else None
+
+
+def fresh_position(key: str, label: str, busy: str, auto: bool = False) -> dict | None:
+    """Draw the button like device_position; return the answer only on the first run after it
+    came (a new fix, or a refusal), else None: a later choice, such as a tap on the map, is
+    not overwritten by the same fix on every rerun."""
+    position = device_position(key, label, busy, auto)
+    stamp = repr(sorted(position.items())) if position else None
+    seen = f"{key}_seen"
+    if position is None or st.session_state.get(seen) == stamp:
+        return None
+    st.session_state[seen] = stamp
+    return position

@@ -14,7 +14,7 @@ from civdata.domain import assessment
 from civdata.io import monthly_export
 from ui import forms, readers
 from ui.i18n import current_lang, t
-from ui.widgets import fmt_num
+from ui.widgets import fmt_num, styled
 
 DOMAINS = ("problems", "markets", "renovation", "volunteers", "evaluation", "settings",
            "meetings")
@@ -108,13 +108,13 @@ def subdistrict_ranking(snap: dict[str, Any], subdistrict_id: int | None,
                         own_only: bool = False) -> None:
     """Draw the subdistrict ranking table (only the own row for an account bound to one)."""
     heads, rows = monthly_export.subdistrict_table(snap, current_lang())
-    frame = pd.DataFrame(rows, columns=heads)
+    frame = pd.DataFrame(rows, columns=heads, dtype=object)  # ranks stay whole beside a gap
     if own_only and subdistrict_id is not None:
         subs = readers.subdistricts(readers.data_version())
         codes = list(subs.loc[subs["id"] == subdistrict_id, "code"])
         keep = [r["code"] in codes for r in snap["subdistricts"]]
         frame = frame[keep]
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(styled(frame), hide_index=True, width="stretch")
 
 
 def unit_ranking(snap: dict[str, Any]) -> None:
@@ -123,13 +123,15 @@ def unit_ranking(snap: dict[str, Any]) -> None:
     if not rows:
         st.info(t("monthly.empty_units"))
         return
-    st.dataframe(pd.DataFrame(rows, columns=heads), hide_index=True, width="stretch")
+    st.dataframe(styled(pd.DataFrame(rows, columns=heads, dtype=object)), hide_index=True,
+                 width="stretch")
 
 
 def indicators_table(snap: dict[str, Any]) -> None:
     """Draw the indicators the month was scored with (the record's, once closed)."""
     heads, rows = monthly_export.indicator_table(snap, current_lang())
-    st.dataframe(pd.DataFrame(rows, columns=heads), hide_index=True, width="stretch")
+    st.dataframe(styled(pd.DataFrame(rows, columns=heads, dtype=object)), hide_index=True,
+                 width="stretch")
 
 
 def settings_form(actor: Actor | None, frame: pd.DataFrame) -> None:

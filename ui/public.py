@@ -17,6 +17,7 @@ from civdata.core.errors import CivDataError
 from civdata.domain import geo
 from civdata.domain import public_reports as pr
 from ui import basemap, forms, readers
+from ui.geolocation import fresh_position
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
 
@@ -25,37 +26,6 @@ SESSION = "public_session"  # a random id of this browser session (the limit cou
 CODE = "code"  # ?code=K7M2-Q9XA opens the status of a report
 MAP_HEIGHT = 320
 TAP_RESOLUTION = 10  # H3 cells of about 66 m a side: what a tap on the map picks
-_GEO_JS = """
-export default function(component) {
-  const { data, parentElement, setTriggerValue } = component;
-  let button = parentElement.querySelector("button");
-  if (!button) {
-    button = document.createElement("button");
-    button.type = "button";
-    button.setAttribute("data-testid", "civ-locate");
-    button.style.cssText = "min-height:44px;width:100%;font-size:16px;border-radius:8px;" +
-      "border:1px solid #c0c4cc;background:#fff;cursor:pointer";
-    parentElement.appendChild(button);
-  }
-  button.textContent = data.label;
-  button.onclick = () => {
-    if (!navigator.geolocation) { setTriggerValue("failed", true); return; }
-    button.textContent = data.busy;
-    navigator.geolocation.getCurrentPosition(
-      (p) => { button.textContent = data.label;
-               setTriggerValue("position", {lat: p.coords.latitude, lon: p.coords.longitude,
-                                            accuracy: p.coords.accuracy}); },
-      () => { button.textContent = data.label; setTriggerValue("failed", true); },
-      {enableHighAccuracy: true, timeout: 15000, maximumAge: 0});
-  };
-}
-"""
-
-
-@st.cache_resource(show_spinner=False)
-def _geolocation():
-    """Return the mount command of the tiny component that asks the phone for its position."""
-    return st.components.v2.component("civ_geolocation", js=_GEO_JS)
 
 
 def address_from(peer: str | None, forwarded_for: str | None) -> str | None:
@@ -131,16 +101,13 @@ def location_picker() -> tuple | None:
 
     A phone's GPS gives WGS-84, as the map cells are: no datum conversion."""
     st.markdown(f"**{t('public.location')}**")
-    result = _geolocation()(key="public_geo", data={"label": t("public.locate"),
-                                                    "busy": t("public.locating")},
-                            on_position_change=lambda: None, on_failed_change=lambda: None)
-    position = result.get("position") if result else None
-    if position:
+    position = fresh_position("public_geo", t("public.locate"), t("public.locating"))
+    if position and position.get("error"):
+        st.warning(t("public.locate_failed"))
+    elif position:
         st.session_state[POINT] = (round(float(position["lat"]), 6),
                                    round(float(position["lon"]), 6), "gps",
                                    float(position.get("accuracy") or 0))
-    elif result and result.get("failed"):
-        st.warning(t("public.locate_failed"))
     st.caption(t("public.tap_map"))
     event = st.pydeck_chart(tap_deck(st.session_state.get(POINT)), on_select="rerun",
                             selection_mode="single-object", key="public_map", height=MAP_HEIGHT)

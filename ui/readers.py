@@ -99,11 +99,25 @@ def problem_classes(version: DataVersion) -> pd.DataFrame:
         return problems.problem_classes(s)
 
 
-@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def headline_figures(version: tuple[str, int], t: datetime, subdistrict_id: int | None) -> dict:
-    """Return the overview's headline figures at t (cached)."""
+    """Return the overview's headline figures at t: the parts that move by the day cached per
+    data version and day, the open and overdue counts per data version and minute."""
+    return {**_day_figures(version, t.date(), subdistrict_id),
+            **_moment_figures(version, t, subdistrict_id)}
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def _day_figures(version: tuple[str, int], day: date, subdistrict_id: int | None) -> dict:
+    """Return the headline figures that move only with the data and the day (cached)."""
     with session() as s:
-        return district.figures_at(s, t, subdistrict_id)
+        return district.day_figures(s, day, subdistrict_id)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def _moment_figures(version: tuple[str, int], t: datetime, subdistrict_id: int | None) -> dict:
+    """Return the open, overdue and 7-day problem figures at t (cached per data version and t)."""
+    with session() as s:
+        return district.moment_figures(s, t, subdistrict_id)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)

@@ -42,6 +42,7 @@ ACTION_REVIEW = "material.review"
 # (one estimate per week), is kept for the day.
 
 DOMAINS = ("evaluation", "sites", "problems", "settings")
+ESTIMATE_DOMAINS = ("evaluation", "sites", "settings")  # problems: only the fallback reads them
 
 
 def _key(version: tuple) -> tuple:
@@ -49,10 +50,8 @@ def _key(version: tuple) -> tuple:
     return readers.domain_key(version, *DOMAINS)
 
 
-@st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
-def _estimate(key: tuple, now: datetime,
-              subdistrict_id: int | None) -> evaluation.Readiness | None:
-    """Return the readiness estimate at now, or None without an evaluation system (cached)."""
+def _compute_estimate(now: datetime, subdistrict_id: int | None) -> evaluation.Readiness | None:
+    """Return the readiness estimate at now, or None without an evaluation system."""
     with readers.session() as s:
         try:
             return evaluation.readiness_estimate(s, now, subdistrict_id)
@@ -60,10 +59,33 @@ def _estimate(key: tuple, now: datetime,
             return None
 
 
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
+def _estimate(key: tuple, day: date, subdistrict_id: int | None, _now: datetime,
+              _problems: tuple) -> tuple[evaluation.Readiness | None, tuple]:
+    """Return the estimate at _now and the problems' mark it was computed under (cached by the
+    evaluation's marks and the day: no write dates a row after the moment it is made, so the
+    estimate stands until a write marks the evaluation's domains)."""
+    return _compute_estimate(_now, subdistrict_id), _problems
+
+
+@st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
+def _estimate_with_problems(key: tuple, day: date, subdistrict_id: int | None,
+                            _now: datetime) -> evaluation.Readiness | None:
+    """Return the estimate at _now when the deduction fallback read problems since changed
+    (cached by the marks including problems)."""
+    return _compute_estimate(_now, subdistrict_id)
+
+
 def estimate(version: tuple, now: datetime,
              subdistrict_id: int | None) -> evaluation.Readiness | None:
-    """Return the readiness estimate at now, or None without an evaluation system."""
-    return _estimate(_key(version), now, subdistrict_id)
+    """Return the readiness estimate at now, or None without an evaluation system; a problem
+    write recomputes it only when a category is estimated by the deduction fallback."""
+    problems = readers.domain_key(version, "problems")
+    est, computed_under = _estimate(readers.domain_key(version, *ESTIMATE_DOMAINS), now.date(),
+                                    subdistrict_id, now, problems)
+    if est is not None and est.fallback_categories and computed_under != problems:
+        est = _estimate_with_problems(_key(version), now.date(), subdistrict_id, now)
+    return est
 
 
 def trend_end(day: date) -> datetime:
@@ -94,8 +116,9 @@ def _last_week(key: tuple, day: date, subdistrict_id: int | None) -> float | Non
 
 
 def last_week(version: tuple, day: date, subdistrict_id: int | None) -> float | None:
-    """Return the estimate at the end of the week before day's (None without a system)."""
-    return _last_week(_key(version), day, subdistrict_id)
+    """Return the estimate at the end of the week before day's (None without a system); the
+    stored snapshot of a closed week, so only a new edition (evaluation) can change it."""
+    return _last_week(readers.domain_key(version, "evaluation"), day, subdistrict_id)
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
@@ -246,12 +269,13 @@ def range_text(est: evaluation.Readiness) -> str:
     return t("readiness.kpi.range", low=fmt_points(est.low), high=fmt_points(est.high))
 
 
-def draw_headline(est: evaluation.Readiness, before: evaluation.Readiness | None) -> None:
-    """Draw the total with its range against last week, and the points per method."""
+def draw_headline(est: evaluation.Readiness, before: float | None) -> None:
+    """Draw the total with its range against last week's stored figure, and the points per
+    method."""
     cols = st.columns(4)
     with cols[0]:
-        kpi(t("readiness.kpi.total", max=fmt_num(est.max_points)), est.total,
-            before.total if has_system(before) else None, fmt="score",
+        kpi(t("readiness.kpi.total", max=fmt_num(est.max_points)), est.total, before,
+            fmt="score",
             help_text=t("readiness.kpi.help"))
         st.caption(range_text(est))
     for col, method in zip(cols[1:], METHODS, strict=True):

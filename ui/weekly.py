@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,9 +48,24 @@ PRESENT_CSS = """<style>
 @st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def snapshot(version: tuple[str, int], week: str, minute: str) -> dict[str, Any]:
     """Return the meeting's figures: the frozen record when closed, else live (cached per data
-    version and per minute, so an unfinished week's 'as of' moves on without a write)."""
+    version and per minute, so an unfinished week's 'as of' moves on without a write; the parts
+    that move only by the day come from day_parts, so a new minute recounts only the rest)."""
     with readers.session() as s:
-        return meetings.meeting_snapshot(s, week)
+        frozen = meetings.meeting_record(s, week)
+    if frozen is not None:
+        return frozen
+    now = datetime.fromisoformat(minute)
+    parts = day_parts(version, week, now.date())
+    with readers.session() as s:
+        return meetings.meeting_snapshot(s, week, now, parts)
+
+
+@st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
+def day_parts(version: tuple[str, int], week: str, day: date) -> dict[str, dict[str, Any]]:
+    """Return the week's figures that move only with the data and the day (cached per data
+    version and day: the index ranking, renovation, market and volunteer figures)."""
+    with readers.session() as s:
+        return weekly.week_day_parts(s, week, day)
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)

@@ -870,8 +870,8 @@ class NotifyContact(Base):
     unit: Mapped[str | None] = mapped_column(String(96))
     recipient: Mapped[str] = mapped_column(String(128))  # 'district', 'subdistrict:3', 'unit:…'
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(500))
-    secret: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(Text)  # robot/webhook URLs sealed (migration 0012)
+    secret: Mapped[str | None] = mapped_column(Text)  # sealed (civdata.io.notify.vault, 0012)
     lang: Mapped[str] = mapped_column(String(2), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -912,6 +912,8 @@ class NotifyLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the scan's watermark: events up to this time are queued (migration 0012)
+    scanned_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 

@@ -189,26 +189,15 @@ def metric_targets(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "target", "weight", "higher_is_better"])
 
 
-def figures_at(session: Session, t: datetime, subdistrict_id: int | None) -> dict[str, float | None]:
-    """Return the overview's headline figures at moment t."""
+def day_figures(session: Session, day: date, subdistrict_id: int | None) -> dict[str, float | None]:
+    """Return the headline figures that move only with the data and the day: sites, volunteer
+    coverage, the week's market score and renovation progress per programme and batch."""
     from civdata.domain.metrics import weighted_progress
 
-    day = t.date()
-    counts = problem_counts_at(session, t, subdistrict_id)
     covered, communities = community_coverage_at(session, day, subdistrict_id)
-    sites = site_count(session, subdistrict_id)
-    dirty = sites_with_open_problems_at(session, t, subdistrict_id)
     progress = weighted_progress(renovation_progress_at(session, day, subdistrict_id))
     out: dict[str, float | None] = {
-        "sites": float(sites),
-        "sites_with_open": float(dirty),
-        "open": float(counts["open"]),
-        "overdue": float(counts["overdue"]),
-        "new_week": float(counts["new_week"]),
-        "closed_week": float(counts["closed_week"]),
-        "closed_on_time_week": float(counts["closed_on_time_week"]),
-        "on_time_rate_week": (counts["closed_on_time_week"] / counts["closed_week"]
-                              if counts["closed_week"] else None),
+        "sites": float(site_count(session, subdistrict_id)),
         "market_score_week": market_score_between(session, day - timedelta(days=6), day,
                                                   subdistrict_id),
         "volunteer_coverage": covered / communities if communities else None,
@@ -218,6 +207,29 @@ def figures_at(session: Session, t: datetime, subdistrict_id: int | None) -> dic
     for row in progress.itertuples(index=False):
         out[f"progress_{row.programme}_{row.batch}"] = float(row.percent)
     return out
+
+
+def moment_figures(session: Session, t: datetime, subdistrict_id: int | None
+                   ) -> dict[str, float | None]:
+    """Return the headline figures that move with the minute: open, overdue, the 7 days' new and
+    closed problems, and the sites with an open problem within their radius."""
+    counts = problem_counts_at(session, t, subdistrict_id)
+    return {
+        "sites_with_open": float(sites_with_open_problems_at(session, t, subdistrict_id)),
+        "open": float(counts["open"]),
+        "overdue": float(counts["overdue"]),
+        "new_week": float(counts["new_week"]),
+        "closed_week": float(counts["closed_week"]),
+        "closed_on_time_week": float(counts["closed_on_time_week"]),
+        "on_time_rate_week": (counts["closed_on_time_week"] / counts["closed_week"]
+                              if counts["closed_week"] else None),
+    }
+
+
+def figures_at(session: Session, t: datetime, subdistrict_id: int | None) -> dict[str, float | None]:
+    """Return the overview's headline figures at moment t."""
+    return {**day_figures(session, t.date(), subdistrict_id),
+            **moment_figures(session, t, subdistrict_id)}
 
 
 def subdistrict_ranking(session: Session, day: date) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from civdata.core.errors import CivDataError
 from civdata.domain.evaluation_tasks import open_task_counts
 from civdata.domain.materials import accepted_by_content
 from civdata.domain.riskmodel import FULL_SCORE, open_problem_links, site_scores
-from civdata.domain.site_inspections import latest_results
+from civdata.domain.site_inspections import latest_content_sums
 from civdata.domain.survey import Z95, content_survey_rates
 
 PART_COLUMNS = ["part_code", "name_zh", "name_en", "max_points", "estimated", "low", "high"]
@@ -194,7 +194,7 @@ def _onsite(session: Session, t: datetime, subdistrict_id: int | None, static: _
     all_sites = static.sites
     scope = all_sites if subdistrict_id is None else \
         all_sites[all_sites["subdistrict_id"] == subdistrict_id]
-    district = site_content_rates(latest_results(session, t, None), by_category)
+    district = site_content_rates(latest_content_sums(session, t), by_category)
     local = district if subdistrict_id is None else district[district["site_id"].isin(
         scope["id"])]
     district_rates = _rates_by_stratum(district)
@@ -205,8 +205,11 @@ def _onsite(session: Session, t: datetime, subdistrict_id: int | None, static: _
     fallback_rate: dict[str, float] = {}
     draws_of: dict[str, np.ndarray] = {}
     rate_of: dict[str, float] = {}
+    cats_of: dict[int, list[str]] = {}
+    for cid, cat in zip(cats["content_id"], cats["category"], strict=True):
+        cats_of.setdefault(int(cid), []).append(cat)
     for code, cid in zip(onsite["content_code"], onsite["content_id"], strict=True):
-        categories = sorted(cats.loc[cats["content_id"] == cid, "category"])
+        categories = sorted(cats_of.get(int(cid), []))
         weights = {c: float(sizes.get(c, 0)) for c in categories if sizes.get(c, 0) > 0}
         if not weights:  # the scope has no site of these categories: the district's view
             weights = {c: float(all_sites["category_code"].eq(c).sum()) for c in categories}
@@ -271,26 +274,30 @@ def content_estimates(session: Session, t: datetime, subdistrict_id: int | None 
     rng = np.random.default_rng(seed)
     onsite_draws, onsite_rate, fallback = _onsite(session, t, subdistrict_id, static, draws,
                                                   rng)
-    survey = content_survey_rates(session, t.date(), subdistrict_id).set_index("content_code")
-    mats = accepted_by_content(session, t, subdistrict_id).set_index("content_id")
+    survey = content_survey_rates(session, t.date(), subdistrict_id)
+    survey_of = {code: (float(r), float(lo), float(hi)) for code, r, lo, hi in zip(
+        survey["content_code"], survey["rate"], survey["low"], survey["high"], strict=True)}
+    mats = accepted_by_content(session, t, subdistrict_id)
+    mats_of = {int(cid): (float(acc), float(req)) for cid, acc, req in zip(
+        mats["content_id"], mats["accepted"], mats["required"], strict=True)}
     rate = np.zeros(len(system))
     matrix = np.zeros((len(system), draws))
-    for i, row in enumerate(system.itertuples(index=False)):
-        if row.method == "onsite":
-            rate[i] = onsite_rate[row.content_code]
-            matrix[i] = onsite_draws[row.content_code]
-        elif row.method == "survey":
-            if row.content_code in survey.index:
-                s = survey.loc[row.content_code]
-                rate[i] = float(s["rate"])
-                sd = (float(s["high"]) - float(s["low"])) / (2 * Z95)
+    for i, (method, code, cid) in enumerate(zip(system["method"], system["content_code"],
+                                               system["content_id"], strict=True)):
+        if method == "onsite":
+            rate[i] = onsite_rate[code]
+            matrix[i] = onsite_draws[code]
+        elif method == "survey":
+            if code in survey_of:
+                rate[i], low, high = survey_of[code]
+                sd = (high - low) / (2 * Z95)
                 matrix[i] = np.clip(rate[i] + sd * rng.standard_normal(draws), 0, 1)
             else:
                 matrix[i] = rng.uniform(0, 1, draws)
         else:
-            if row.content_id in mats.index and mats.at[row.content_id, "required"]:
-                rate[i] = float(mats.at[row.content_id, "accepted"]) / float(
-                    mats.at[row.content_id, "required"])
+            accepted, required = mats_of.get(int(cid), (0.0, 0.0))
+            if required:
+                rate[i] = accepted / required
             matrix[i] = rate[i]
     points = system["points"].to_numpy(dtype=float)
     matrix = matrix * points[:, None]
@@ -386,21 +393,6 @@ def inputs_now(session: Session, edition_id: int) -> dict:
     return out
 
 
-def _earliest_added(session: Session, then: dict, now: dict) -> datetime | None:
-    """Return the earliest moment a row added since watermark then speaks of (None: no row;
-    datetime.min when an input other than the timed rows changed)."""
-    if any(then.get(k) != now[k] for k in now if k not in {n for n, *_ in TIMED_INPUTS}):
-        return datetime.min
-    moments = []
-    for name, model, col, by_day in TIMED_INPUTS:
-        if then.get(name) == now[name]:
-            continue
-        first = session.scalar(select(func.min(col)).where(model.id > int(then.get(name, 0))))
-        if first is not None:
-            moments.append(datetime.combine(first, datetime.min.time()) if by_day else first)
-    return min(moments, default=None)
-
-
 def _stored_weeks(session: Session, starts: list[date], scope_id: int
                   ) -> dict[date, m.ReadinessSnapshot]:
     """Return the stored snapshots of these weeks for a scope."""
@@ -408,22 +400,6 @@ def _stored_weeks(session: Session, starts: list[date], scope_id: int
         m.ReadinessSnapshot.scope_id == scope_id,
         m.ReadinessSnapshot.week_start.in_(starts))).all()
     return {r.week_start: r for r in rows}
-
-
-def _still_valid(session: Session, row: m.ReadinessSnapshot | None, end: datetime, now: dict,
-                 seen: dict[str, datetime | None]) -> bool:
-    """Return True when a stored week's inputs up to its end are unchanged since it was
-    computed (rows added since then all speak of later moments)."""
-    if row is None:
-        return False
-    if row.inputs not in seen:
-        try:
-            then = json.loads(row.inputs)
-        except ValueError:
-            then = {}
-        seen[row.inputs] = _earliest_added(session, then, now)
-    earliest = seen[row.inputs]
-    return earliest is None or earliest > end
 
 
 def _store_week(session: Session, row: m.ReadinessSnapshot | None, start: date, scope_id: int,
@@ -447,29 +423,26 @@ def weekly_snapshots(session: Session, end: datetime, weeks: int = 12,
                      subdistrict_id: int | None = None, *, static: _Static | None = None
                      ) -> pd.DataFrame:
     """Return the estimate at the end of each finished week of the last weeks before end's
-    week, from the stored snapshots; a week missing or whose inputs changed (a row added since
-    it was computed speaks of a moment in or before it, or another input changed: inputs_now)
-    is computed and stored (committed): week_start, estimated, low, high, computed (True when
-    computed now). Problems are no input: the deduction fallback of a category never inspected
-    reads the problems open when the week was computed, and a later problem leaves it."""
+    week, from the stored snapshots: week_start, estimated, low, high, computed (True when
+    computed now). A finished week is computed once, the first time it is asked for after its
+    close, and stored (committed) with the watermark of its inputs (inputs_now); from then on
+    it is that week's figure: a write after the close, even one dated inside the week, leaves
+    it as stored. Only a new edition of the evaluation system recomputes it."""
     static = static or _static(session)
     current = week_start(end.date())
     starts = [current - timedelta(weeks=k) for k in range(weeks, 0, -1)]
     scope_id = subdistrict_id or 0
     stored = _stored_weeks(session, starts, scope_id)
-    now = inputs_now(session, static.edition.id)
-    inputs = json.dumps(now, sort_keys=True)
-    seen: dict[str, datetime | None] = {}
+    inputs: str | None = None
     rows, wrote = [], False
     for start in starts:
         at = week_end(start)
         row = stored.get(start)
-        if _still_valid(session, row, at, now, seen):
-            if row.inputs != inputs:  # valid under today's watermark too: check it once
-                row.inputs = inputs
-                wrote = True
+        if row is not None and row.edition == static.edition.code:
             rows.append((start, row.estimated, row.low, row.high, False))
             continue
+        if inputs is None:
+            inputs = json.dumps(inputs_now(session, static.edition.id), sort_keys=True)
         r = readiness_estimate(session, at, subdistrict_id, draws=TREND_DRAWS,
                                seed=_week_seed(start), static=static)
         _store_week(session, row, start, scope_id, r, inputs)

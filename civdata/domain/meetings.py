@@ -90,13 +90,15 @@ def meeting_record(session: Session, week: str) -> dict[str, Any] | None:
     return None if text is None else json.loads(text)
 
 
-def meeting_snapshot(session: Session, week: str, now: datetime | None = None) -> dict[str, Any]:
-    """Return what the meeting page shows: the frozen record if closed, else live figures."""
+def meeting_snapshot(session: Session, week: str, now: datetime | None = None,
+                     day_parts: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return what the meeting page shows: the frozen record if closed, else live figures
+    (day_parts: weekly.week_day_parts of the week and now's day, when the caller holds them)."""
     label = parse_week(week)
     frozen = meeting_record(session, label)
     if frozen is not None:
         return frozen
-    snap = weekly_snapshot(session, label, now)
+    snap = weekly_snapshot(session, label, now, day_parts)
     snap["action_items"] = records(action_items(session, label))
     snap["carried_items"] = records(carried_items(session, label))
     snap["record"] = None

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, text, update
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
@@ -95,9 +95,28 @@ def reports_in_window(session: Session, *, client_key: str | None = None,
         cond, m.PublicReport.channel == "public", m.PublicReport.submitted_at > since)) or 0)
 
 
+def _lock_rate_keys(session: Session, keys: list[str]) -> None:
+    """Take, for the rest of the transaction, the lock that makes counting the limit and filing
+    the report one step: concurrent submits from one address or session queue here.
+
+    PostgreSQL: a transaction-level advisory lock per key (taken in sorted order, so two submits
+    sharing a key never deadlock). SQLite: the database's write lock (a write statement that
+    changes nothing opens the transaction with BEGIN IMMEDIATE, see core/db.py), so the count
+    below already sees every report committed before it."""
+    if session.get_bind().dialect.name == "postgresql":
+        for key in sorted(set(keys)):
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                            {"k": int(key[:15], 16)})  # 60 bits of the keyed hash: a bigint
+    else:
+        session.execute(update(m.PublicReport).where(false()).values(version=1)
+                        .execution_options(synchronize_session=False))
+
+
 def _check_rate(session: Session, client_key: str | None, session_key: str | None,
                 now: datetime) -> None:
-    """Raise public_rate_limited when the session or the address has reached the limit."""
+    """Raise public_rate_limited when the session or the address has reached the limit; the
+    check holds its lock until the transaction ends, so it and the new report are atomic."""
+    _lock_rate_keys(session, [k for k in (client_key, session_key) if k is not None])
     for kind, key in (("client", client_key), ("session", session_key)):
         if key is None:
             continue
@@ -167,6 +186,10 @@ def submit_public_report(session: Session, *, class_code: str, lat: float, lon: 
     phone = _phone(phone)
     if not photo:
         raise CivDataError("public_photo_required")
+    if isinstance(photo, bytes):  # as on /report: checked, upright, downscaled, EXIF stripped
+        from civdata.domain.street import intake_photo
+
+        photo = intake_photo(photo).data
     with photo_for_write(session, photo) as name:
         report = m.PublicReport(code=_free_code(session), channel="public", class_id=cls,
                                 subdistrict_id=sub, lat=float(lat), lon=float(lon),
@@ -294,13 +317,27 @@ def reject_report(session: Session, actor: Actor, report_id: int, *, expected_ve
 
 def merge_report(session: Session, actor: Actor, report_id: int, *, expected_version: int,
                  problem_code: str) -> m.Problem:
-    """Merge a pending report into an existing problem (found by its code); return it."""
+    """Merge a pending report into an existing open problem (found by its code); return it.
+
+    The report's photo joins the problem as a confirmation through street.confirm_problem,
+    exactly as "same problem" on /report does (counted on the problem's card, audited); a
+    hotline order, which has no photo, is linked only."""
+    from civdata.domain.street import confirm_problem
+
     require(actor, "report.moderate")
     report = _pending(session, report_id, expected_version)
     problem = session.scalar(select(m.Problem).where(m.Problem.code == problem_code.strip()))
     if problem is None:
         raise CivDataError("not_found", what=f"problem {problem_code.strip()}")
+    if problem.status == "closed":
+        raise CivDataError("street_problem_closed", code=problem.code)
     _decide(session, actor, report, expected_version, status="merged", problem_id=problem.id)
+    if report.photo:
+        lat, lon = (report.lat, report.lon) if report.lat is not None and report.lon is not None \
+            else (problem.lat, problem.lon)
+        confirm_problem(session, actor, problem.id, photo=report.photo,
+                        reported=(float(lat), float(lon), report.channel),
+                        note={"report": report.code})
     return problem
 
 

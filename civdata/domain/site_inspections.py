@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
@@ -316,27 +316,26 @@ def draw_round(session: Session, actor: Actor, *, name: str, sample_size: int, s
     return row.id
 
 
-def latest_results(session: Session, t: datetime, subdistrict_id: int | None = None
-                   ) -> pd.DataFrame:
-    """Return each site's latest inspection on or before t: site, category, subdistrict and
-    points per checklist item (one row per site and item)."""
-    latest = (select(m.SiteInspection.site_id, func.max(m.SiteInspection.inspected_at)
-                     .label("at"))
-              .where(m.SiteInspection.inspected_at <= t)
-              .group_by(m.SiteInspection.site_id).subquery())
-    last_id = (select(func.max(m.SiteInspection.id).label("id"), m.SiteInspection.site_id)
-               .join(latest, and_(latest.c.site_id == m.SiteInspection.site_id,
-                                  latest.c.at == m.SiteInspection.inspected_at))
-               .group_by(m.SiteInspection.site_id).subquery())
-    q = (select(m.Site.id, m.SiteCategory.code, m.Site.subdistrict_id, m.SiteChecklistItem.code,
-                m.SiteChecklistItem.points, m.SiteInspectionResult.points,
-                m.SiteChecklistItem.content_code)
-         .join(last_id, last_id.c.site_id == m.Site.id)
-         .join(m.SiteInspectionResult, m.SiteInspectionResult.inspection_id == last_id.c.id)
+def latest_content_sums(session: Session, t: datetime) -> pd.DataFrame:
+    """Return per site and checklist content code (None: items checking no content) the points
+    its latest inspection on or before t gave and the items' points, summed in SQL (one index
+    probe per site on ix_site_inspection_site_at): site_id, category, content_code, got, max."""
+    last = (select(m.SiteInspection.id)
+            .where(m.SiteInspection.site_id == m.Site.id, m.SiteInspection.inspected_at <= t)
+            .order_by(m.SiteInspection.inspected_at.desc(), m.SiteInspection.id.desc())
+            .limit(1).correlate(m.Site).scalar_subquery())
+    latest = select(m.Site.id.label("site_id"), m.Site.category_id.label("category_id"),
+                    last.label("inspection_id")).subquery()
+    q = (select(latest.c.site_id, m.SiteCategory.code, m.SiteChecklistItem.content_code,
+                func.sum(m.SiteInspectionResult.points), func.sum(m.SiteChecklistItem.points))
+         .select_from(latest)
+         .join(m.SiteInspectionResult,
+               m.SiteInspectionResult.inspection_id == latest.c.inspection_id)
          .join(m.SiteChecklistItem, m.SiteChecklistItem.id == m.SiteInspectionResult.item_id)
-         .join(m.SiteCategory, m.SiteCategory.id == m.Site.category_id))
-    if subdistrict_id is not None:
-        q = q.where(m.Site.subdistrict_id == subdistrict_id)
-    return pd.DataFrame(session.execute(q).all(),
-                        columns=["site_id", "category", "subdistrict_id", "item_code", "max",
-                                 "got", "content_code"])
+         .join(m.SiteCategory, m.SiteCategory.id == latest.c.category_id)
+         .group_by(latest.c.site_id, m.SiteCategory.code, m.SiteChecklistItem.content_code)
+         .order_by(latest.c.site_id, m.SiteChecklistItem.content_code))
+    frame = pd.DataFrame(session.execute(q).all(),
+                         columns=["site_id", "category", "content_code", "got", "max"])
+    frame[["got", "max"]] = frame[["got", "max"]].astype(float)
+    return frame

@@ -281,8 +281,9 @@ def nearby_open_problems(session: Session, class_code: str, lat: float, lon: flo
     return frame.sort_values(["distance_m", "id"]).reset_index(drop=True)
 
 
-def _source_for(actor: Actor) -> str:
-    """Return the problem source a street report of actor carries."""
+def source_for(actor: Actor) -> str:
+    """Return the problem source a street report of actor carries (the market bureau's reports
+    are its inspections' problems: its scope rule reaches those only)."""
     return "market_inspection" if actor.role == "market" else "daily_inspection"
 
 
@@ -290,7 +291,9 @@ def report_from_street(session: Session, actor: Actor, *, photo: bytes, class_co
                        description: str, device: tuple[float, float] | None = None,
                        tap: tuple[float, float] | None = None) -> m.Problem:
     """File a new problem from the phone: the photo (required) is checked, stripped and stored,
-    the point comes from the phone, else the photo's EXIF GPS, else a tap; return the problem."""
+    the point comes from the phone, else the photo's EXIF GPS, else a tap; return the problem.
+    Asks problem.report for the role first, then (in workflow.report_problem) on the record."""
+    require(actor, "problem.report")
     intake = intake_photo(photo)
     lat, lon, _ = resolve_location(device, intake.gps, tap)
     place = place_of(session, lat, lon)
@@ -300,26 +303,39 @@ def report_from_street(session: Session, actor: Actor, *, photo: bytes, class_co
         site_id = None  # the nearest site lies across a subdistrict border: not this record's
     return workflow.report_problem(session, actor, subdistrict_id=place.subdistrict_id,
                                    class_code=class_code, lat=lat, lon=lon,
-                                   description=description, source=_source_for(actor),
+                                   description=description, source=source_for(actor),
                                    site_id=site_id, photo_before=intake.data)
 
 
-def confirm_problem(session: Session, actor: Actor, problem_id: int, *, photo: bytes,
+def confirm_problem(session: Session, actor: Actor, problem_id: int, *, photo: bytes | str,
                     device: tuple[float, float] | None = None,
                     tap: tuple[float, float] | None = None,
-                    accuracy_m: float | None = None) -> m.ProblemConfirmation:
-    """Add a street report to an open problem as a confirmation (never a new problem): the
-    photo, who, when and where; audited. Return the confirmation."""
+                    accuracy_m: float | None = None,
+                    reported: tuple[float, float, str] | None = None,
+                    note: dict | None = None) -> m.ProblemConfirmation:
+    """Add a report to an open problem as a confirmation (never a new problem): the photo, who,
+    when and where; audited. Return the confirmation.
+
+    From the street: photo is the camera's bytes (checked, stripped, stored) and the point the
+    phone's, else the photo's EXIF GPS, else a tap. From moderation (a citizen's report merged
+    by the office): photo is the report's stored photo and reported its (lat, lon, channel);
+    note is added to the audit row."""
     problem = session.get(m.Problem, problem_id, populate_existing=True)
     if problem is None:
         raise CivDataError("not_found", what=f"problem {problem_id}")
     require(actor, "problem.confirm", problem)
     if problem.status == "closed":
         raise CivDataError("street_problem_closed", code=problem.code)
-    intake = intake_photo(photo)
-    lat, lon, source = resolve_location(device, intake.gps, tap)
+    if isinstance(photo, str):  # a stored photo (photo_for_write checks the store issued it)
+        data, gps = photo, None
+    else:
+        intake = intake_photo(photo)
+        data, gps = intake.data, intake.gps
+    lat, lon, source = reported if reported is not None else resolve_location(device, gps, tap)
     accuracy = float(accuracy_m) if source == "device" and accuracy_m is not None else None
-    with photos.photo_for_write(session, intake.data) as name:
+    with photos.photo_for_write(session, data) as name:
+        if name is None:
+            raise CivDataError("street_photo_required")
         row = m.ProblemConfirmation(problem_id=problem.id, photo=name,
                                     confirmed_by=actor.username, confirmed_at=now_local(),
                                     lat=lat, lon=lon, location_source=source, accuracy_m=accuracy)
@@ -327,7 +343,7 @@ def confirm_problem(session: Session, actor: Actor, problem_id: int, *, photo: b
         session.flush()
         audit(session, actor, "problem.confirm", "problem_confirmation", row.id, None,
               {"problem_id": problem.id, "code": problem.code, "photo": name, "lat": lat,
-               "lon": lon, "location_source": source, "accuracy_m": accuracy})
+               "lon": lon, "location_source": source, "accuracy_m": accuracy, **(note or {})})
         mark_changed(session, "problems")
         session.flush()
     return row

@@ -239,34 +239,59 @@ def _headline(problems: dict[str, int], esc: dict[str, int], market: float | Non
     }
 
 
-def weekly_snapshot(session: Session, label: str, now: datetime | None = None) -> dict[str, Any]:
-    """Return the week's figures beside the week before, as a JSON-serialisable dict."""
+def _moments(label: str, now: datetime) -> list[tuple[str, str, datetime]]:
+    """Return the two spans a snapshot compares: this week up to now, and the week before up to
+    the same weekday and time (an unfinished week is never compared with a whole week)."""
+    return [("now", label, now), ("before", previous_week(label), now - timedelta(days=7))]
+
+
+def week_day_parts(session: Session, label: str, day: date) -> dict[str, dict[str, Any]]:
+    """Return the figures of the week and the week before that change only with the data and the
+    day, not the minute: the index ranking, renovation progress, market, volunteer and coverage
+    figures (the page caches them per data version and day; weekly_snapshot adds the rest)."""
+    parts: dict[str, dict[str, Any]] = {}
+    for key, wk, moment in _moments(parse_week(label), datetime.combine(day, time.max)):
+        monday, _ = week_bounds(wk)
+        last_day = week_end(wk, moment).date()
+        ranking = subdistrict_ranking(session, last_day) if last_day >= monday \
+            else pd.DataFrame()
+        parts[key] = {
+            "ranking": ranking,
+            "progress": weighted_progress(renovation_progress_at(session, last_day, None)),
+            "market": market_score_between(session, monday, last_day, None),
+            "volunteers": volunteer_week_figures(session, monday, last_day),
+            "coverage": community_coverage_at(session, last_day, None),
+        }
+    return parts
+
+
+def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
+                    day_parts: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return the week's figures beside the week before, as a JSON-serialisable dict (day_parts:
+    week_day_parts of the same week and of now's day, when the caller holds them)."""
     label = parse_week(label)
     now = now or now_local()
     before_label = previous_week(label)
     targets = metric_targets(session)
     rungs = escalation_rungs(session)
     max_days = int(rungs["days_overdue"].max()) if not rungs.empty else 0
+    day_parts = day_parts or week_day_parts(session, label, now.date())
     weeks: dict[str, dict[str, Any]] = {}
-    # An unfinished week is compared with the same span of the week before (Monday to the same
-    # weekday and time), never with a whole week.
-    for key, wk, moment in (("now", label, now), ("before", before_label, now - timedelta(days=7))):
+    for key, wk, moment in _moments(label, now):
         monday, _ = week_bounds(wk)
         start = datetime.combine(monday, time.min)
         end = week_end(wk, moment)
         end_excl = end + timedelta(seconds=1)
-        last_day = end.date()
-        ranking = subdistrict_ranking(session, last_day) if end >= start else pd.DataFrame()
+        part = day_parts[key]
         due = problems_due_near(session, start, end_excl, max_days)
         esc = escalations_between(due, rungs, start, end_excl)
         weeks[key] = {
-            "end": end, "start": start, "ranking": ranking, "esc": esc, "due": due,
+            "end": end, "start": start, "ranking": part["ranking"], "esc": esc, "due": due,
             "overdue": overdue_problems_at(session, end),
-            "progress": weighted_progress(renovation_progress_at(session, last_day, None)),
+            "progress": part["progress"],
             "headline": _headline(problem_week_counts(session, start, end_excl), esc,
-                                  market_score_between(session, monday, last_day, None),
-                                  volunteer_week_figures(session, monday, last_day),
-                                  community_coverage_at(session, last_day, None), ranking),
+                                  part["market"], part["volunteers"], part["coverage"],
+                                  part["ranking"]),
         }
     cur, prev = weeks["now"], weeks["before"]
     index = index_with_change(cur["ranking"], prev["ranking"])

@@ -381,16 +381,21 @@ _PROBLEM_ROW = (m.Problem.id, m.Problem.code, m.Problem.status, m.Problem.versio
                 m.Problem.market_id, m.Problem.description)
 
 
-def _random_open_problem(session: Session, rng: random.Random):
-    """Return one open problem drawn uniformly (id, code, status, version, source,
-    subdistrict, site, market, description), or None; both queries use the partial index
-    on open problems."""
+def _random_problem_to_advance(session: Session, rng: random.Random):
+    """Return an open problem to move one step: first a state that has problems (each state of
+    the loop equally likely, so a review or a rejection is as near as an assignment however many
+    problems wait in one state), then a problem drawn uniformly in it; None when none is open."""
     is_open = problem_is_open()
-    n = int(session.scalar(select(func.count(m.Problem.id)).where(is_open)) or 0)
-    if n == 0:
+    counts = dict(session.execute(select(m.Problem.status, func.count(m.Problem.id))
+                                  .where(is_open).group_by(m.Problem.status)).all())
+    states = [tr.from_status for tr in workflow.TRANSITIONS.values()]
+    states = [st for st in dict.fromkeys(states) if counts.get(st, 0) > 0]
+    if not states:
         return None
-    return session.execute(select(*_PROBLEM_ROW).where(is_open).order_by(m.Problem.id)
-                           .offset(rng.randrange(n)).limit(1)).first()
+    state = rng.choice(states)
+    return session.execute(select(*_PROBLEM_ROW).where(is_open, m.Problem.status == state)
+                           .order_by(m.Problem.id).offset(rng.randrange(counts[state]))
+                           .limit(1)).first()
 
 
 def _random_closed_problem(session: Session, rng: random.Random):
@@ -480,8 +485,9 @@ def after_photo(rng: random.Random) -> str:
 
 
 def advance_open_problem(session: Session, world: World, rng: random.Random) -> Event | None:
-    """Move a random open problem one step along the loop (most reviews pass, some reject)."""
-    row = _random_open_problem(session, rng)
+    """Move an open problem one step along the loop: a state drawn first, then a problem in it
+    (most reviews pass, some reject)."""
+    row = _random_problem_to_advance(session, rng)
     if row is None:
         return None
     action = workflow.actions_from(row.status)[0]
@@ -603,7 +609,12 @@ def record_volunteer_activity(session: Session, world: World, rng: random.Random
     sub_id, comm_zh, comm_en = world.communities[community_id]
     people = rng.randint(5, max(5, min(team.members, 40)))
     hours = round(people * rng.uniform(1.0, 3.0), 1)
-    title = rng.choice(world.titles)
+    held = {t for t in world.titles  # the team's activities already held there today
+            if volunteers.activity_on(session, team.id, today_local(), comm_zh, t) is not None}
+    titles = [t for t in world.titles if t not in held]
+    if not titles:
+        return None
+    title = rng.choice(titles)
     partner = None
     if world.partners and rng.random() < PARTNER_SHARE:
         near = [p for p, sub in world.partners if sub == sub_id] or [p for p, _ in world.partners]

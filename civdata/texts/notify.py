@@ -16,9 +16,11 @@ TEXTS = {
                       "No contact is configured yet: no message is sent."),
     "contacts.add": ("新增或修改联系人", "Add or change a contact"),
     "contacts.add_help": (
-        "同一对象同一渠道只有一个联系人：再次保存即修改。密钥留空则保留原密钥。",
-        "One contact per recipient and channel: saving again changes it. A blank secret keeps "
-        "the stored one."),
+        "同一对象同一渠道只有一个联系人：再次保存即修改。密钥（或已有联系人的地址）留空则保留原值。"
+        "Webhook 地址和密钥加密保存，只显示末四位。",
+        "One contact per recipient and channel: saving again changes it. A blank secret (or the "
+        "blank address of a stored contact) keeps the stored one. Webhook URLs and secrets are "
+        "stored encrypted and show only their last four characters."),
     "contacts.scope": ("接收对象", "Recipient"),
     "contacts.scope.district": ("区（创城指挥部）", "District (headquarters)"),
     "contacts.scope.subdistrict": ("街道", "Subdistrict"),
@@ -59,6 +61,18 @@ TEXTS = {
     "contacts.col.attempts": ("尝试次数", "Attempts"),
     "contacts.col.last_error": ("最后错误", "Last error"),
     "contacts.secret_set": ("已设置 {tail}", "set {tail}"),
+    "contacts.unreadable": ("（无法解密）", "(cannot be decrypted)"),
+    "error.notify_no_secret": (
+        "未找到本系统的安装密钥（CIVDATA_SECRET 或 data/secret.key），无法加密保存渠道密钥和 "
+        "Webhook 地址；请先配置安装密钥。未保存任何内容。",
+        "The installation's secret (CIVDATA_SECRET or data/secret.key) is missing, so channel "
+        "secrets and webhook URLs cannot be stored encrypted; set the secret first. Nothing was "
+        "saved."),
+    "error.notify_secret_unreadable": (
+        "渠道密钥无法解密：它是用另一个安装密钥加密的（CIVDATA_SECRET 已更换？）。请重新填写该联系人的"
+        "地址和密钥。",
+        "A channel secret cannot be decrypted: it was encrypted with another installation secret "
+        "(was CIVDATA_SECRET changed?). Enter the contact's address and secret again."),
     # --- the messages (subject, body); {placeholders} filled by civdata.io.notify.events ---
     "notify.kind.assigned": ("问题交办", "problem assigned"),
     "notify.kind.due_soon": ("24 小时内到期", "due within 24 h"),

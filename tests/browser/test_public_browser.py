@@ -137,7 +137,7 @@ def file_report(web: BrowserPage, photo: Path, text: str, chooser: bool = True) 
         page.locator('input[type="file"]').first.set_input_files(str(photo))
     page.get_by_text(photo.name).first.wait_for()
     wait_ready(page)
-    page.locator('[data-testid="civ-locate"]').click()
+    page.locator('[data-testid="civ-geolocate"]').click()
     page.wait_for_selector("text=手机定位，精度约 12 米")
     wait_ready(page)
     page.get_by_label("问题描述").fill(text)
@@ -164,6 +164,10 @@ def test_a_public_report_goes_through_moderation_and_becomes_a_problem(
     # the office accepts it in the moderation queue
     login(office, "office", "/moderation")
     wait_ready(office.page, "h1")
+    office.page.set_viewport_size(PHONE)  # the queue on a phone too, for docs/screenshots
+    wait_ready(office.page)
+    assert office.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    office.page.screenshot(path=str(DOCS / "moderation.png"), full_page=True)
     office.page.get_by_label("选择要处理的举报").click()
     office.page.get_by_role("option", name=re.compile(code)).click()
     wait_ready(office.page)

@@ -105,3 +105,17 @@ def test_market_staff_are_not_offered_the_page(sample_db: str) -> None:
     from tests.pages.apptest import offered_pages
 
     assert "daily.py" not in offered_pages(at) and "monthly.py" not in offered_pages(at)
+
+
+def test_missing_values_show_as_a_dash(office: AppTest) -> None:
+    from tests.pages.apptest import shown
+
+    # the sample's Changbai has no market inspection that day: its mean score is missing
+    subs = next(d for d in office.dataframe if "街道" in d.value.columns)
+    table = shown(subs)
+    assert table.loc[table["街道"] == "长白", "市场巡查均分"].tolist() == ["—"]
+    assert all(str(v).isdigit() for v in table["新增问题"])  # counts stay whole numbers
+    for el in office.dataframe:
+        cells = {str(v) for v in shown(el).to_numpy().ravel()}
+        assert not {"None", "nan", "NaN", "<NA>"} & cells, cells
+        assert not el.value.isna().any().any()  # the browser draws a missing cell as "None"

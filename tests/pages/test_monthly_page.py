@@ -111,3 +111,20 @@ def test_one_subdistrict_equals_hand_counts(sample_db: str) -> None:
     assert row["closed"] == len(in_month) > 0
     assert row["closed_on_time"] == int(in_month["closed_on_time"].astype(bool).sum())
     assert row["on_time_closure"] == pytest.approx(row["closed_on_time"] / row["closed"])
+
+
+def test_missing_values_show_as_a_dash(office: AppTest) -> None:
+    from tests.pages.apptest import shown
+
+    for el in office.dataframe:
+        cells = {str(v) for v in shown(el).to_numpy().ravel()}
+        assert not {"None", "nan", "NaN", "<NA>"} & cells, cells
+        assert not el.value.isna().any().any()  # the browser draws a missing cell as "None"
+    ranking = next(shown(el) for el in office.dataframe
+                   if list(el.value.columns)[:2] == ["名次", "街道"])
+    # the sample's Shenshuiwan has no renovation plan: its progress against plan is missing
+    assert ranking.loc[ranking["街道"] == "沈水湾", "工程进度/计划"].tolist() == ["—"]
+    units = next(shown(el) for el in office.dataframe
+                 if list(el.value.columns)[:2] == ["名次", "责任单位"])
+    ranks = [str(v) for v in units["上月名次"]]  # whole numbers beside the gaps, never "3.0"
+    assert "—" in ranks and all(v == "—" or v.isdigit() for v in ranks), ranks

@@ -189,3 +189,13 @@ def test_the_client_address_trusts_only_our_own_proxy(peer, forwarded, expected)
     from ui.public import address_from
 
     assert address_from(peer, forwarded) == expected
+
+
+def test_one_geolocation_component_serves_both_phone_pages() -> None:
+    """/report and /public ask the phone for its position through ui.geolocation, the only
+    module with a component that reads navigator.geolocation."""
+    asking = sorted(p.name for p in (ROOT / "ui").glob("*.py")
+                    if "navigator.geolocation" in p.read_text(encoding="utf-8"))
+    assert asking == ["geolocation.py"]
+    for module in ("public.py", "report.py"):
+        assert "from ui.geolocation import" in (ROOT / "ui" / module).read_text(encoding="utf-8")

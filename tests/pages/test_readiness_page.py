@@ -5,7 +5,6 @@ who sees which form; the overview's headline figure."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import pytest
 from PIL import Image
@@ -57,11 +56,12 @@ def test_estimate_range_and_parts_equal_the_data_layer(page, sample_db, sample_s
     at = page
     now = this_minute()
     est = evaluation.readiness_estimate(sample_session, now, None)
-    before = evaluation.readiness_estimate(sample_session, now - timedelta(days=7), None)
+    # against last week: the stored figure of last week's close, not the estimate 7 days ago
+    before = evaluation.last_week_estimate(sample_session, trend_end(now.date()), None)
     assert at.title[0].value == "测评准备度 · 全区"
     label = f"预计得分（满分 {est.max_points:,.0f}）"
     assert _metrics(at)[label] == f"{est.total:,.1f}"
-    assert {x.label: x.delta for x in at.metric}[label] == f"{est.total - before.total:+.1f}"
+    assert {x.label: x.delta for x in at.metric}[label] == f"{est.total - before:+.1f}"
     assert f"95% 区间 {est.low:,.1f} – {est.high:,.1f}" in _texts(at)
     assert est.low <= est.total <= est.high <= est.max_points == 120
     for method, name in (("onsite", "实地考察"), ("survey", "问卷调查"), ("materials", "材料审核")):

@@ -4,6 +4,8 @@ estimate, not two)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import func, select
 
 from civdata.core import models as m
@@ -86,3 +88,43 @@ def test_readiness_reads_are_keyed_by_the_evaluation_domain() -> None:
     market_write = ("t2", 3, (("evaluation", ("t0", 1)), ("markets", ("t2", 2))))
     assert readiness._key(evaluation_write) != readiness._key(base)
     assert readiness._key(market_write) == readiness._key(base)
+
+
+def test_the_estimate_is_kept_over_an_idle_minute_and_other_domains_writes(monkeypatch) -> None:
+    import contextlib
+    from datetime import datetime, timedelta
+
+    from ui import readers, readiness
+
+    calls: list[datetime] = []
+    fallback: list[str] = []
+
+    def counting(s, t, subdistrict_id=None, **kwargs):
+        calls.append(t)
+        return SimpleNamespace(fallback_categories=list(fallback))
+
+    monkeypatch.setattr(evaluation, "readiness_estimate", counting)
+    monkeypatch.setattr(readers, "session", contextlib.nullcontext)
+    readiness._estimate.clear()
+    readiness._estimate_with_problems.clear()
+    now = datetime(2026, 11, 25, 9, 0)
+    marks = {"evaluation": ("t0", 1), "sites": ("t0", 1), "settings": ("t0", 1),
+             "problems": ("t0", 1), "markets": ("t0", 1)}
+
+    def version(**changed) -> tuple:
+        return ("t", 0, tuple(sorted({**marks, **changed}.items())))
+
+    readiness.estimate(version(), now, None)
+    readiness.estimate(version(), now + timedelta(minutes=1), None)  # an idle minute
+    readiness.estimate(version(problems=("t1", 2), markets=("t1", 2)), now, None)
+    assert calls == [now]  # without a fallback category problems are no input
+    readiness.estimate(version(evaluation=("t1", 2)), now + timedelta(minutes=2), None)
+    assert len(calls) == 2
+    fallback.append("museum")  # the deduction fallback reads open problems: they count
+    readiness.estimate(version(evaluation=("t2", 3)), now, None)
+    assert len(calls) == 3  # computed once, under the problems it read
+    readiness.estimate(version(evaluation=("t2", 3), problems=("t2", 3)), now, None)
+    readiness.estimate(version(evaluation=("t2", 3), problems=("t2", 3)), now, None)
+    assert len(calls) == 4
+    readiness._estimate.clear()
+    readiness._estimate_with_problems.clear()

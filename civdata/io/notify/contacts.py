@@ -16,6 +16,8 @@ from civdata.core.auth import Actor, audit, require
 from civdata.core.clock import now_local
 from civdata.core.errors import CivDataError
 from civdata.core.live import mark_changed
+from civdata.io.notify import vault
+from civdata.texts import text
 
 SCOPES = m.NOTIFY_SCOPES
 CHANNELS = m.NOTIFY_CHANNELS
@@ -99,37 +101,59 @@ def _check(session: Session, scope: str, channel: str, subdistrict_id: int | Non
         raise _invalid("unit", "超过 96 个字符", "longer than 96 characters")
 
 
+def shown_address(channel: str, stored: str, lang: str = "zh") -> str:
+    """Return a stored (maybe sealed) address masked for showing."""
+    try:
+        return mask_address(channel, vault.unseal(stored) or "")
+    except CivDataError:
+        return "•••• " + text("contacts.unreadable", lang)
+
+
+def shown_secret(stored: str | None, lang: str = "zh") -> str:
+    """Return a stored (maybe sealed) secret masked for showing ('' when unset)."""
+    try:
+        return mask_secret(vault.unseal(stored))
+    except CivDataError:
+        return "•••• " + text("contacts.unreadable", lang)
+
+
 def _shown(row: m.NotifyContact) -> dict:
     """Return a contact as the audit log records it (address and secret masked)."""
     return {"recipient": row.recipient, "channel": row.channel,
-            "address": mask_address(row.channel, row.address), "secret": mask_secret(row.secret),
-            "lang": row.lang, "active": row.active}
+            "address": shown_address(row.channel, row.address),
+            "secret": shown_secret(row.secret), "lang": row.lang, "active": row.active}
 
 
 def save_contact(session: Session, actor: Actor, *, scope: str, channel: str, address: str,
                  subdistrict_id: int | None = None, unit: str | None = None,
                  secret: str | None = None, lang: str = "zh", active: bool = True
                  ) -> m.NotifyContact:
-    """Create or change the contact of a recipient on a channel (a blank secret keeps the
-    stored one); audited with the secret masked."""
+    """Create or change the contact of a recipient on a channel (a blank secret, or a blank
+    address of a stored contact, keeps the stored one); webhook URLs and secrets are stored
+    sealed (civdata.io.notify.vault); audited with both masked."""
     require(actor, "notify.manage")
     _check(session, scope, channel, subdistrict_id, unit, lang)
-    clean = _clean_address(channel, address)
-    secret = (secret or "").strip() or None
-    if secret is not None and len(secret) > 255:
-        raise _invalid("secret", "超过 255 个字符", "longer than 255 characters")
     recipient = recipient_of(scope, subdistrict_id, unit)
     row = session.scalar(select(m.NotifyContact).where(m.NotifyContact.recipient == recipient,
                                                        m.NotifyContact.channel == channel))
+    keep_address = row is not None and not (address or "").strip()
+    clean = None if keep_address else _clean_address(channel, address)
+    secret = (secret or "").strip() or None
+    if secret is not None and len(secret) > 255:
+        raise _invalid("secret", "超过 255 个字符", "longer than 255 characters")
+    # sealed before anything is written: without the installation's secret, nothing is stored
+    stored_address = row.address if keep_address else vault.seal_address(channel, clean)
+    stored_secret = vault.seal(secret) if secret is not None else (
+        None if row is None else _sealed_again(row.secret))
     old = None if row is None else _shown(row)
     if row is None:
         row = m.NotifyContact(scope=scope, recipient=recipient, channel=channel)
         session.add(row)
     row.subdistrict_id = subdistrict_id if scope == "subdistrict" else None
     row.unit = unit.strip() if scope == "unit" and unit else None
-    row.address = clean
-    if secret is not None:
-        row.secret = secret
+    row.address = _sealed_again(stored_address) if channel in vault.SEALED_CHANNELS \
+        else stored_address
+    row.secret = stored_secret
     row.lang = lang
     row.active = bool(active)
     row.updated_at = now_local()
@@ -138,6 +162,11 @@ def save_contact(session: Session, actor: Actor, *, scope: str, channel: str, ad
     audit(session, actor, "notify.contact.save", "notify_contact", row.id, old, _shown(row))
     mark_changed(session, "settings")
     return row
+
+
+def _sealed_again(stored: str | None) -> str | None:
+    """Return a stored value sealed (a plain value from before sealing gets sealed now)."""
+    return stored if stored is None or vault.is_sealed(stored) else vault.seal(stored)
 
 
 def remove_contact(session: Session, actor: Actor, contact_id: int) -> None:
@@ -153,7 +182,7 @@ def remove_contact(session: Session, actor: Actor, contact_id: int) -> None:
     session.flush()
 
 
-def contacts_table(session: Session, actor: Actor) -> pd.DataFrame:
+def contacts_table(session: Session, actor: Actor, lang: str = "zh") -> pd.DataFrame:
     """Return every contact with its subdistrict names; addresses and secrets masked."""
     require(actor, "notify.manage")
     rows = session.execute(
@@ -165,7 +194,8 @@ def contacts_table(session: Session, actor: Actor) -> pd.DataFrame:
         .outerjoin(m.Subdistrict, m.Subdistrict.id == m.NotifyContact.subdistrict_id)
         .order_by(m.NotifyContact.scope, m.NotifyContact.subdistrict_id, m.NotifyContact.unit,
                   m.NotifyContact.channel)).all()
-    masked = [(*r[:7], mask_address(r.channel, r.address), mask_secret(r.secret), *r[9:])
+    masked = [(*r[:7], shown_address(r.channel, r.address, lang),
+               shown_secret(r.secret, lang), *r[9:])
               for r in rows]  # before pandas: a missing secret must not become NaN
     return pd.DataFrame(masked, columns=["id", "scope", "subdistrict_id", "name_zh", "name_en",
                                          "unit", "channel", "address", "secret", "lang",

@@ -5,8 +5,9 @@ Events: a problem assigned; a deadline 24 h away; a problem overdue; a problem r
 escalation rung (the lowest rung goes to its subdistrict, higher rungs to the district); a
 rectification returned; an evaluation material returned; a meeting follow-up due today or
 tomorrow; the daily report at the configured time (to the district, and each subdistrict its
-own). Past events are looked for within a window (default 24 h) so a new installation does not
-send the whole history.
+own). Events are looked for since the sender's watermark (the last scan), so none is missed
+after an outage; the very first scan looks back a window (default 24 h) so a new installation
+does not send the whole history.
 """
 
 from __future__ import annotations
@@ -156,15 +157,18 @@ def returned_events(session: Session, now: datetime, since: datetime) -> list[Ev
     return events
 
 
-def followup_events(session: Session, now: datetime) -> list[Event]:
-    """Return the meeting follow-ups not done that are due today or tomorrow."""
+def followup_events(session: Session, now: datetime, since: datetime | None = None
+                    ) -> list[Event]:
+    """Return the meeting follow-ups not done that are due today or tomorrow (and, after a
+    stopped sender, those that fell due since then)."""
     a = m.ActionItem
     today = now.date()
+    first = today if since is None else min(today, since.date())
     rows = session.execute(
         select(a.id, a.what, a.owner, a.subdistrict_id, a.due_on, m.Meeting.week)
         .join(m.Meeting, m.Meeting.id == a.meeting_id)
         .where(a.status.in_(("open", "in_progress")),
-               and_(a.due_on >= today, a.due_on <= today + timedelta(days=1)))
+               and_(a.due_on >= first, a.due_on <= today + timedelta(days=1)))
         .order_by(a.id)).all()
     events = []
     for row in rows:
@@ -188,11 +192,17 @@ def daily_report_markdown(session: Session, day: date, lang: str,
     return daily.daily_markdown(session, day, lang, subdistrict_id=subdistrict_id)
 
 
-def daily_due(now: datetime, daily_at: time = DAILY_AT) -> date | None:
-    """Return the day whose daily report is due now (yesterday, from daily_at on), else None."""
-    if now.time() < daily_at:
-        return None
-    return now.date() - timedelta(days=1)
+def daily_days(now: datetime, since: datetime, daily_at: time = DAILY_AT) -> list[date]:
+    """Return the days whose daily report fell due in (since, now]: a report for day d is due
+    at daily_at on d + 1."""
+    days = []
+    day = since.date() - timedelta(days=1)
+    while day < now.date():
+        due = datetime.combine(day + timedelta(days=1), daily_at)
+        if since < due <= now:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
 
 
 def contacts_by_recipient(session: Session) -> dict[str, list[m.NotifyContact]]:

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from civdata.core import models as m
 from civdata.core.clock import TZ, now_local
 from civdata.core.db import session_scope
-from civdata.io.notify import channels, events
+from civdata.core.errors import CivDataError
+from civdata.io.notify import channels, events, vault
 from civdata.io.notify.channels import Outgoing, SendError
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ MAX_ATTEMPTS = 6
 BACKOFF = timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between the six tries
 STUCK_ERROR = "interrupted while sending; not sent again so that it cannot arrive twice"
 GONE_ERROR = "the contact was removed or disabled"
+WATERMARK_OVERLAP = timedelta(minutes=10)  # rows written a little late are still found
 
 
 def new_holder() -> str:
@@ -95,32 +97,67 @@ def _message(event: events.Event, contact: m.NotifyContact, session: Session,
     return subject, body
 
 
-def _daily_event(session: Session, now: datetime, daily_at: time,
-                 contacts: dict[str, list[m.NotifyContact]]) -> events.Event | None:
-    """Return the daily report event when it is due (to the district and every subdistrict)."""
-    day = events.daily_due(now, daily_at)
-    if day is None:
-        return None
+def _daily_events(now: datetime, since: datetime, daily_at: time,
+                  contacts: dict[str, list[m.NotifyContact]]) -> list[events.Event]:
+    """Return the daily report events due since the scan's start (to the district and every
+    subdistrict): the one due now, and those a stopped sender missed."""
     to = tuple(r for r in contacts if r == "district" or r.startswith("subdistrict:"))
-    return events.Event(f"daily:{day.isoformat()}", "daily", to, {"day": day})
+    return [events.Event(f"daily:{day.isoformat()}", "daily", to, {"day": day})
+            for day in events.daily_days(now, since, daily_at)]
+
+
+def scanned_until(session: Session) -> datetime | None:
+    """Return the scan's watermark: the time up to which events were queued (None before the
+    first scan)."""
+    return session.scalar(select(m.NotifyLease.scanned_until)
+                          .where(m.NotifyLease.name == LEASE_NAME))
+
+
+def _advance_watermark(session: Session, now: datetime) -> None:
+    """Move the watermark forward to now (never back), in the scan's transaction."""
+    session.execute(_upsert(session)(m.NotifyLease).values(name=LEASE_NAME, holder=None,
+                                                           expires_at=None)
+                    .on_conflict_do_nothing(index_elements=["name"]))
+    lease = m.NotifyLease.__table__
+    session.execute(update(lease).where(
+        lease.c.name == LEASE_NAME,
+        lease.c.scanned_until.is_(None) | (lease.c.scanned_until < now))
+        .values(scanned_until=now))
+
+
+def scan_since(session: Session, now: datetime, lookback: timedelta = events.LOOKBACK
+               ) -> datetime:
+    """Return where this scan starts: the watermark less a small overlap (the outbox's unique
+    key drops what was queued already), or now - lookback on the very first scan (a new
+    installation does not send its whole history)."""
+    mark = scanned_until(session)
+    if mark is None:
+        return now - lookback
+    return min(mark, now) - WATERMARK_OVERLAP
 
 
 def scan(session: Session, now: datetime | None = None, lookback: timedelta = events.LOOKBACK,
          daily_at: time = events.DAILY_AT) -> int:
     """Put every event's messages that are not in the outbox yet into it; return how many.
 
-    Only recipients with an active contact get a row: nothing is queued where no channel is
-    configured. The caller commits."""
+    Events are looked for since the stored watermark, so a sender stopped for days catches up
+    on all of them when it starts again; the watermark then moves to now in the same
+    transaction. Only recipients with an active contact get a row: nothing is queued where no
+    channel is configured. The caller commits."""
     now = now or now_local()
-    since = now - lookback
+    first = scanned_until(session) is None
+    since = scan_since(session, now, lookback)
+    # the very first scan sends only today's daily report (when it is due), no older ones
+    daily_since = datetime.combine(now.date(), time.min) - timedelta(microseconds=1) \
+        if first else since
+    _advance_watermark(session, now)
     contacts = events.contacts_by_recipient(session)
     if not contacts:
         return 0
     found = [*events.problem_events(session, now, since),
-             *events.returned_events(session, now, since), *events.followup_events(session, now)]
-    daily = _daily_event(session, now, daily_at, contacts)
-    if daily is not None:
-        found.append(daily)
+             *events.returned_events(session, now, since),
+             *events.followup_events(session, now, since)]
+    found += _daily_events(now, daily_since, daily_at, contacts)
     wanted = [(ev, c) for ev in found for r in ev.recipients for c in contacts.get(r, [])]
     if not wanted:
         return 0
@@ -187,7 +224,12 @@ def _claim(engine: Engine, message_id: int, now: datetime) -> Outgoing | None:
         if contact is None or not contact.active:
             row.status, row.last_error = "failed", GONE_ERROR
             return None
-        return Outgoing(channel=contact.channel, address=contact.address, secret=contact.secret,
+        try:
+            address, secret = vault.unseal(contact.address), vault.unseal(contact.secret)
+        except CivDataError as err:  # sealed with another installation's secret: never sent
+            row.status, row.last_error = "failed", err.message("en")
+            return None
+        return Outgoing(channel=contact.channel, address=address or "", secret=secret,
                         subject=row.subject, body=row.body, event_key=row.event_key,
                         kind=row.kind, lang=contact.lang)
 

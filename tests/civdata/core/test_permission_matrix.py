@@ -19,9 +19,11 @@ from civdata.domain import (
     markets,
     materials,
     meetings,
+    public_reports,
     renovation,
     site_inspections,
     sites,
+    street,
     volunteers,
     weekly,
     workflow,
@@ -351,3 +353,131 @@ def test_evaluation_write_times_role(sample_session, tmp_path, write: str) -> No
         s.rollback()
         ctx = _eval_context(s, tmp_path)
         before = _fingerprint(s)
+
+
+# --- issue 20: the street and public writes --------------------------------------------------
+# The public channel's Actor (no account) is a seventh role here: it may file a pending public
+# report and nothing else.
+
+STREET_POINT = (41.758, 123.418)  # nanhu
+
+
+def _jpeg(shade: int = 120) -> bytes:
+    """Return a small camera-like JPEG."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, shade, 200)).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def _street_context(session) -> dict:
+    """The sample's context plus an assigned and a rectifying nanhu problem and a pending
+    public report in nanhu (filed without address or session: no limit applies to it)."""
+    ctx = _context(session)
+    office = Actor("office", "office")
+    made = []
+    for _ in range(2):
+        p = workflow.report_problem(session, office, subdistrict_id=ctx["nanhu"],
+                                    class_code="sanitation", lat=STREET_POINT[0],
+                                    lon=STREET_POINT[1], description="路面有垃圾",
+                                    source="public_report")
+        made.append(workflow.transition(session, office, p.id, "assign",
+                                        expected_version=p.version, responsible_unit="南湖街道"))
+    rectifying = workflow.transition(session, office, made[1].id, "start",
+                                     expected_version=made[1].version)
+    report = public_reports.submit_public_report(session, class_code="sanitation", lat=STREET_POINT[0],
+                                     lon=STREET_POINT[1], description="路边垃圾",
+                                     photo=_jpeg(90))
+    session.commit()
+    return {**ctx, "assigned": made[0], "rectifying": rectifying, "report": report}
+
+
+def _street_writes() -> dict:
+    """Return write -> (roles allowed, call) of the street and public writes."""
+    pr = public_reports
+    return {
+        "report_from_street": ({"office", "nanhu", "market"}, lambda s, a, c:
+                               street.report_from_street(
+                                   s, a, photo=_jpeg(), class_code="sanitation",
+                                   description="垃圾", device=STREET_POINT)),
+        "confirm_problem": ({"office", "nanhu"}, lambda s, a, c: street.confirm_problem(
+            s, a, c["problem"].id, photo=_jpeg(), device=STREET_POINT)),
+        "start_task": ({"office", "nanhu"}, lambda s, a, c: street.start_task(
+            s, a, c["assigned"].id, c["assigned"].version)),
+        "rectify_task": ({"office", "nanhu"}, lambda s, a, c: street.rectify_task(
+            s, a, c["rectifying"].id, c["rectifying"].version, note="已清理",
+            photo=_jpeg(200))),
+        "submit_public_report": ({"office", "public"}, lambda s, a, c: pr.submit_public_report(
+            s, class_code="sanitation", lat=STREET_POINT[0], lon=STREET_POINT[1],
+            description="垃圾", photo=_jpeg(40), client_address="203.0.113.5",
+            browser_session="tab", actor=a)),
+        "accept_report": ({"office"}, lambda s, a, c: pr.accept_report(
+            s, a, c["report"].id, expected_version=c["report"].version)),
+        "reject_report": ({"office"}, lambda s, a, c: pr.reject_report(
+            s, a, c["report"].id, expected_version=c["report"].version, reason="不属实")),
+        "merge_report": ({"office"}, lambda s, a, c: pr.merge_report(
+            s, a, c["report"].id, expected_version=c["report"].version,
+            problem_code=c["problem"].code)),
+    }
+
+
+# write -> (action, record) the page asks; the actor is given too, since a street report's
+# source (and so the market bureau's reach) is the reporter's.
+STREET_ASKS = {
+    "report_from_street": lambda s, c, a: ("problem.report",
+                                           auth.Scope(c["nanhu"], street.source_for(a))),
+    "confirm_problem": lambda s, c, a: ("problem.confirm", c["problem"]),
+    "start_task": lambda s, c, a: ("problem.rectify", c["assigned"]),
+    "rectify_task": lambda s, c, a: ("problem.rectify", c["rectifying"]),
+    "submit_public_report": lambda s, c, a: ("report.submit", None),
+    "accept_report": lambda s, c, a: ("report.moderate", c["report"]),
+    "reject_report": lambda s, c, a: ("report.moderate", c["report"]),
+    "merge_report": lambda s, c, a: ("report.moderate", c["report"]),
+}
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("write", sorted(STREET_ASKS))
+def test_street_and_public_write_times_role(sample_session, tmp_path, monkeypatch,
+                                            write: str) -> None:
+    folder = tmp_path / "photos"
+    monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(folder))
+    s = sample_session
+    allowed, call = _street_writes()[write]
+    actors = {**_actors(s), "public": public_reports.PUBLIC}
+    ctx = _street_context(s)
+    before, files = _fingerprint(s), _files(folder)
+    for role, actor in actors.items():
+        action, record = STREET_ASKS[write](s, ctx, actor)
+        assert auth.can(actor, action, record) is (role in allowed), \
+            f"can({role}, {action}, record) disagrees with {write}"
+        if role in allowed:
+            call(s, actor, ctx)
+            s.flush()
+            assert _fingerprint(s) != before, f"{write} as {role} changed nothing"
+            assert s.scalar(select(func.count(m.AuditLog.id)).where(
+                m.AuditLog.username == actor.username)) >= 1, f"{write} as {role}: no audit"
+        else:
+            with pytest.raises(PermissionDenied):
+                call(s, actor, ctx)
+            s.flush()
+            assert _fingerprint(s) == before, f"refused {write} as {role} changed the database"
+            assert _files(folder) == files, f"refused {write} as {role} left a file"
+        s.rollback()
+        ctx = _street_context(s)
+        before, files = _fingerprint(s), _files(folder)
+
+
+def test_every_street_write_names_its_question() -> None:
+    assert set(STREET_ASKS) == set(_street_writes())
+
+
+def test_the_public_actor_may_file_a_report_and_do_nothing_else() -> None:
+    assert [a for a in auth.PERMISSIONS if auth.can(public_reports.PUBLIC, a)] \
+        == ["report.submit"]

@@ -279,3 +279,40 @@ def test_an_unfinished_month_is_compared_with_the_same_span(session: Session) ->
     a = _row(snap["subdistricts"], "nanhu")
     assert (a["closed"], a["closed_on_time"]) == (2, 2)  # the 3rd and the 4th; not the 6th, 8th
     assert a["score_before"] is not None  # October's closure on the 5th at 09:00 counts
+
+
+def test_the_sample_equals_hand_counts_for_one_subdistrict(sample_reader: Session) -> None:
+    """Issue 21's 'done means': the month's figures of one subdistrict on the sample (SQLite
+    and PostgreSQL) equal counts made by hand from the raw rows."""
+    from datetime import date as date_cls
+
+    import pandas as pd
+    from sqlalchemy import select
+
+    from tests.conftest import SAMPLE_AS_OF
+
+    s = sample_reader
+    snap = assessment.assessment_snapshot(s, assessment.month_of(SAMPLE_AS_OF))
+    row = next(r for r in snap["subdistricts"] if r["code"] == "nanhu")
+    nanhu = s.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
+    start, end = pd.Timestamp(snap["first"]), pd.Timestamp(snap["as_of"])
+    p = pd.read_sql(select(m.Problem.closed_at, m.Problem.closed_on_time)
+                    .where(m.Problem.subdistrict_id == nanhu), s.connection())
+    closed_at = pd.to_datetime(p["closed_at"])
+    in_month = p[(closed_at >= start) & (closed_at < end)]
+    assert row["closed"] == len(in_month) > 0
+    assert row["closed_on_time"] == int(in_month["closed_on_time"].astype(bool).sum())
+    assert row["on_time_closure"] == pytest.approx(row["closed_on_time"] / row["closed"])
+    first = date_cls.fromisoformat(snap["first"])
+    last_day = (end - pd.Timedelta(microseconds=1)).date()
+    scores = [float(v) for v in s.scalars(
+        select(m.MarketInspection.total_score).join(m.Market)
+        .where(m.Market.subdistrict_id == nanhu, m.MarketInspection.inspected_on >= first,
+               m.MarketInspection.inspected_on <= last_day))]
+    assert row["inspections"] == len(scores) > 0
+    assert row["market_score"] == pytest.approx(sum(scores) / len(scores))
+    tasks = s.execute(select(m.EvalTask.deadline, m.EvalTask.status, m.EvalTask.done_at)
+                      .where(m.EvalTask.subdistrict_id == nanhu)).all()
+    due = [t for t in tasks if start <= pd.Timestamp(t.deadline) < end]
+    on_time = [t for t in due if t.status == "done" and t.done_at and t.done_at <= t.deadline]
+    assert (row["tasks_due"], row["tasks_on_time"]) == (len(due), len(on_time))

@@ -237,3 +237,57 @@ def test_write_daily_refuses_other_formats(tmp_path, session: Session) -> None:
         daily_export.write_daily(report, str(target), "zh")
     assert not target.exists()
     assert daily_export.write_daily(report, str(tmp_path / "r.md"), "zh") > 0
+
+
+def test_the_sample_equals_hand_counts_for_one_subdistrict(sample_reader: Session) -> None:
+    """Issue 21's 'done means': the daily figures of one subdistrict on the sample (SQLite and
+    PostgreSQL) equal counts made by hand from the raw rows."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    from tests.conftest import SAMPLE_AS_OF
+
+    s = sample_reader
+    day = SAMPLE_AS_OF - timedelta(days=1)
+    nanhu = s.scalar(select(m.Subdistrict.id).where(m.Subdistrict.code == "nanhu"))
+    report = daily.daily_report(s, day, nanhu)
+    fig = {r["key"]: r["now"] for r in report["headline"]}
+    start = datetime.combine(day, datetime.min.time())
+    end = start + timedelta(days=1)
+    p = pd.read_sql(select(m.Problem.discovered_at, m.Problem.closed_at, m.Problem.deadline)
+                    .where(m.Problem.subdistrict_id == nanhu), s.connection())
+    found, closed = pd.to_datetime(p["discovered_at"]), pd.to_datetime(p["closed_at"])
+    open_at_end = (found < end) & (closed.isna() | (closed >= end))
+    assert fig["new"] == int(((found >= start) & (found < end)).sum())
+    assert fig["closed"] == int(((closed >= start) & (closed < end)).sum())
+    assert fig["overdue"] == int((open_at_end & (pd.to_datetime(p["deadline"]) < end)).sum())
+    scores = [float(v) for v in s.scalars(
+        select(m.MarketInspection.total_score).join(m.Market)
+        .where(m.Market.subdistrict_id == nanhu, m.MarketInspection.inspected_on == day))]
+    assert fig["inspections"] == len(scores) > 0
+    assert fig["market_score"] == pytest.approx(sum(scores) / len(scores))
+    acts = s.execute(select(m.VolunteerActivity.participants)
+                     .where(m.VolunteerActivity.subdistrict_id == nanhu,
+                            m.VolunteerActivity.held_on == day)).scalars().all()
+    assert (fig["activities"], fig["participants"]) == (len(acts), sum(acts))
+    whole = daily.daily_report(s, day)  # the district's table row equals the filtered report
+    row = next(r for r in whole["subdistricts"] if r["code"] == "nanhu")
+    assert {k: row[k] for k in ("new", "closed", "overdue", "inspections")} == {
+        k: fig[k] for k in ("new", "closed", "overdue", "inspections")}
+
+
+def test_exports_show_a_dash_where_a_value_is_missing(session: Session) -> None:
+    rows = build(session)  # Xita had no market inspection the day before D: no mean score
+    report = daily.daily_report(session, BEFORE, None, now=NOW)
+    assert next(r for r in report["subdistricts"] if r["code"] == "xita")["market_score"] is None
+    doc = Document(io.BytesIO(daily_export.daily_docx(report, "zh")))
+    texts = [c.text for t in doc.tables for r in t.rows for c in r.cells] + \
+        [p.text for p in doc.paragraphs]
+    sub_table = next(t for t in doc.tables if t.rows[0].cells[0].text == "街道")
+    heads = [c.text for c in sub_table.rows[0].cells]
+    xita = next([c.text for c in r.cells] for r in sub_table.rows if r.cells[0].text == "西塔")
+    assert xita[heads.index("市场巡查均分")] == "—"
+    assert not any(bad in t for t in texts for bad in ("None", "nan", "NaN", "<NA>"))
+    text_md = daily.report_markdown(daily.daily_report(session, BEFORE, rows["b"].id, now=NOW),
+                                     "zh")
+    assert "—" in text_md and not any(bad in text_md for bad in ("None", "nan", "NaN"))

@@ -173,3 +173,12 @@ def test_an_unfinished_week_is_compared_with_the_same_span_of_last_week(sample_s
     done = weekly_snapshot(sample_session, "2026-W47", now=now)
     assert done["complete"] is True
     assert done["previous_as_of"] == "2026-11-15T23:59:59"
+
+
+def test_the_day_parts_held_by_the_page_give_the_same_snapshot(sample_session) -> None:
+    parts = weekly.week_day_parts(sample_session, "2026-W48", NOW.date())
+    later = NOW + timedelta(hours=3, minutes=17)  # the same day: the page reuses the parts
+    assert weekly.weekly_snapshot(sample_session, "2026-W48", later, parts) == \
+        weekly.weekly_snapshot(sample_session, "2026-W48", later)
+    assert parts["now"]["ranking"]["index"].notna().all()
+    assert parts["before"]["market"] is not None

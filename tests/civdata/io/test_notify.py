@@ -20,7 +20,7 @@ from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.db import make_engine, session_factory, session_scope
 from civdata.core.errors import CivDataError, PermissionDenied
-from civdata.io.notify import contacts, events, sender
+from civdata.io.notify import contacts, events, sender, vault
 from civdata.io.notify.channels import dingtalk_sign
 from tests import factories as f
 from tests.civdata.io.notify_servers import MailBox, free_port, start_robots
@@ -33,8 +33,10 @@ HOOK_SECRET = "hook-secret-abcdef-987654"
 
 @pytest.fixture(autouse=True)
 def no_daily_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the daily report out of the tests of other events (its own test sets a stub)."""
+    """Keep the daily report out of the tests of other events (its own test sets a stub); the
+    installation secret that seals channel secrets is set (no key file is made)."""
     monkeypatch.setattr(events, "daily_report_markdown", lambda *a, **k: None)
+    monkeypatch.setenv("CIVDATA_SECRET", "test-secret-not-for-production")
 
 
 @pytest.fixture
@@ -408,7 +410,7 @@ def test_contacts_are_office_only_audited_and_masked(engine) -> None:
                               channel="dingtalk", secret="", lang="en",
                               address="https://oapi.example/robot/send?access_token="
                               "abcdef0123456789abcdef")
-        assert row.secret == DING_SECRET  # a blank secret keeps the stored one
+        assert vault.unseal(row.secret) == DING_SECRET  # a blank secret keeps the stored one
         contacts.save_contact(s, OFFICE, scope="unit", unit="区城管局", channel="email",
                               address="cg@heping.example")
         table = contacts.contacts_table(s, OFFICE).set_index("channel")
@@ -448,3 +450,175 @@ def test_notify_run_once_from_the_command_line(engine, robots, capsys) -> None:
     out = capsys.readouterr().out
     assert "queued 1, sent 1, retried 0, failed 0" in out
     assert json.loads(robots.hits[0].raw)["subject"].startswith("【交办】P-CLI")
+
+
+def test_a_sender_stopped_for_three_days_queues_every_missed_event_once(
+        engine, robots, monkeypatch) -> None:
+    monkeypatch.setattr(events, "daily_report_markdown",
+                        lambda s, day, lang, subdistrict_id=None: f"日报 {day}")
+    start = datetime(2026, 11, 20, 9, 0)  # the last round before the sender stopped
+    with session_scope(engine) as s:
+        sub, _, cls = _world(s)
+        sub_id, cls_id = sub.id, cls.id
+        contacts.save_contact(s, OFFICE, scope="subdistrict", subdistrict_id=sub.id,
+                              channel="wecom", address=f"{robots.url}/wecom?key=wecom-key-1")
+        # overdue on the 21st at 09:00, its first rung (1 day overdue) on the 22nd at 09:00
+        f.make_problem(s, sub, cls, code="P-LATE", status="rectifying",
+                       assigned_at=start - timedelta(days=5), deadline=start + timedelta(days=1))
+    first = sender.run_once(engine, now=start)
+    assert first.queued == 2  # the daily report of the 19th and P-LATE's deadline 24 h away
+    with session_scope(engine) as s:
+        sub, cls = s.get(m.Subdistrict, sub_id), s.get(m.ProblemClass, cls_id)
+        for day in range(3):  # one problem assigned on each day of the stop
+            f.make_problem(s, sub, cls, code=f"P-DAY{day}", status="assigned",
+                           assigned_at=start + timedelta(days=day, hours=4),
+                           deadline=start + timedelta(days=10))
+    back = start + timedelta(days=3, hours=3)  # the 23rd at 12:00
+    again = sender.run_once(engine, now=back)
+    with session_factory(engine)() as s:
+        rows = _outbox(s)
+    keys = Counter(r.event_key for r in rows)
+    assert set(keys) == {
+        "daily:2026-11-19", f"due_soon:{_id(engine, 'P-LATE')}:202611210900",
+        *(f"assigned:{_id(engine, f'P-DAY{d}')}" for d in range(3)),
+        f"overdue:{_id(engine, 'P-LATE')}", f"rung:subdistrict_head:{_id(engine, 'P-LATE')}",
+        "daily:2026-11-20", "daily:2026-11-21", "daily:2026-11-22"}
+    assert again.queued == 8 and set(keys.values()) == {1}
+    assert again.delivery.sent == 8 and len(robots.on("/wecom")) == 10
+    once_more = sender.run_once(engine, now=back + timedelta(minutes=1))
+    assert once_more.queued == 0 and once_more.delivery.sent == 0
+    assert len(robots.on("/wecom")) == 10
+    with session_factory(engine)() as s:
+        assert sender.scanned_until(s) == back + timedelta(minutes=1)
+
+
+def _id(engine, code: str) -> int:
+    """Return the id of the problem with this code."""
+    with session_factory(engine)() as s:
+        return s.scalar(select(m.Problem.id).where(m.Problem.code == code))
+
+
+def _stored(engine) -> list[tuple]:
+    """Return the contacts' channel, address and secret exactly as stored."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(
+            m.NotifyContact.channel, m.NotifyContact.address, m.NotifyContact.secret)
+            .order_by(m.NotifyContact.id))]
+
+
+def test_channel_secrets_and_webhook_tokens_are_stored_encrypted(engine, robots) -> None:
+    with session_scope(engine) as s:
+        sub, _, cls = _world(s)
+        _contacts(s, sub, robots, email=True)
+        f.make_problem(s, sub, cls, code="P-SEALED", status="assigned",
+                       assigned_at=NOW - timedelta(hours=1), deadline=NOW + timedelta(days=3))
+    stored = _stored(engine)
+    raw = repr(stored)
+    for plain in (DING_SECRET, HOOK_SECRET, "ding-token-123456789", "wecom-key-123456789",
+                  robots.url):
+        assert plain not in raw
+    for channel, address, secret in stored:
+        assert address.startswith(vault.PREFIX) == (channel != "email")
+        assert secret is None or secret.startswith(vault.PREFIX)
+    assert "cg@heping.example" in raw  # an e-mail address is no secret: stored as typed
+    result = sender.run_once(engine, now=NOW)  # opened again to send: the robots check it
+    assert result.delivery.sent == 3 and result.delivery.failed == 0
+    ding = robots.on("/ding")[0]
+    assert ding.query["access_token"] == "ding-token-123456789"
+    assert ding.query["sign"] == base64.b64encode(hmac.new(
+        DING_SECRET.encode(), f"{ding.query['timestamp']}\n{DING_SECRET}".encode(),
+        hashlib.sha256).digest()).decode()
+
+
+def test_a_plain_secret_from_before_still_works_and_is_sealed_when_saved(engine, robots) -> None:
+    with session_scope(engine) as s:
+        sub, _, cls = _world(s)
+        s.add(m.NotifyContact(scope="subdistrict", subdistrict_id=sub.id,
+                              recipient=f"subdistrict:{sub.id}", channel="dingtalk",
+                              address=f"{robots.url}/ding?access_token=old-token-0123456789",
+                              secret=DING_SECRET, lang="zh", active=True, updated_at=NOW,
+                              updated_by="office"))
+        f.make_problem(s, sub, cls, code="P-OLD", status="assigned",
+                       assigned_at=NOW - timedelta(hours=1), deadline=NOW + timedelta(days=3))
+        sub_id = sub.id
+    assert sender.run_once(engine, now=NOW).delivery.sent == 1
+    ding = robots.on("/ding")[0]
+    assert ding.query["access_token"] == "old-token-0123456789" and "sign" in ding.query
+    with session_scope(engine) as s:
+        table = contacts.contacts_table(s, OFFICE)
+        assert table.loc[0, "secret"] == "••••6789"
+        assert table.loc[0, "address"].endswith("access_token=••••6789")
+        contacts.save_contact(s, OFFICE, scope="subdistrict", subdistrict_id=sub_id,
+                              channel="dingtalk", address="", secret="", lang="en")
+    [(_, address, secret)] = _stored(engine)
+    assert vault.is_sealed(address) and vault.is_sealed(secret)  # blank: kept, now sealed
+    assert vault.unseal(address).endswith("old-token-0123456789")
+    assert vault.unseal(secret) == DING_SECRET
+
+
+def test_without_the_installation_secret_nothing_is_stored(engine, tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    monkeypatch.setenv("CIVDATA_SECRET", "")
+    monkeypatch.setenv("CIVDATA_SECRET_FILE", str(blocker / "secret.key"))
+    with session_scope(engine) as s:
+        sub = f.make_subdistrict(s)
+        sub_id = sub.id
+    with session_scope(engine) as s, pytest.raises(CivDataError) as err:
+        contacts.save_contact(s, OFFICE, scope="subdistrict", subdistrict_id=sub_id,
+                              channel="dingtalk", secret=DING_SECRET,
+                              address="https://oapi.example/robot/send?access_token=abc0123456")
+    assert err.value.code == "notify_no_secret"
+    assert "安装密钥" in err.value.message("zh") and "Nothing was saved" in err.value.message("en")
+    assert _stored(engine) == []
+    with session_factory(engine)() as s:
+        assert s.scalar(select(func.count()).select_from(m.AuditLog)) == 0
+
+
+def test_a_secret_sealed_under_another_installation_secret_is_not_sent(
+        engine, robots, monkeypatch) -> None:
+    with session_scope(engine) as s:
+        sub, _, cls = _world(s)
+        contacts.save_contact(s, OFFICE, scope="subdistrict", subdistrict_id=sub.id,
+                              channel="dingtalk", secret=DING_SECRET,
+                              address=f"{robots.url}/ding?access_token=ding-token-123456789")
+        f.make_problem(s, sub, cls, code="P-KEY", status="assigned",
+                       assigned_at=NOW - timedelta(hours=1), deadline=NOW + timedelta(days=3))
+    monkeypatch.setenv("CIVDATA_SECRET", "another-installation-secret")
+    result = sender.run_once(engine, now=NOW)
+    assert result.queued == 1 and result.delivery.sent == 0 and robots.on("/ding") == []
+    with session_factory(engine)() as s:
+        [row] = _outbox(s)
+        table = contacts.contacts_table(s, OFFICE, "en")
+    assert row.status == "failed" and "cannot be decrypted" in row.last_error
+    assert table.loc[0, "secret"] == "•••• (cannot be decrypted)"
+
+
+def test_migration_0012_seals_the_plain_values_stored_before(engine) -> None:
+    from sqlalchemy import text as sql
+
+    from civdata.core import schema
+
+    with session_scope(engine) as s:
+        sub_id = f.make_subdistrict(s).id
+    schema.downgrade(engine, "0011")
+    hook = "https://qyapi.example/cgi-bin/webhook/send?key=plain-key-0123456789"
+    with engine.begin() as conn:
+        conn.execute(sql(
+            "INSERT INTO notify_contact (scope, subdistrict_id, recipient, channel, address,"
+            " secret, lang, active, updated_at, updated_by) VALUES ('subdistrict', :sub, :rcpt,"
+            " :channel, :address, :secret, 'zh', :active, :at, 'office')"),
+            [{"sub": sub_id, "rcpt": f"subdistrict:{sub_id}", "channel": "wecom",
+              "address": hook, "secret": "plain-secret-0123", "active": True, "at": NOW},
+             {"sub": sub_id, "rcpt": f"subdistrict:{sub_id}", "channel": "email",
+              "address": "nh@heping.example", "secret": None, "active": True, "at": NOW}])
+    schema.upgrade(engine)
+    [(_, address, secret), email] = _stored(engine)
+    assert vault.is_sealed(address) and vault.unseal(address) == hook
+    assert vault.is_sealed(secret) and vault.unseal(secret) == "plain-secret-0123"
+    assert email == ("email", "nh@heping.example", None)
+    schema.downgrade(engine, "0011")  # and back: the older, shorter columns get plain text
+    with engine.connect() as conn:
+        assert conn.execute(sql("SELECT address FROM notify_contact WHERE channel = 'wecom'")
+                            ).scalar() == hook
+    schema.upgrade(engine)
