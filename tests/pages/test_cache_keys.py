@@ -100,27 +100,10 @@ def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
 DAY_PARTS = ("project_progress", "volunteer_activity", "market_inspection")
 
 
-def test_an_idle_minute_on_the_weekly_page_recounts_only_what_moves_by_the_minute(
-        sample_db, frozen_clock) -> None:
-    at = apptest.open_page(apptest.signed_in("office"), "weekly")
-    shown = [m.value for m in at.metric]
-    frozen_clock[0] += timedelta(minutes=1)
-    with _statements() as seen:
-        at.run()
-    assert not at.exception
-    assert [s for s in seen if any(t in s for t in DAY_PARTS)] == []
-    assert any("problem_event" in s or "FROM problem" in s for s in seen)  # the minute's part
-    assert [m.value for m in at.metric] == shown
-    frozen_clock[0] += timedelta(days=1)  # a new day recounts the ranking and progress too
-    with _statements() as seen:
-        at.run()
-    assert not at.exception
-    assert any("project_progress" in s for s in seen)
-
-
-def test_an_idle_minute_on_the_overview_recounts_only_what_moves_by_the_minute(
-        sample_db, frozen_clock) -> None:
-    at = apptest.open_page(apptest.signed_in("office"), "overview")
+@pytest.mark.parametrize("page", ["weekly", "overview"])
+def test_an_idle_minute_recounts_only_what_moves_by_the_minute(sample_db, frozen_clock,
+                                                                page) -> None:
+    at = apptest.open_page(apptest.signed_in("office"), page)
     shown = [m.value for m in at.metric]
     frozen_clock[0] += timedelta(minutes=1)
     with _statements() as seen:
@@ -129,3 +112,8 @@ def test_an_idle_minute_on_the_overview_recounts_only_what_moves_by_the_minute(
     assert [s for s in seen if any(t in s for t in DAY_PARTS)] == []
     assert any("FROM problem" in s for s in seen)  # open and overdue move with the minute
     assert [m.value for m in at.metric] == shown
+    frozen_clock[0] += timedelta(days=1)  # a new day recounts the ranking and progress too
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert any("project_progress" in s for s in seen)
