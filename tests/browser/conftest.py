@@ -154,6 +154,12 @@ class BrowserPage:
 def web(browser, app_server: Server) -> Iterator[BrowserPage]:
     """Return a fresh browser context (no cookies) with a tall viewport on the app."""
     context = browser.new_context(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
+    yield watched_page(context, app_server.url)
+    context.close()
+
+
+def watched_page(context, base_url: str) -> BrowserPage:
+    """Return a new page of context on base_url that records every request leaving the machine."""
     outside: list[str] = []
 
     def record(request) -> None:
@@ -165,8 +171,7 @@ def web(browser, app_server: Server) -> Iterator[BrowserPage]:
     context.on("request", record)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    yield BrowserPage(page=page, outside_requests=outside, base_url=app_server.url)
-    context.close()
+    return BrowserPage(page=page, outside_requests=outside, base_url=base_url)
 
 
 def wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:

@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     running_app,
     screenshot,
     wait_ready,
+    watched_page,
 )
 from tests.conftest import ROOT
 from ui.nav import PAGES
@@ -86,18 +87,7 @@ def _context(browser, server: Server, phone: bool = True) -> BrowserPage:
                                       permissions=["geolocation"])
     else:
         context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="zh-CN")
-    outside: list[str] = []
-
-    def record(request) -> None:
-        host = request.url.split("/")[2] if "://" in request.url else ""
-        if request.url.startswith(("http://", "https://", "ws://", "wss://")) and not (
-                host.startswith("127.0.0.1") or host.startswith("localhost")):
-            outside.append(request.url)
-
-    context.on("request", record)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    return BrowserPage(page=page, outside_requests=outside, base_url=server.url)
+    return watched_page(context, server.url)
 
 
 @pytest.fixture
