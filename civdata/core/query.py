@@ -59,6 +59,21 @@ def not_closed_before(t: datetime) -> ColumnElement[bool]:
     return or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= t)
 
 
+def in_window_counts(start: datetime) -> ColumnElement[bool]:
+    """Return the filter of per-window problem counts over [start, end): not closed before start,
+    which the closed_at index reads. 'Found before end' belongs in each count, not here: as a
+    filter SQLite walked the found-time index over every problem (1.5 s per count at 1M)."""
+    return not_closed_before(start)
+
+
+def unordered_key(column: ColumnElement[int]) -> ColumnElement[int]:
+    """Return an integer column as a grouping key that SQLite cannot read in an index's order:
+    grouping by subdistrict_id made it walk that index over every problem instead of the few
+    rows the closed_at index finds (1.7 s against 0.05 s at 1M). The 0 is inline, so that
+    PostgreSQL sees the same expression in SELECT and GROUP BY."""
+    return column + literal_column("0")
+
+
 def open_at(t: datetime) -> ColumnElement[bool]:
     """Return 'the problem was open at t': found by t and not closed by t."""
     from civdata.core import models as m

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import auth, live
@@ -32,6 +32,7 @@ from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.clock import day_start, now_local
 from civdata.core.errors import CivDataError
+from civdata.core.query import in_window_counts, overdue_at_end, unordered_key
 from civdata.domain.district import renovation_progress_at, subdistricts
 from civdata.domain.metrics import index_scores, progress_against_plan
 from civdata.domain.weekly import records
@@ -138,19 +139,16 @@ def set_assessment_indicator(session: Session, actor: Actor, code: str, target: 
 def _problem_figures(session: Session, start: datetime, end: datetime, group) -> pd.DataFrame:
     """Return per group (a problem column) closed and closed on time in [start, end), overdue at
     end (open, past the deadline) and repeats (found in [start, end), reopened from a closed one)."""
-    closed = and_(m.Problem.closed_at >= start, m.Problem.closed_at < end)
-    open_at_end = and_(m.Problem.discovered_at < end,
-                       or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= end))
+    found = m.Problem.discovered_at < end
+    closed = and_(m.Problem.closed_at >= start, m.Problem.closed_at < end, found)
     rows = session.execute(
         select(group,
                func.sum(case((closed, 1), else_=0)),
                func.sum(case((and_(closed, m.Problem.closed_on_time.is_(True)), 1), else_=0)),
-               func.sum(case((and_(open_at_end, m.Problem.deadline < end), 1), else_=0)),
-               func.sum(case((and_(m.Problem.discovered_at >= start,
-                                   m.Problem.discovered_at < end,
+               func.sum(case((overdue_at_end(end), 1), else_=0)),
+               func.sum(case((and_(m.Problem.discovered_at >= start, found,
                                    m.Problem.reopened_from_id.is_not(None)), 1), else_=0)))
-        .where(or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= start),
-               m.Problem.discovered_at < end, group.is_not(None))
+        .where(in_window_counts(start), group.is_not(None))
         .group_by(group)).all()
     frame = pd.DataFrame(rows, columns=["key", "closed", "closed_on_time", "overdue_count",
                                         "repeat_problems"])
@@ -186,7 +184,7 @@ def subdistrict_month_figures(session: Session, label: str, end: datetime) -> pd
     start = day_start(first)
     last_day = (end - timedelta(microseconds=1)).date() if end > start else first
     out = subdistricts(session)[["id", "code", "name_zh", "name_en"]]
-    probs = _problem_figures(session, start, end, m.Problem.subdistrict_id)
+    probs = _problem_figures(session, start, end, unordered_key(m.Problem.subdistrict_id))
     tasks = _task_figures(session, start, end, m.EvalTask.subdistrict_id)
     market = pd.DataFrame(session.execute(
         select(m.Market.subdistrict_id, func.count(m.MarketInspection.id),

@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
 from civdata.core.clock import day_start, now_local
-from civdata.core.query import in_subdistrict
+from civdata.core.query import in_subdistrict, in_window_counts, overdue_at_end, unordered_key
 from civdata.domain.district import open_problem_ids_at, renovation_progress_at, subdistricts
 from civdata.domain.markets import item_point_losses
 from civdata.domain.metrics import change, project_slippage
@@ -49,18 +49,16 @@ def day_moment(day: date, now: datetime) -> datetime:
 def _problem_counts(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
     """Return per subdistrict and class the problems new and closed in [start, end) and overdue
     (open and past the deadline) at end."""
-    open_at_end = and_(m.Problem.discovered_at < end,
-                       or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= end))
+    found = m.Problem.discovered_at < end
+    sub = unordered_key(m.Problem.subdistrict_id)
     rows = session.execute(
-        select(m.Problem.subdistrict_id, m.Problem.class_id,
-               func.sum(case((and_(m.Problem.discovered_at >= start,
-                                   m.Problem.discovered_at < end), 1), else_=0)),
-               func.sum(case((and_(m.Problem.closed_at >= start, m.Problem.closed_at < end),
-                              1), else_=0)),
-               func.sum(case((and_(open_at_end, m.Problem.deadline < end), 1), else_=0)))
-        .where(or_(m.Problem.closed_at.is_(None), m.Problem.closed_at >= start),
-               m.Problem.discovered_at < end)
-        .group_by(m.Problem.subdistrict_id, m.Problem.class_id)).all()
+        select(sub, m.Problem.class_id,
+               func.sum(case((and_(m.Problem.discovered_at >= start, found), 1), else_=0)),
+               func.sum(case((and_(m.Problem.closed_at >= start, m.Problem.closed_at < end,
+                                   found), 1), else_=0)),
+               func.sum(case((overdue_at_end(end), 1), else_=0)))
+        .where(in_window_counts(start))
+        .group_by(sub, m.Problem.class_id)).all()
     frame = pd.DataFrame(rows, columns=["subdistrict_id", "class_id", "new", "closed", "overdue"])
     for col in ("new", "closed", "overdue"):
         frame[col] = frame[col].fillna(0).astype(int)
@@ -140,14 +138,16 @@ def _activity_counts(session: Session, day: date) -> pd.DataFrame:
 
 
 def subdistrict_day_figures(session: Session, day: date, end: datetime,
-                            esc: pd.DataFrame | None = None) -> pd.DataFrame:
+                            esc: pd.DataFrame | None = None,
+                            counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return per subdistrict the day's figures (counts in [start of day, end), overdue at end);
-    esc: the day's escalations when already read (_escalations)."""
+    esc and counts: the day's escalations and problem counts when already read."""
     start = day_start(day)
     if esc is None:
         esc = _escalations(session, start, end, escalation_rungs(session))
     subs = subdistricts(session)[["id", "code", "name_zh", "name_en"]]
-    probs = _problem_counts(session, start, end).groupby("subdistrict_id", as_index=False)[
+    counts = _problem_counts(session, start, end) if counts is None else counts
+    probs = counts.groupby("subdistrict_id", as_index=False)[
         ["new", "closed", "overdue"]].sum().rename(columns={"subdistrict_id": "id"})
     esc = esc.groupby("subdistrict", as_index=False)["count"].sum().rename(
         columns={"subdistrict": "code", "count": "escalations"})
@@ -182,10 +182,12 @@ def _row_figures(frame: pd.DataFrame, subdistrict_id: int | None) -> dict[str, f
     return _total(frame[frame["id"] == subdistrict_id])
 
 
-def class_day_counts(session: Session, day: date, end: datetime,
-                     subdistrict_id: int | None) -> pd.DataFrame:
-    """Return per problem class the problems new and closed on day and overdue at end."""
-    counts = _problem_counts(session, day_start(day), end)
+def class_day_counts(session: Session, day: date, end: datetime, subdistrict_id: int | None,
+                     counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return per problem class the problems new and closed on day and overdue at end; counts:
+    the day's problem counts when already read."""
+    if counts is None:
+        counts = _problem_counts(session, day_start(day), end)
     if subdistrict_id is not None:
         counts = counts[counts["subdistrict_id"] == subdistrict_id]
     summed = counts.groupby("class_id", as_index=False)[["new", "closed", "overdue"]].sum()
@@ -250,11 +252,13 @@ def daily_report(session: Session, day: date, subdistrict_id: int | None = None,
     rungs = escalation_rungs(session)
     esc_now = _escalations(session, day_start(day), end, rungs)
     esc_before = _escalations(session, day_start(before_day), end_before, rungs)
-    cur = subdistrict_day_figures(session, day, end, esc_now)
-    prev = subdistrict_day_figures(session, before_day, end_before, esc_before)
+    counts_now = _problem_counts(session, day_start(day), end)
+    counts_before = _problem_counts(session, day_start(before_day), end_before)
+    cur = subdistrict_day_figures(session, day, end, esc_now, counts_now)
+    prev = subdistrict_day_figures(session, before_day, end_before, esc_before, counts_before)
     now_fig, before_fig = _row_figures(cur, subdistrict_id), _row_figures(prev, subdistrict_id)
-    classes = class_day_counts(session, day, end, subdistrict_id).merge(
-        class_day_counts(session, before_day, end_before, subdistrict_id)[
+    classes = class_day_counts(session, day, end, subdistrict_id, counts_now).merge(
+        class_day_counts(session, before_day, end_before, subdistrict_id, counts_before)[
             ["class_id", "new", "closed", "overdue"]],
         on="class_id", how="left", suffixes=("", "_before"))
     info = _subdistrict_info(session, subdistrict_id)
