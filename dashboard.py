@@ -26,7 +26,7 @@ st.session_state["actor"] = actor
 specs = pages_for(actor.role)
 pages = {s.url_path: st.Page(page_path(s), title=t(s.title_key), icon=s.icon, url_path=s.url_path,
                              default=(i == 0)) for i, s in enumerate(specs)}
-nav = st.navigation(list(pages.values()))
+nav = st.navigation(list(pages.values()), expanded=True)  # every page in view, no "View more"
 target = auth_gate.take_target()  # the page a signed-out link asked for, after sign-in
 if target and target["page"] in pages and (pages[target["page"]] is not nav
                                            or target["query"] != st.query_params.to_dict()):
