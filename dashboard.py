@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth_gate, readers
+from ui import auth_gate, readers, warmup
 from ui.filters import language_switch, subdistrict_filter
 from ui.i18n import t
 from ui.nav import page_path, pages_for
@@ -13,6 +13,7 @@ from ui.plain import escape_md
 st.set_page_config(page_title=t("auth.page_title"),
                    page_icon=str(Path(__file__).parent / "assets" / "favicon.png"), layout="wide")
 language_switch()
+warmup.start_import_warmup()  # once per process: the pages' modules load while people sign in
 actor = auth_gate.current_actor()
 if actor is None:
     st.session_state.pop("actor", None)

@@ -25,10 +25,13 @@ activities and events in proportion), then prints:
 What a user waits for (issue 18), with headless Chromium (skipped like server_peak_rss):
   startup_N                         `streamlit run` started until /_stcore/health answers
   browser_<page>_first_N            a new server (its only earlier run: the sign-in landing),
-                                    from navigation to the page until Streamlit is idle
-                                    (overview: from the sign-in click; it is the landing page)
-  browser_<page>_second_N           the same page again in a new session a minute later (the
-                                    app's clock moved on by one minute via scripts/bench_server.py)
+                                    from the click on the page's sidebar link until Streamlit
+                                    is idle (overview: from the sign-in click, the landing page)
+  browser_<page>_second_N           a minute later (the app's clock moved on by one minute via
+                                    scripts/bench_server.py): to another page and back by the
+                                    sidebar, the return timed
+  browser_<page>_reload_N           then a full reload of the page (Streamlit's frontend loaded
+                                    again, the server's caches warm): the browser's floor
   growth_<page>_{cold,first}_B_over_A   how a page's time grows from size A to size B
 Each size also runs on a second shape of data that is not this generator's default
 (scale_data.py --shape clustered: 10 % open, half the problems within 300 m of 20 sites), its
@@ -44,6 +47,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -463,6 +467,7 @@ def server_peak_rss(url: str, folder: Path, n: int, exe: str) -> None:
 # --- what a user waits for: start-up, first and second visit in the browser -----------------
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+LANDING = "overview"  # the page shown after sign-in, served at /
 SIGNED_IN = '[data-testid="stSidebar"] button:has-text("退出登录")'
 
 
@@ -516,9 +521,43 @@ def _until_idle(page, t0: float) -> float:
     return done - t0
 
 
-def _visit_twice(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float]:
-    """Sign in, open spec's page on this (new) server, then again a minute later; return the
-    seconds of the first and the second visit."""
+def _nav_link(page, base: str, url_path: str):
+    """Return the sidebar link to a page (the landing page is served at /)."""
+    href = f"{base}/" if url_path == LANDING else f"{base}/{url_path}"
+    return page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]')
+
+
+# notes when Streamlit starts a script run, so that a click's wait cannot end on the idle state
+# the app was in before the click (a run can start and end between two polls)
+_WATCH_RUN = """() => { window.__ran = false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (window.__watch) window.__watch.disconnect();
+  window.__watch = new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true; });
+  window.__watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+_RAN_AND_IDLE = """() => window.__ran && document.querySelector('[data-testid="stApp"]')
+  .getAttribute('data-test-script-state') === 'notRunning'"""
+
+
+def _click_to(page, base: str, url_path: str) -> float:
+    """Click a page's sidebar link; return the seconds until Streamlit has run it and is idle."""
+    page.evaluate(_WATCH_RUN)
+    t0 = time.perf_counter()
+    _nav_link(page, base, url_path).click()
+    path = "" if url_path == LANDING else url_path
+    # a page may add its state to the address (?day=...): match the path, and the address only
+    # changes within the document, so no load event is awaited
+    page.wait_for_url(re.compile(rf"^{re.escape(base)}/{path}(\?.*)?$"), wait_until="commit")
+    page.wait_for_function(_RAN_AND_IDLE, timeout=600_000)
+    return _until_idle(page, t0)
+
+
+def _visits(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float, float]:
+    """Sign in on this (new) server and return the seconds of three visits to spec's page: the
+    first (a click in the sidebar after the landing page; the overview: the sign-in itself), a
+    second a minute later (to another page and back, the clock moved on by a minute), and a
+    full reload of the page (the browser loads Streamlit's frontend again)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -534,24 +573,21 @@ def _visit_twice(base: str, spec, clock_file: Path, exe: str) -> tuple[float, fl
         t0 = time.perf_counter()
         page.get_by_role("button", name="登录").click()
         landing = _until_idle(page, t0)
-        if spec.url_path == "overview":  # the landing page after sign-in
-            first = landing
-        else:
-            t0 = time.perf_counter()
-            page.goto(f"{base}/{spec.url_path}")
-            first = _until_idle(page, t0)
+        first = landing if spec.url_path == LANDING else _click_to(page, base, spec.url_path)
         clock_file.write_text((NOON + timedelta(minutes=1)).isoformat())
+        _click_to(page, base, "data" if spec.url_path == LANDING else LANDING)
+        second = _click_to(page, base, spec.url_path)
         t0 = time.perf_counter()
-        page.goto(f"{base}/{spec.url_path}")
-        second = _until_idle(page, t0)
+        page.reload()
+        reload = _until_idle(page, t0)
         context.close()
         browser.close()
-    return first, second
+    return first, second, reload
 
 
 def browser_visits(url: str, folder: Path, n: int, exe: str) -> None:
-    """Print start-up and each page's first and second visit in the browser, a new server per
-    page (so that the first visit meets empty caches)."""
+    """Print start-up and each page's first and second visit and full reload in the browser, a
+    new server per page (so that the first visit meets empty caches)."""
     from ui.nav import PAGES
 
     startups = []
@@ -561,12 +597,13 @@ def browser_visits(url: str, folder: Path, n: int, exe: str) -> None:
         proc, base, startup = _start_server(url, folder, clock_file, f"server_visit_{n}.log")
         startups.append(startup)
         try:
-            first, second = _visit_twice(base, spec, clock_file, exe)
+            first, second, reload = _visits(base, spec, clock_file, exe)
         finally:
             _stop(proc)
         name = Path(spec.file).stem
         emit(f"browser_{name}_first_{n}", first, "s")
         emit(f"browser_{name}_second_{n}", second, "s")
+        emit(f"browser_{name}_reload_{n}", reload, "s")
     emit(f"startup_{n}", sorted(startups)[len(startups) // 2], "s")
 
 
@@ -722,7 +759,7 @@ def bench_size(template: Path, folder: Path, n: int, args: argparse.Namespace,
 
 def print_growth(sizes: list[int]) -> None:
     """Print how each page's cold run and first visit grow between consecutive sizes."""
-    pattern = __import__("re").compile(r"^(.*(?:page|browser)_[a-z_]+?_(?:cold|first))_(\d+)$")
+    pattern = re.compile(r"^(.*(?:page|browser)_[a-z_]+?_(?:cold|first))_(\d+)$")
     for name in list(RESULTS):
         match = pattern.match(name)
         if not match or int(match.group(2)) != sizes[0]:

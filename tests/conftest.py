@@ -338,6 +338,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Make sure tests never touch the developer's real database by accident; give each
     pytest-xdist worker its own PostgreSQL database."""
     os.environ.setdefault("CIVDATA_DATABASE_URL", "sqlite:///:memory:")
+    os.environ.setdefault("CIVDATA_WARM_IMPORTS", "0")  # ui/warmup.py: no background imports
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     base = os.environ.get("CIVDATA_TEST_POSTGRES_URL")
     if worker and base:

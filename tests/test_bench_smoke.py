@@ -36,7 +36,7 @@ def expected_names(browser: bool) -> set[str]:
     if browser:
         names |= {f"server_peak_rss_{SIZE}", f"startup_{SIZE}"}
         names |= {f"browser_{page}_{visit}_{SIZE}" for page in PAGES if page not in ADMIN_ONLY
-                  for visit in ("first", "second")}
+                  for visit in ("first", "second", "reload")}
     return names
 
 
