@@ -509,16 +509,29 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+_PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
 def _until_idle(page, t0: float) -> float:
-    """Return seconds from t0 until the app (signed in) finished its script run."""
+    """Return seconds from t0 until the app (signed in) finished its script run and the browser
+    drew the result (two animation frames later: charts and maps are drawn by then)."""
     page.wait_for_selector(SIGNED_IN, timeout=600_000)
     page.wait_for_selector(IDLE, timeout=600_000)
+    page.evaluate(_PAINTED)
     done = time.perf_counter()
     page.wait_for_timeout(300)
     if page.locator(IDLE).count() == 0:  # a rerun followed (st.rerun, a fragment): wait for it
         page.wait_for_selector(IDLE, timeout=600_000)
+        page.evaluate(_PAINTED)
         done = time.perf_counter()
     return done - t0
+
+
+def _settle(page) -> None:
+    """Let the page rest as a reader would before the next click (the browser finishes
+    drawing what it was given, so the next timing starts from a quiet page)."""
+    page.wait_for_timeout(1500)
+    page.evaluate(_PAINTED)
 
 
 def _nav_link(page, base: str, url_path: str):
@@ -542,6 +555,7 @@ _RAN_AND_IDLE = """() => window.__ran && document.querySelector('[data-testid="s
 
 def _click_to(page, base: str, url_path: str) -> float:
     """Click a page's sidebar link; return the seconds until Streamlit has run it and is idle."""
+    _settle(page)
     page.evaluate(_WATCH_RUN)
     t0 = time.perf_counter()
     _nav_link(page, base, url_path).click()
@@ -577,6 +591,7 @@ def _visits(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float, 
         clock_file.write_text((NOON + timedelta(minutes=1)).isoformat())
         _click_to(page, base, "data" if spec.url_path == LANDING else LANDING)
         second = _click_to(page, base, spec.url_path)
+        _settle(page)
         t0 = time.perf_counter()
         page.reload()
         reload = _until_idle(page, t0)

@@ -13,7 +13,7 @@ import streamlit as st
 from civdata.core import auth
 from civdata.core.config import load_settings
 from civdata.domain import geo, riskmodel, sites
-from ui import forms, readers
+from ui import forms, outlines, readers
 from ui.downloads import table_with_downloads
 from ui.i18n import current_lang, t
 from ui.plain import escape_md
@@ -287,22 +287,17 @@ def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs
     """Return the deck: boundaries, 300 m buffers, sites, problems (or H3 cells) as shown."""
     layers = []
     if "boundaries" in show:
-        layers.append(pdk.Layer("GeoJsonLayer", id="district-outline", data=district_outline(),
-                                stroked=True, filled=False, get_line_color=[40, 40, 40],
-                                line_width_min_pixels=2))
-        features = [{"type": "Feature", "geometry": json.loads(r.boundary_geojson),
-                     "properties": {"fill": [210, 225, 245, 90] if r.id == subdistrict_id
-                                    else [215, 218, 225, 50],
-                                    "line": [30, 90, 180] if r.id == subdistrict_id
-                                    else [110, 115, 130],
-                                    "width": 3 if r.id == subdistrict_id else 1}}
-                    for r in subs.itertuples(index=False)]
-        layers.append(pdk.Layer("GeoJsonLayer", id="subdistricts",
-                                data={"type": "FeatureCollection", "features": features},
-                                stroked=True, filled=True, get_fill_color="properties.fill",
-                                get_line_color="properties.line",
-                                get_line_width="properties.width", line_width_units=UNITS_PX,
-                                line_width_min_pixels=1))
+        layers.append(outlines.line_layer("district-outline",
+                                          [district_outline()["features"][0]["geometry"]],
+                                          [[40, 40, 40]], [2]))
+        shapes = [json.loads(g) for g in subs["boundary_geojson"]]
+        chosen = [r == subdistrict_id for r in subs["id"]]
+        layers.append(outlines.fill_layer("subdistricts", shapes,
+                                          [[210, 225, 245, 90] if c else [215, 218, 225, 50]
+                                           for c in chosen]))
+        layers.append(outlines.line_layer("subdistrict-lines", shapes,
+                                          [[30, 90, 180] if c else [110, 115, 130]
+                                           for c in chosen], [3 if c else 1 for c in chosen]))
     if "radius_m" in site_rows and len(site_rows) and (site_rows["radius_m"] != 300).any():
         radius = "radius_m"
     else:

@@ -14,7 +14,7 @@ from civdata.core.auth import Actor
 from civdata.core.errors import CivDataError
 from civdata.domain import markets
 from civdata.io import photos
-from ui import forms, readers
+from ui import forms, outlines, readers
 from ui.downloads import download_table, table_with_downloads
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -203,12 +203,9 @@ def market_deck(latest: pd.DataFrame, boundaries: pd.DataFrame) -> pdk.Deck:
     points = pdk.Layer("ScatterplotLayer", id="market-points", data=frame,
                        get_position=["lon", "lat"], get_radius=40, get_fill_color="dot",
                        radius_min_pixels=4, pickable=True)
-    shapes = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": json.loads(row.boundary_geojson),
-         "properties": {"name": str(getattr(row, name_col()))}}
-        for row in boundaries.itertuples(index=False)]}
-    outline = pdk.Layer("GeoJsonLayer", id="subdistrict-outlines", data=shapes, stroked=True,
-                        filled=False, get_line_color=[90, 90, 90, 140], line_width_min_pixels=1)
+    shapes = [json.loads(g) for g in boundaries["boundary_geojson"]]
+    outline = outlines.line_layer("subdistrict-outlines", shapes,
+                                  [[90, 90, 90, 140]] * len(shapes), [1] * len(shapes))
     view = pdk.ViewState(latitude=float(frame["lat"].mean()), longitude=float(frame["lon"].mean()),
                          zoom=11.5 if len(frame) > 3 else 13.5)
     tooltip = {"html": t("markets.tooltip", name="{name}", score="{score_text}", open="{open}")}

@@ -14,7 +14,7 @@ from streamlit.delta_generator import DeltaGenerator
 from civdata.core.auth import Actor
 from civdata.domain import geo
 from civdata.domain import volunteers as vol
-from ui import forms, readers
+from ui import forms, outlines, readers
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import styled, why_missing
 
@@ -238,12 +238,10 @@ def volunteer_deck(subs: pd.DataFrame, stations_df: pd.DataFrame, teams_df: pd.D
     """Return the map: boundaries, stations, team bases, recent activities, site surroundings
     (300 m) and the gaps."""
     name = name_col()
-    features = [{"type": "Feature", "geometry": json.loads(g), "properties": {}}
-                for g in subs["boundary_geojson"]]
-    layers = [pdk.Layer("GeoJsonLayer", id="subdistricts",
-                        data={"type": "FeatureCollection", "features": features}, stroked=True,
-                        filled=True, get_fill_color=[226, 232, 240, 70],
-                        get_line_color=[100, 116, 139], line_width_min_pixels=1)]
+    shapes = [json.loads(g) for g in subs["boundary_geojson"]]
+    layers = [outlines.fill_layer("subdistricts", shapes, [[226, 232, 240, 70]] * len(shapes)),
+              outlines.line_layer("subdistrict-lines", shapes, [[100, 116, 139]] * len(shapes),
+                                  [1] * len(shapes))]
     if surroundings and len(sites):
         ring = pd.DataFrame({"lon": sites["lon"], "lat": sites["lat"], "r": sites["radius_m"],
                              "tip": [_tip(n, t("volunteers.map.radius", r=int(r)))

@@ -71,13 +71,19 @@ def test_an_idle_minute_rereads_no_problem_on_the_map(sample_db, frozen_clock) -
     assert any("data_change" in s for s in seen)  # the one read that sees other replicas' writes
 
 
+def _layer(at, layer_id: str) -> list[dict]:
+    """Return the data of one layer of the page's first deck."""
+    return next(layer["data"] for layer in apptest.deck_specs(at)[0]["layers"]
+                if layer["id"] == layer_id)
+
+
 def test_overdue_on_the_map_moves_with_the_clock_without_a_read(sample_db, frozen_clock) -> None:
     at = apptest.open_page(apptest.signed_in("office"), "map")
-    before = {s["code"]: s["line3"] for s in apptest.deck_specs(at)[0]["layers"][4]["data"]}
+    before = {s["code"]: s["line3"] for s in _layer(at, "sites")}
     frozen_clock[0] += timedelta(days=20)  # deadlines pass: more sites turn overdue
     with _statements() as seen:
         at.run()
-    after = {s["code"]: s["line3"] for s in apptest.deck_specs(at)[0]["layers"][4]["data"]}
+    after = {s["code"]: s["line3"] for s in _layer(at, "sites")}
     assert before != after
     assert _problem_reads(seen) == []
 

@@ -16,8 +16,8 @@ from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 
 APP = DASHBOARD
-LAYER_IDS = ["district-outline", "subdistricts", "site-buffers", "problems", "sites",
-             "subdistrict-labels"]
+LAYER_IDS = ["district-outline", "subdistricts", "subdistrict-lines", "site-buffers", "problems",
+             "sites", "subdistrict-labels"]
 
 
 def _open_map(query: dict[str, str] | None = None, user: str = "office") -> AppTest:
@@ -48,7 +48,8 @@ def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:
     layers = _layers(at)
     assert list(layers) == LAYER_IDS
     types = {k: v["@@type"] for k, v in layers.items()}
-    assert types == {"district-outline": "GeoJsonLayer", "subdistricts": "GeoJsonLayer",
+    assert types == {"district-outline": "LineLayer", "subdistricts": "SolidPolygonLayer",
+                     "subdistrict-lines": "LineLayer",
                      "subdistrict-labels": "TextLayer", "site-buffers": "ScatterplotLayer", "problems": "ScatterplotLayer",
                      "sites": "ScatterplotLayer"}
     buffers = layers["site-buffers"]
@@ -57,8 +58,11 @@ def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:
     assert len(layers["sites"]["data"]) == len(buffers["data"]) == len(expected_sites) == 381
     n_open = sites.count_problems_in_view(sample_session, _now(), None, None, "open")
     assert len(layers["problems"]["data"]) == n_open > 0
-    assert len(layers["subdistricts"]["data"]["features"]) == 12
-    assert layers["district-outline"]["data"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert {row["part"] for row in layers["subdistricts"]["data"]} == set(range(12))
+    assert {row["part"] for row in layers["subdistrict-lines"]["data"]} == set(range(12))
+    outline = geo.district_outline_geojson()
+    assert len(layers["district-outline"]["data"]) == len(
+        json.loads(outline)["features"][0]["geometry"]["coordinates"][0]) - 1  # a closed ring
     assert any(f"{len(expected_sites)}" in c.value and f"{n_open}" in c.value for c in at.caption)
 
 
@@ -76,7 +80,7 @@ def test_subdistrict_drill_down_zooms_and_filters(sample_db, sample_session) -> 
     outline = geo.geometry_from_geojson(sub.boundary_geojson)
     assert not geo.points_outside(outline, [view["longitude"]], [view["latitude"]])[0]
     assert view["zoom"] > 12
-    widths = {f["properties"]["width"] for f in layers["subdistricts"]["data"]["features"]}
+    widths = {row["width"] for row in layers["subdistrict-lines"]["data"]}
     assert widths == {1, 3}  # the chosen subdistrict is outlined
 
 

@@ -65,7 +65,7 @@ def test_page_shows_map_ranking_trend_and_five_grasp(sample_db: str) -> None:
     deck = _deck(at)
     layers = {layer["id"]: layer for layer in deck["layers"]}
     assert set(layers) == {"subdistrict-outlines", "market-surroundings", "market-points"}
-    assert len(layers["subdistrict-outlines"]["data"]["features"]) == 12
+    assert {row["part"] for row in layers["subdistrict-outlines"]["data"]} == set(range(12))
     assert layers["market-surroundings"]["getRadius"] == 300
     assert len(layers["market-surroundings"]["data"]) == 20
     # map_provider=None and no map_style: no basemap provider, pydeck's unset-style sentinel
