@@ -540,14 +540,16 @@ def _nav_link(page, base: str, url_path: str):
     return page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]')
 
 
-# notes when Streamlit starts a script run, so that a click's wait cannot end on the idle state
-# the app was in before the click (a run can start and end between two polls)
+# notes that the click started a script run (the state turned "running") or changed the page
+# (a quick run's start and end can reach the DOM together, so "running" may never show), so
+# that a click's wait cannot end on the idle state the app was in before the click
 _WATCH_RUN = """() => { window.__ran = false;
   const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
   if (window.__watch) window.__watch.disconnect();
-  window.__watch = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true; });
+  window.__watch = new MutationObserver(() => { window.__ran = true; });
   window.__watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__watch.observe(main, {childList: true, subtree: true, characterData: true});
 }"""
 _RAN_AND_IDLE = """() => window.__ran && document.querySelector('[data-testid="stApp"]')
   .getAttribute('data-test-script-state') === 'notRunning'"""
