@@ -69,6 +69,7 @@ def test_an_idle_minute_rereads_no_problem_on_the_map(sample_db, frozen_clock) -
     assert not at.exception
     assert _problem_reads(seen) == [], _problem_reads(seen)
     assert any("data_change" in s for s in seen)  # the one read that sees other replicas' writes
+    assert len(_layer(at, "sites")) == 381  # the map still draws every site from the cache
 
 
 def _layer(at, layer_id: str) -> list[dict]:
@@ -123,3 +124,4 @@ def test_an_idle_minute_recounts_only_what_moves_by_the_minute(sample_db, frozen
         at.run()
     assert not at.exception
     assert any("project_progress" in s for s in seen)
+    assert len(at.metric) == len(shown) and all(m.value for m in at.metric)  # figures shown
