@@ -26,7 +26,8 @@ What a user waits for (issue 18), with headless Chromium (skipped like server_pe
   startup_N                         `streamlit run` started until /_stcore/health answers
   browser_<page>_first_N            a new server (its only earlier run: the sign-in landing),
                                     from the click on the page's sidebar link until Streamlit
-                                    is idle (overview: from the sign-in click, the landing page)
+                                    is idle and every map on the page has drawn all its layers
+                                    (overview: from the sign-in click, the landing page)
   browser_<page>_second_N           a minute later (the app's clock moved on by one minute via
                                     scripts/bench_server.py): to another page and back by the
                                     sidebar, the return timed
@@ -511,19 +512,75 @@ def _stop(proc: subprocess.Popen) -> None:
 
 _PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
+# Watches WebGL in the page (added to every page before its scripts): deck.gl links its shader
+# programs asynchronously (KHR_parallel_shader_compile) and skips a layer's draw until its
+# program is linked, so a map can be "drawn" two frames after Streamlit is idle with layers still
+# missing. Notes the programs still linking, the draw calls and when the last link completed.
+_GL_WATCH = """(() => {
+  const pending = new Set(); const gl = {pending, links: 0, draws: 0, lastDraw: 0, lastLink: 0};
+  window.__gl = gl;
+  for (const C of [window.WebGL2RenderingContext, window.WebGLRenderingContext]) {
+    if (!C) continue;
+    const P = C.prototype, link = P.linkProgram, param = P.getProgramParameter,
+      drop = P.deleteProgram;
+    P.linkProgram = function (p) { gl.links++; pending.add(p); return link.call(this, p); };
+    P.getProgramParameter = function (p, name) {
+      const v = param.call(this, p, name);  // LINK_STATUS or COMPLETION_STATUS_KHR answered
+      if ((name === 0x8B82 || name === 0x91B1) && v && pending.delete(p))
+        gl.lastLink = performance.now();
+      return v;
+    };
+    P.deleteProgram = function (p) { pending.delete(p); return drop.call(this, p); };
+    for (const f of ["drawArrays", "drawElements", "drawArraysInstanced",
+                     "drawElementsInstanced"]) {
+      const draw = P[f];
+      if (draw) P[f] = function (...a) {
+        gl.draws++; gl.lastDraw = performance.now(); return draw.apply(this, a); };
+    }
+  }
+})();"""
+_GL_RESET = "() => { if (window.__gl) { window.__gl.pending.clear(); window.__gl.draws = 0; } }"
+# every map on the page drew after its last program was linked (or the page has no map)
+_MAPS_DRAWN = """() => !document.querySelector('[data-testid="stDeckGlJsonChart"]') || (window.__gl
+  && window.__gl.draws > 0 && window.__gl.pending.size === 0
+  && window.__gl.lastDraw >= window.__gl.lastLink)"""
+
+
+_LINKS = "() => window.__gl ? window.__gl.links : 0"
+
+
+def _maps_drawn(page) -> float:
+    """Wait until every map on the page has drawn all its layers (see _GL_WATCH) and two
+    animation frames more, and no program was linked in the 0.25 s after (a layer set up later,
+    e.g. once its font is ready); return the clock then. A map that never draws (nothing to
+    show) is waited for 20 s, then noted."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(20):
+        try:
+            page.wait_for_function(_MAPS_DRAWN, timeout=20_000)
+        except PlaywrightTimeout:  # a figure with a note beats no figure
+            print(f"note: a map on {page.url} did not finish drawing in 20 s", file=sys.stderr)
+        page.evaluate(_PAINTED)
+        done, links = time.perf_counter(), page.evaluate(_LINKS)
+        page.wait_for_timeout(250)
+        if page.evaluate(_LINKS) == links and page.evaluate(_MAPS_DRAWN):
+            return done
+    return done
+
 
 def _until_idle(page, t0: float) -> float:
     """Return seconds from t0 until the app (signed in) finished its script run and the browser
-    drew the result (two animation frames later: charts and maps are drawn by then)."""
+    drew the result: two animation frames later, and every map's layers drawn (_GL_WATCH)."""
     page.wait_for_selector(SIGNED_IN, timeout=600_000)
     page.wait_for_selector(IDLE, timeout=600_000)
     page.evaluate(_PAINTED)
-    done = time.perf_counter()
+    done = _maps_drawn(page)
     page.wait_for_timeout(300)
     if page.locator(IDLE).count() == 0:  # a rerun followed (st.rerun, a fragment): wait for it
         page.wait_for_selector(IDLE, timeout=600_000)
         page.evaluate(_PAINTED)
-        done = time.perf_counter()
+        done = _maps_drawn(page)
     return done - t0
 
 
@@ -559,6 +616,7 @@ def _click_to(page, base: str, url_path: str) -> float:
     """Click a page's sidebar link; return the seconds until Streamlit has run it and is idle."""
     _settle(page)
     page.evaluate(_WATCH_RUN)
+    page.evaluate(_GL_RESET)
     t0 = time.perf_counter()
     _nav_link(page, base, url_path).click()
     path = "" if url_path == LANDING else url_path
@@ -579,6 +637,7 @@ def _visits(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float, 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
+        context.add_init_script(script=_GL_WATCH)
         page = context.new_page()
         page.set_default_timeout(600_000)
         page.goto(base + "/")
