@@ -38,7 +38,7 @@ from civdata.core.clock import now_local, week_start
 from civdata.core.errors import CivDataError
 from civdata.domain.evaluation_tasks import open_task_counts
 from civdata.domain.materials import accepted_by_content
-from civdata.domain.riskmodel import FULL_SCORE, open_problem_links, site_scores
+from civdata.domain.riskmodel import FULL_SCORE, open_weight_by_site, site_scores
 from civdata.domain.site_inspections import latest_content_sums
 from civdata.domain.survey import Z95, content_survey_rates
 
@@ -165,7 +165,8 @@ class _Static:
     system: pd.DataFrame
     categories: pd.DataFrame
     sites: pd.DataFrame
-    links: list[pd.DataFrame] = field(default_factory=list)  # open problems, read when needed
+    # the open problems' summed weight per site (the fallback's input), read when needed
+    links: list[pd.DataFrame] = field(default_factory=list)
     fallback: dict[tuple[str, int | None], float] = field(default_factory=dict)
 
 
@@ -229,7 +230,7 @@ def _onsite(session: Session, t: datetime, subdistrict_id: int | None, static: _
                 key = (cat, subdistrict_id)
                 if key not in static.fallback:
                     if not links:
-                        links.append(open_problem_links(session))
+                        links.append(open_weight_by_site(session))
                     static.fallback[key] = _deduction_rate(links[0], all_sites, cat,
                                                            subdistrict_id)
                 fallback_rate[cat] = static.fallback[key]
@@ -252,16 +253,17 @@ def _rates_by_stratum(rates: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _deduction_rate(links: pd.DataFrame, sites: pd.DataFrame, category: str,
+def _deduction_rate(weights: pd.DataFrame, sites: pd.DataFrame, category: str,
                     subdistrict_id: int | None) -> float:
-    """Return the deduction model's mean score share of a category's sites (the fallback)."""
+    """Return the deduction model's mean score share of a category's sites (the fallback;
+    weights: open_weight_by_site)."""
     members = sites[sites["category_code"] == category]
     if subdistrict_id is not None and (members["subdistrict_id"] == subdistrict_id).any():
         members = members[members["subdistrict_id"] == subdistrict_id]
     if members.empty:
         return 1.0
-    links = links[links["site_id"].isin(members["id"])]
-    return float(site_scores(members, links).mean()) / FULL_SCORE
+    weights = weights[weights["site_id"].isin(members["id"])]
+    return float(site_scores(members, weights).mean()) / FULL_SCORE
 
 
 def content_estimates(session: Session, t: datetime, subdistrict_id: int | None = None, *,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
@@ -38,6 +38,20 @@ def open_problem_links(session: Session, subdistrict_id: int | None = None) -> p
     return pd.DataFrame(session.execute(q).all(),
                         columns=["site_id", "problem_id", "risk_weight", "discovered_at",
                                  "deadline"])
+
+
+def open_weight_by_site(session: Session) -> pd.DataFrame:
+    """Return per site the summed class weight of the open problems in its radius (site_id,
+    risk_weight; sites without any are left out): what site_scores needs, summed in SQL."""
+    q = (select(m.ProblemSite.site_id, func.sum(m.ProblemClass.risk_weight))
+         .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
+         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
+         .where(problem_is_open())
+         .group_by(m.ProblemSite.site_id)
+         .order_by(m.ProblemSite.site_id))
+    out = pd.DataFrame(session.execute(q).all(), columns=["site_id", "risk_weight"])
+    out["risk_weight"] = out["risk_weight"].astype(float)
+    return out
 
 
 def problem_risk(links: pd.DataFrame, now: datetime) -> pd.Series:

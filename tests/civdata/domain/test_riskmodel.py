@@ -98,3 +98,23 @@ def test_open_problem_links_reads_open_problems_in_radius(session) -> None:
     assert set(every["problem_id"]) == {open_one.id} and set(every["risk_weight"]) == {2.5}
     only_a = R.open_problem_links(session, a.id)
     assert only_a["site_id"].tolist() == [near_a.id]
+
+
+def test_open_weight_by_site_sums_open_problems_in_radius(session) -> None:
+    a = make_subdistrict(session)
+    heavy, light = make_problem_class(session, risk_weight=2.5), make_problem_class(session,
+                                                                                  risk_weight=1)
+    s1, s2, quiet = make_site(session, a), make_site(session, a), make_site(session, a)
+    p1 = make_problem(session, a, heavy, deadline=datetime(2026, 11, 22, 9))
+    p2 = make_problem(session, a, light, deadline=datetime(2026, 11, 22, 9))
+    shut = make_problem(session, a, heavy, status="closed", closed_at=NOW)
+    for site, problem in ((s1, p1), (s1, p2), (s1, shut), (s2, p2), (quiet, shut)):
+        session.add(m.ProblemSite(site_id=site.id, problem_id=problem.id, distance_m=50.0))
+    session.flush()
+    sums = R.open_weight_by_site(session)
+    # s1: 2.5 + 1 (the closed one left out), s2: 1, the quiet site has no open problem
+    assert dict(zip(sums["site_id"], sums["risk_weight"], strict=True)) == {s1.id: 3.5, s2.id: 1.0}
+    # the same scores as from the per-problem rows it replaces in the estimate's fallback
+    sites = pd.DataFrame({"id": [s1.id, s2.id, quiet.id]})
+    assert R.site_scores(sites, sums).tolist() == R.site_scores(
+        sites, R.open_problem_links(session)).tolist() == [82.5, 95.0, 100.0]
