@@ -292,9 +292,6 @@ def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs
                                           [[40, 40, 40]], [2]))
         shapes = [json.loads(g) for g in subs["boundary_geojson"]]
         chosen = [r == subdistrict_id for r in subs["id"]]
-        layers.append(outlines.fill_layer("subdistricts", shapes,
-                                          [[210, 225, 245, 90] if c else [215, 218, 225, 50]
-                                           for c in chosen]))
         layers.append(outlines.line_layer("subdistrict-lines", shapes,
                                           [[30, 90, 180] if c else [110, 115, 130]
                                            for c in chosen], [3 if c else 1 for c in chosen]))

@@ -1,9 +1,10 @@
-"""Boundaries on the maps, drawn with deck.gl's simplest shaders: fills as a SolidPolygonLayer,
-outlines as LineLayer segments.
+"""Boundaries on the maps, drawn as LineLayer segments: deck.gl's cheapest shader to prepare.
 
-A GeoJsonLayer strokes its polygons with a PathLayer, whose shader took about 0.9 s to prepare
-on every map a browser without a GPU draws (software WebGL, measured in headless Chromium; a
-LineLayer: about 0.3 s). Outlines one to three pixels wide look the same either way.
+Each layer type on a map costs its shader program on every visit of a browser without a GPU
+(software WebGL, measured in headless Chromium on 2 cores): a GeoJsonLayer strokes polygons
+with a PathLayer (about 0.9 s), a SolidPolygonLayer fill added about 0.3 s, a LineLayer about
+0.2-0.3 s. So the maps draw outlines only (no fill): one to three pixels wide they look the
+same as a PathLayer's, and the chosen subdistrict is told apart by a thicker, blue outline.
 """
 
 from __future__ import annotations
@@ -35,17 +36,6 @@ def segments_of(geometry: dict[str, Any]) -> list[tuple[Point, Point]]:
                 points.append(points[0])
             edges.extend(zip(points[:-1], points[1:], strict=True))
     return edges
-
-
-def fill_layer(layer_id: str, geometries: list[dict[str, Any]],
-               fills: list[list[int]]) -> pdk.Layer:
-    """Return a SolidPolygonLayer filling each geometry with its colour (one row per polygon,
-    `part` naming the geometry it belongs to)."""
-    data = [{"polygon": polygon, "fill": fill, "part": i}
-            for i, (geometry, fill) in enumerate(zip(geometries, fills, strict=True))
-            for polygon in polygons_of(geometry)]
-    return pdk.Layer("SolidPolygonLayer", id=layer_id, data=data, get_polygon="polygon",
-                     get_fill_color="fill", filled=True, extruded=False)
 
 
 def line_layer(layer_id: str, geometries: list[dict[str, Any]], colors: list[list[int]],

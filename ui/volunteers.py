@@ -239,8 +239,7 @@ def volunteer_deck(subs: pd.DataFrame, stations_df: pd.DataFrame, teams_df: pd.D
     (300 m) and the gaps."""
     name = name_col()
     shapes = [json.loads(g) for g in subs["boundary_geojson"]]
-    layers = [outlines.fill_layer("subdistricts", shapes, [[226, 232, 240, 70]] * len(shapes)),
-              outlines.line_layer("subdistrict-lines", shapes, [[100, 116, 139]] * len(shapes),
+    layers = [outlines.line_layer("subdistrict-lines", shapes, [[100, 116, 139]] * len(shapes),
                                   [1] * len(shapes))]
     if surroundings and len(sites):
         ring = pd.DataFrame({"lon": sites["lon"], "lat": sites["lat"], "r": sites["radius_m"],

@@ -16,7 +16,7 @@ from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
 
 APP = DASHBOARD
-LAYER_IDS = ["district-outline", "subdistricts", "subdistrict-lines", "site-buffers", "problems",
+LAYER_IDS = ["district-outline", "subdistrict-lines", "site-buffers", "problems",
              "sites", "subdistrict-labels"]
 
 
@@ -48,8 +48,7 @@ def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:
     layers = _layers(at)
     assert list(layers) == LAYER_IDS
     types = {k: v["@@type"] for k, v in layers.items()}
-    assert types == {"district-outline": "LineLayer", "subdistricts": "SolidPolygonLayer",
-                     "subdistrict-lines": "LineLayer",
+    assert types == {"district-outline": "LineLayer", "subdistrict-lines": "LineLayer",
                      "subdistrict-labels": "TextLayer", "site-buffers": "ScatterplotLayer", "problems": "ScatterplotLayer",
                      "sites": "ScatterplotLayer"}
     buffers = layers["site-buffers"]
@@ -58,7 +57,6 @@ def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:
     assert len(layers["sites"]["data"]) == len(buffers["data"]) == len(expected_sites) == 381
     n_open = sites.count_problems_in_view(sample_session, _now(), None, None, "open")
     assert len(layers["problems"]["data"]) == n_open > 0
-    assert {row["part"] for row in layers["subdistricts"]["data"]} == set(range(12))
     assert {row["part"] for row in layers["subdistrict-lines"]["data"]} == set(range(12))
     outline = geo.district_outline_geojson()
     assert len(layers["district-outline"]["data"]) == len(

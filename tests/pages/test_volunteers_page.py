@@ -101,7 +101,6 @@ def test_page_figures_equal_the_data_layer(sample_db: str) -> None:
     assert values(teams.data[0].y)[::-1] == top["name_zh"].tolist()
     assert values(partners.data[0].x)[::-1] == want["partners"].head(15)["activities"].tolist()
     layers = deck_layers(at)
-    assert {row["part"] for row in layers.pop("subdistricts")} == set(range(12))
     assert {row["part"] for row in layers.pop("subdistrict-lines")} == set(range(12))
     assert {k: len(v) for k, v in layers.items()} == {
         "gaps": len(want["gaps"]), "activities": len(acts), "team-bases": 58, "stations": 78}
@@ -215,7 +214,7 @@ def test_the_page_in_english(sample_db: str) -> None:
     assert [mt.label for mt in at.metric][:2] == ["Communities covered", "Sites covered"]
     tips = [d["tip"] for d in deck_layers(at)["stations"]]
     assert "theory preaching, education, culture, science popularisation, fitness" in tips[0]
-    boundaries = {"subdistricts", "subdistrict-lines"}  # drawn without a tooltip
+    boundaries = {"subdistrict-lines"}  # drawn without a tooltip
     assert all("volunteers." not in tip for key, layer in deck_layers(at).items()
                if key not in boundaries for tip in (d["tip"] for d in layer))
 
