@@ -225,3 +225,26 @@ def test_points_at_risk_section_equals_the_snapshot(page: AppTest, sample_db: st
     assert list(shown["预计失分"]) == pytest.approx([r["points_lost"] for r in rows])
     assert list(shown["牵头单位"]) == [r["lead_unit"] for r in rows]
     assert "测评失分风险" in [h.value for h in page.subheader]
+
+
+def test_section_tables_are_built_once_per_run_and_per_language(page: AppTest,
+                                                                 monkeypatch) -> None:
+    calls: list[str] = []
+    build = reports.section_tables
+
+    def counted(snap: dict, lang: str):
+        calls.append(lang)
+        return build(snap, lang)
+
+    monkeypatch.setattr(reports, "section_tables", counted)
+    page.run()
+    assert not page.exception
+    assert calls == ["zh"]  # six sections read the tables: built once
+    assert list(table(page, "名次", "街道")["街道"])[:1] != []
+    page.session_state["lang"] = "en"
+    page.run()
+    assert not page.exception
+    assert calls == ["zh", "en"]  # a new language builds them again, in that language
+    index = table(page, "Rank", "Subdistrict")
+    snap = page.session_state["_weekly_section_tables"][0]
+    assert list(index["Subdistrict"]) == [r["name_en"] for r in snap["index"]]
