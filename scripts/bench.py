@@ -539,10 +539,11 @@ _GL_WATCH = """(() => {
     }
   }
 })();"""
-_GL_RESET = "() => { if (window.__gl) { window.__gl.pending.clear(); window.__gl.draws = 0; } }"
-# every map on the page drew after its last program was linked (or the page has no map)
+_GL_RESET = """() => { if (window.__gl) {
+  window.__gl.pending.clear(); window.__gl.draws = 0; window.__gl.links = 0; } }"""
+# every map on the page linked its programs and drew after the last link (or there is no map)
 _MAPS_DRAWN = """() => !document.querySelector('[data-testid="stDeckGlJsonChart"]') || (window.__gl
-  && window.__gl.draws > 0 && window.__gl.pending.size === 0
+  && window.__gl.links > 0 && window.__gl.draws > 0 && window.__gl.pending.size === 0
   && window.__gl.lastDraw >= window.__gl.lastLink)"""
 
 
@@ -551,7 +552,7 @@ _LINKS = "() => window.__gl ? window.__gl.links : 0"
 
 def _maps_drawn(page) -> float:
     """Wait until every map on the page has drawn all its layers (see _GL_WATCH) and two
-    animation frames more, and no program was linked in the 0.25 s after (a layer set up later,
+    animation frames more, and no program was linked in the 0.6 s after (a layer set up later,
     e.g. once its font is ready); return the clock then. A map that never draws (nothing to
     show) is waited for 20 s, then noted."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -563,7 +564,7 @@ def _maps_drawn(page) -> float:
             print(f"note: a map on {page.url} did not finish drawing in 20 s", file=sys.stderr)
         page.evaluate(_PAINTED)
         done, links = time.perf_counter(), page.evaluate(_LINKS)
-        page.wait_for_timeout(250)
+        page.wait_for_timeout(600)
         if page.evaluate(_LINKS) == links and page.evaluate(_MAPS_DRAWN):
             return done
     return done
