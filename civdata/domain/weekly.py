@@ -41,6 +41,7 @@ from civdata.domain.workflow import escalation_rungs, rungs_for
 SNAPSHOT_VERSION = 1
 LIST_SIZE = 3  # subdistricts on the red list and on the black list
 TOP_OVERDUE = 10
+CODES_SHOWN = 10  # problem codes listed per unit in the accountability table, then "… +N"
 INDEX_METRICS = ("on_time_rate", "clean_site_share", "renovation_vs_plan", "market_score",
                  "volunteer_coverage")
 HEADLINE_KEYS = ("index_mean", "new", "closed", "closed_on_time", "on_time_rate", "open",
@@ -158,14 +159,51 @@ def _detail_query():
             .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id))
 
 
-def overdue_problems_at(session: Session, t: datetime) -> pd.DataFrame:
-    """Return the problems open and past their deadline at t, longest overdue first."""
-    rows = session.execute(
-        _detail_query()
-        .where(m.Problem.id.in_(open_problem_ids_at(t)), past_deadline(t))
-        .order_by(m.Problem.deadline, m.Problem.id)
-    ).all()
-    return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+def overdue_problems_at(session: Session, t: datetime, limit: int | None = None) -> pd.DataFrame:
+    """Return the problems open and past their deadline at t, longest overdue first (the first
+    `limit` of them when given)."""
+    q = (_detail_query()
+         .where(m.Problem.id.in_(open_problem_ids_at(t)), past_deadline(t))
+         .order_by(m.Problem.deadline, m.Problem.id))
+    if limit is not None:
+        q = q.limit(limit)
+    return pd.DataFrame(session.execute(q).all(), columns=DETAIL_COLUMNS)
+
+
+UNIT_COLUMNS = ["subdistrict", "subdistrict_zh", "subdistrict_en", "responsible_unit"]
+
+
+def top_rung_units_at(session: Session, t: datetime, days: int,
+                      codes_shown: int = CODES_SHOWN) -> pd.DataFrame:
+    """Return per subdistrict and responsible unit the problems open at t and at least `days`
+    whole days past their deadline: how many, the most days overdue, and the first codes in
+    order (counted in SQL, however many there are)."""
+    cut = t - timedelta(days=days)  # (t - deadline).days >= days  <=>  deadline <= t - days
+    unit = func.coalesce(m.Problem.responsible_unit, "—")
+    keys = [m.Subdistrict.code, m.Subdistrict.name_zh, m.Subdistrict.name_en, unit]
+    where = (m.Problem.id.in_(open_problem_ids_at(t)), m.Problem.deadline <= cut)
+    base = (select(*keys).join(m.Subdistrict, m.Subdistrict.id == m.Problem.subdistrict_id)
+            .where(*where))
+    counts = session.execute(
+        base.with_only_columns(*keys, func.count(m.Problem.id), func.min(m.Problem.deadline))
+        .group_by(*keys)).all()
+    out = pd.DataFrame([r[:5] for r in counts], columns=[*UNIT_COLUMNS, "problems"])
+    out["max_days_overdue"] = [(t - _as_datetime(r[5])).days for r in counts]
+    place = func.row_number().over(partition_by=[m.Problem.subdistrict_id, unit],
+                                   order_by=m.Problem.code).label("place")
+    ranked = base.with_only_columns(*keys, m.Problem.code, place).subquery()
+    first = session.execute(select(*ranked.c).where(ranked.c.place <= codes_shown)
+                            .order_by(*list(ranked.c)[:4], ranked.c.code)).all()
+    shown: dict[tuple, list[str]] = {}
+    for row in first:
+        shown.setdefault(tuple(row[:4]), []).append(row[4])
+    out["codes"] = [shown.get(tuple(k), []) for k in out[UNIT_COLUMNS].itertuples(index=False)]
+    return out
+
+
+def _as_datetime(value: Any) -> datetime:
+    """Return a deadline read by an aggregate (SQLite gives text) as a datetime."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def volunteer_week_figures(session: Session, first: date, last: date) -> dict[str, float]:
@@ -287,7 +325,8 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
         esc = escalations_between(due, rungs, start, end_excl)
         weeks[key] = {
             "end": end, "start": start, "ranking": part["ranking"], "esc": esc, "due": due,
-            "overdue": overdue_problems_at(session, end),
+            "overdue": (overdue_problems_at(session, end, TOP_OVERDUE) if key == "now"
+                        else None),  # the week before shows no overdue list
             "progress": part["progress"],
             "headline": _headline(problem_week_counts(session, start, end_excl), esc,
                                   part["market"], part["volunteers"], part["coverage"],
@@ -325,7 +364,7 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
         "renovation": _renovation_rows(cur["progress"], prev["progress"]),
         "services": _service_rows(cur["ranking"], prev["ranking"]),
         "overdue_top": _overdue_rows(cur["overdue"], rungs, cur["end"]),
-        "accountability": _accountability_rows(cur["overdue"], cur["due"], rungs, cur["start"],
+        "accountability": _accountability_rows(session, cur["due"], rungs, cur["start"],
                                                cur["end"]),
         "points_at_risk": points_at_risk_rows(session, cur["end"]),
         "action_items": [],
@@ -407,19 +446,44 @@ def accountable_problems(overdue: pd.DataFrame, due: pd.DataFrame, rungs: pd.Dat
     return both
 
 
-def _accountability_rows(overdue: pd.DataFrame, due: pd.DataFrame, rungs: pd.DataFrame,
+def _accountability_rows(session: Session, due: pd.DataFrame, rungs: pd.DataFrame,
                          start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Return the units answerable for top-rung problems this week: count, worst days, codes."""
-    top = accountable_problems(overdue, due, rungs, start, end)
-    if top.empty:
+    """Return the units answerable for top-rung problems this week: count, worst days, codes.
+    The problems still on the top rung at end are counted in SQL (top_rung_units_at); those that
+    reached it during the week and were closed by end come from `due` (a week's deadlines)."""
+    if rungs.empty:
         return []
-    top["responsible_unit"] = top["responsible_unit"].fillna("—")
-    out = (top.groupby(["subdistrict", "subdistrict_zh", "subdistrict_en", "responsible_unit"],
-                       as_index=False)
-           .agg(problems=("id", "count"), max_days_overdue=("days_overdue", "max"),
-                codes=("code", lambda s: ", ".join(sorted(s)))))
+    top_days = int(rungs["days_overdue"].max())
+    still = top_rung_units_at(session, end, top_days)
+    reached = pd.to_datetime(due["deadline"]) + pd.Timedelta(days=top_days)
+    closed = pd.to_datetime(due["closed_at"])
+    done = due[((reached >= start) & (reached <= end) & closed.notna() & (closed > reached)
+                & (closed <= end)).to_numpy()].copy()
+    done["days_overdue"] = [int((c - pd.Timestamp(d)).days) for d, c in zip(
+        pd.to_datetime(done["deadline"]), pd.to_datetime(done["closed_at"]), strict=True)]
+    done["responsible_unit"] = done["responsible_unit"].fillna("—")
+    parts = [still] if not still.empty else []
+    if not done.empty:
+        parts.append(done.groupby(UNIT_COLUMNS, as_index=False).agg(
+            problems=("id", "count"), max_days_overdue=("days_overdue", "max"),
+            codes=("code", lambda c: sorted(c)[:CODES_SHOWN])))
+    if not parts:
+        return []
+    both = pd.concat(parts, ignore_index=True)
+    out = both.groupby(UNIT_COLUMNS, as_index=False).agg(
+        problems=("problems", "sum"), max_days_overdue=("max_days_overdue", "max"),
+        codes=("codes", lambda lists: sorted(c for codes in lists for c in codes)))
+    out["codes"] = [_code_list(codes, n) for codes, n in zip(out["codes"], out["problems"],
+                                                             strict=True)]
     out = out.sort_values(["problems", "max_days_overdue"], ascending=False)
     return records(out)
+
+
+def _code_list(codes: list[str], total: int) -> str:
+    """Return the first CODES_SHOWN codes, comma-separated, then "… +N" for the rest."""
+    shown = sorted(codes)[:CODES_SHOWN]
+    rest = int(total) - len(shown)
+    return ", ".join(shown) + (f", … +{rest}" if rest > 0 else "")
 
 
 def set_metric_target(session: Session, actor: Actor, metric: str, target: float,

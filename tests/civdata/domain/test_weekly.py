@@ -182,3 +182,42 @@ def test_the_day_parts_held_by_the_page_give_the_same_snapshot(sample_session) -
         weekly.weekly_snapshot(sample_session, "2026-W48", later)
     assert parts["now"]["ranking"]["index"].notna().all()
     assert parts["before"]["market"] is not None
+
+
+def test_accountability_counts_every_top_rung_problem_and_lists_the_first_codes(session) -> None:
+    sub, other = make_subdistrict(session), make_subdistrict(session)
+    cls = make_problem_class(session, time_limit_days=3)
+    for days, code in ((1, "r1"), (7, "r7")):
+        session.add(m.EscalationRung(days_overdue=days, code=code, name_zh=code, name_en=code))
+    session.flush()
+    start, end = datetime(2026, 11, 16), datetime(2026, 11, 22, 23, 59, 59)
+    # 12 problems of one unit 7+ days past their deadline (11-15 09:00 is 7 d 15 h before end)
+    for i in range(12):
+        make_problem(session, sub, cls, code=f"A{i:02d}", responsible_unit="城管",
+                     discovered_at=datetime(2026, 11, 1, 9), deadline=datetime(2026, 11, 15, 9))
+    # one further overdue (oldest: 20 days), one of a unit left empty, one only 6 days over
+    make_problem(session, sub, cls, code="A99", responsible_unit="城管",
+                 discovered_at=datetime(2026, 10, 20, 9), deadline=datetime(2026, 11, 2, 9))
+    make_problem(session, other, cls, code="B01", discovered_at=datetime(2026, 11, 1, 9),
+                 deadline=datetime(2026, 11, 10, 9))
+    make_problem(session, other, cls, code="B02", responsible_unit="住建",
+                 discovered_at=datetime(2026, 11, 1, 9), deadline=datetime(2026, 11, 16, 12))
+    # reached the top rung on 11-20 and was closed on 11-21: answerable this week, not open
+    make_problem(session, other, cls, code="B03", responsible_unit="住建", status="closed",
+                 discovered_at=datetime(2026, 11, 1, 9), deadline=datetime(2026, 11, 13, 9),
+                 closed_at=datetime(2026, 11, 21, 9))
+    rungs = weekly.escalation_rungs(session)
+    due = weekly.problems_due_near(session, start, end + timedelta(seconds=1), 7)
+    rows = {(r["subdistrict"], r["responsible_unit"]): r
+            for r in weekly._accountability_rows(session, due, rungs, start, end)}
+    assert set(rows) == {(sub.code, "城管"), (other.code, "—"), (other.code, "住建")}
+    unit = rows[(sub.code, "城管")]
+    assert unit["problems"] == 13 and unit["max_days_overdue"] == 20  # 11-02 09:00 to end
+    assert unit["codes"] == ", ".join(f"A{i:02d}" for i in range(10)) + ", … +3"
+    assert rows[(other.code, "—")] == dict(rows[(other.code, "—")], problems=1, codes="B01",
+                                           max_days_overdue=12)
+    assert rows[(other.code, "住建")]["codes"] == "B03"  # B02: 6 days, below the top rung
+    assert rows[(other.code, "住建")]["max_days_overdue"] == 8  # closed 8 days after deadline
+    # the overdue list reads only its first rows, longest overdue first
+    top = weekly.overdue_problems_at(session, end, limit=2)
+    assert list(top["code"]) == ["A99", "B01"]
