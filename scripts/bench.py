@@ -541,20 +541,24 @@ _GL_WATCH = """(() => {
 })();"""
 _GL_RESET = """() => { if (window.__gl) {
   window.__gl.pending.clear(); window.__gl.draws = 0; window.__gl.links = 0; } }"""
-# every map on the page linked its programs and drew after the last link (or there is no map)
-_MAPS_DRAWN = """() => !document.querySelector('[data-testid="stDeckGlJsonChart"]') || (window.__gl
+# no element of the page is still loading its code (Streamlit shows a skeleton until a lazily
+# loaded element such as a chart or a map is in place), and every map on the page linked its
+# programs and drew after the last link (or there is no map)
+_MAPS_DRAWN = """() => !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')
+  && (!document.querySelector('[data-testid="stDeckGlJsonChart"]') || (window.__gl
   && window.__gl.links > 0 && window.__gl.draws > 0 && window.__gl.pending.size === 0
-  && window.__gl.lastDraw >= window.__gl.lastLink)"""
+  && window.__gl.lastDraw >= window.__gl.lastLink))"""
 
 
 _LINKS = "() => window.__gl ? window.__gl.links : 0"
 
 
 def _maps_drawn(page) -> float:
-    """Wait until every map on the page has drawn all its layers (see _GL_WATCH) and two
-    animation frames more, and no program was linked in the 0.6 s after (a layer set up later,
-    e.g. once its font is ready); return the clock then. A map that never draws (nothing to
-    show) is waited for 20 s, then noted."""
+    """Wait until every chart and map on the page is in place, every map has drawn all its
+    layers (_MAPS_DRAWN, _GL_WATCH), two animation frames more are drawn, and nothing more is
+    linked or loaded in the 0.6 s after (a layer set up later, e.g. once its font is ready);
+    return the clock then. A map that never draws (nothing to show) is waited for 20 s, then
+    noted."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for _ in range(20):
