@@ -566,6 +566,7 @@ def _maps_drawn(page) -> float:
             page.wait_for_function(_MAPS_DRAWN, timeout=20_000)
         except PlaywrightTimeout:  # a figure with a note beats no figure
             print(f"note: a map on {page.url} did not finish drawing in 20 s", file=sys.stderr)
+            return time.perf_counter()
         page.evaluate(_PAINTED)
         done, links = time.perf_counter(), page.evaluate(_LINKS)
         page.wait_for_timeout(600)
