@@ -426,26 +426,6 @@ def _overdue_rows(overdue: pd.DataFrame, rungs: pd.DataFrame, t: datetime,
                           "days_overdue", "rung"]])
 
 
-def accountable_problems(overdue: pd.DataFrame, due: pd.DataFrame, rungs: pd.DataFrame,
-                         start: datetime, end: datetime) -> pd.DataFrame:
-    """Return problems on the top rung at end, or that reached it during the week while open."""
-    if rungs.empty:
-        return overdue.iloc[0:0].assign(days_overdue=[])
-    top_days = int(rungs["days_overdue"].max())
-    still = overdue.assign(days_overdue=_days_overdue(overdue, end))
-    still = still[still["days_overdue"] >= top_days]
-    reached = pd.to_datetime(due["deadline"]) + pd.Timedelta(days=top_days)
-    closed = pd.to_datetime(due["closed_at"])
-    crossed = due[((reached >= start) & (reached <= end)
-                   & (closed.isna() | (closed > reached))).to_numpy()].copy()
-    crossed["days_overdue"] = [
-        int(((c if pd.notna(c) else end) - pd.Timestamp(d)).days)
-        for d, c in zip(pd.to_datetime(crossed["deadline"]), pd.to_datetime(crossed["closed_at"]),
-                        strict=True)]
-    both = pd.concat([still, crossed[~crossed["id"].isin(still["id"])]], ignore_index=True)
-    return both
-
-
 def _accountability_rows(session: Session, due: pd.DataFrame, rungs: pd.DataFrame,
                          start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Return the units answerable for top-rung problems this week: count, worst days, codes.
