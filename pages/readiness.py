@@ -24,7 +24,7 @@ if sub_id != chosen:
     st.caption(t("readiness.own_scope", name=readiness_ui.scope_name(sub_id)))
 forms.show_flash()
 if readiness_ui.inspection_only():  # ?view=inspect: the inspection form alone, first on a phone
-    readiness_ui.inspect_form(actor, readiness_ui.site_choices(version, now, sub_id), now)
+    readiness_ui.inspect_form(actor, readiness_ui.site_choices(version, sub_id), now)
     st.link_button(t("readiness.inspect.back"), "?")
     st.stop()
 readiness_ui.inspect_link(actor)
@@ -88,4 +88,4 @@ with inspect_tab:
         table_with_downloads(readiness_ui.round_frame(readiness_ui.round_sites(version, picked)),
                              t("readiness.rounds"), key="readiness_round_sites")
     readiness_ui.draw_form(actor, now.date())
-    readiness_ui.inspect_form(actor, readiness_ui.site_choices(version, now, sub_id), now)
+    readiness_ui.inspect_form(actor, readiness_ui.site_choices(version, sub_id), now)

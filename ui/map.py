@@ -83,6 +83,11 @@ def _open_links(key: tuple) -> pd.DataFrame:
         return riskmodel.open_problem_links(s)
 
 
+def site_rows(version: tuple) -> pd.DataFrame:
+    """Return every site with category and subdistrict (no problem read: the summary table)."""
+    return _site_rows(_key(version))
+
+
 def open_links(version: tuple) -> pd.DataFrame:
     """Return (site, open problem in radius, class weight, dates) rows."""
     return _open_links(_key(version))

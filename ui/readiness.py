@@ -665,10 +665,11 @@ def inspect_link(actor: Actor | None) -> None:
                        icon=":material/smartphone:")
 
 
-def site_choices(version: tuple[str, int], now: datetime,
-                 subdistrict_id: int | None) -> pd.DataFrame:
-    """Return the sites that can be inspected (with category), in the subdistrict shown."""
-    sites = umap.site_table(version, now)
+def site_choices(version: tuple[str, int], subdistrict_id: int | None) -> pd.DataFrame:
+    """Return the sites that can be inspected (with category), in the subdistrict shown: the
+    sites' own rows, no open problem read (the map's site table read every open problem's
+    links, 3.8 s at 1M with 10 % open)."""
+    sites = umap.site_rows(version)
     return sites if subdistrict_id is None else sites[sites["subdistrict_id"] == subdistrict_id]
 
 

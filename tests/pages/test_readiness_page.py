@@ -280,3 +280,19 @@ def test_phone_view_shows_the_inspection_form_first(sample_db) -> None:
     assert "readiness_inspect_submit" in {b.key for b in at.button}
     leader = open_page(signed_in("leader", query={"view": "inspect"}), "readiness")
     assert "readiness_inspect_submit" not in {b.key for b in leader.button}
+
+
+def test_inspection_site_picker_reads_no_open_problem(sample_db, sample_session,
+                                                      monkeypatch) -> None:
+    from civdata.domain import riskmodel
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the site picker read every open problem's links")
+
+    monkeypatch.setattr(riskmodel, "open_problem_links", refuse)
+    at = open_page(signed_in("nanhu"), "readiness")
+    assert not at.exception, at.exception
+    picker = at.selectbox(key="readiness_inspect_site")
+    mine = sample_session.execute(select(m.Site.code, m.Site.name_zh).join(m.Subdistrict).where(
+        m.Subdistrict.code == "nanhu")).all()  # Nanhu's staff inspect Nanhu's sites
+    assert sorted(picker.options) == sorted(f"{c} · {n}" for c, n in mine) and len(mine) == 40
