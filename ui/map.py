@@ -12,6 +12,7 @@ import streamlit as st
 
 from civdata.core import auth
 from civdata.core.config import load_settings
+from civdata.core.query import to_district_time
 from civdata.domain import geo, riskmodel, sites
 from ui import forms, outlines, readers
 from ui.downloads import table_with_downloads
@@ -77,10 +78,11 @@ def _site_rows(key: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
-def _open_links(key: tuple) -> pd.DataFrame:
-    """Return (site, open problem in radius, class weight, dates) rows (cached)."""
+def _open_links(key: tuple, _since: datetime) -> riskmodel.OpenLinks:
+    """Return the open problems in each site's radius, read at the first caller's clock _since
+    and valid for every later moment (cached by key alone: _since is not hashed)."""
     with readers.session() as s:
-        return riskmodel.open_problem_links(s)
+        return riskmodel.read_open_links(s, _since)
 
 
 def site_rows(version: tuple) -> pd.DataFrame:
@@ -88,35 +90,43 @@ def site_rows(version: tuple) -> pd.DataFrame:
     return _site_rows(_key(version))
 
 
-def open_links(version: tuple) -> pd.DataFrame:
-    """Return (site, open problem in radius, class weight, dates) rows."""
-    return _open_links(_key(version))
+def open_figures(version: tuple, now: datetime) -> pd.DataFrame:
+    """Return per site the open, overdue problems in radius, their risk and weight at now."""
+    links = _open_links(_key(version), now)
+    if links.since > to_district_time(now):  # the clock went back (a test's, a correction's)
+        with readers.session() as s:
+            links = riskmodel.read_open_links(s, now)
+    return riskmodel.site_open_figures(links, now)
 
 
 def site_table(version: tuple, now: datetime) -> pd.DataFrame:
     """Return every site with its problem counts and state at now (from cached rows)."""
-    key = _key(version)
-    return sites.with_problem_counts(_site_rows(key), _open_links(key), now)
+    return sites.with_problem_counts(_site_rows(_key(version)), open_figures(version, now))
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
 def _problem_layer_rows(key: tuple, subdistrict_id: int | None,
-                        class_ids: tuple[int, ...] | None, state: str) -> tuple[str, object]:
-    """Return ('points', problem rows) or, beyond MAX_RAW_POINTS, ('cells', cell rows), both
-    without the clock (cached)."""
+                        class_ids: tuple[int, ...] | None, state: str,
+                        _since: datetime) -> tuple[str, object]:
+    """Return ('points', problem rows) or, beyond MAX_RAW_POINTS, ('cells', sites.CellRows read
+    at the first caller's clock _since), both for every later moment (cached; _since is not
+    hashed)."""
     base = "open" if state == "overdue" else state
     with readers.session() as s:
         n = sites.count_problems_in_view(s, None, subdistrict_id, class_ids, base)  # type: ignore[arg-type]
         if n > MAX_RAW_POINTS:
-            return "cells", sites.problem_cell_rows(s, subdistrict_id, class_ids, state)
+            return "cells", sites.problem_cell_rows(s, subdistrict_id, class_ids, state, _since)
         return "points", sites.problem_points(s, subdistrict_id, class_ids, base)
 
 
 def problem_layer_data(version: tuple, now: datetime, subdistrict_id: int | None,
                        class_ids: tuple[int, ...] | None, state: str) -> tuple[str, pd.DataFrame]:
     """Return ('points', problems) or, beyond MAX_RAW_POINTS, ('cells', H3 counts) at now."""
-    kind, rows = _problem_layer_rows(_key(version), subdistrict_id, class_ids, state)
+    kind, rows = _problem_layer_rows(_key(version), subdistrict_id, class_ids, state, now)
     if kind == "cells":
+        if rows.since > to_district_time(now):  # type: ignore[attr-defined]  # the clock went back
+            with readers.session() as s:
+                rows = sites.problem_cell_rows(s, subdistrict_id, class_ids, state, now)
         return kind, sites.cells_at(rows, now, state)  # type: ignore[arg-type]
     return kind, sites.mark_overdue(rows, now, only_overdue=state == "overdue")  # type: ignore[arg-type]
 
@@ -146,7 +156,7 @@ RANKING_TOP = 30
 def risk_ranking(version: tuple, now: datetime, subdistrict_id: int | None = None,
                  top: int = RANKING_TOP) -> pd.DataFrame:
     """Return the riskiest sites (district rank kept), in one subdistrict or the district."""
-    ranked = riskmodel.site_risk(site_table(version, now), open_links(version), now)
+    ranked = riskmodel.site_risk(site_table(version, now), open_figures(version, now))
     if subdistrict_id is not None:
         ranked = ranked[ranked["subdistrict_id"] == subdistrict_id]
     return ranked.head(top).reset_index(drop=True)
@@ -159,14 +169,17 @@ def site_row(frame: pd.DataFrame, code: str | None) -> dict | None:
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
-def _mock_evaluation(key: tuple, n: int, seed: int) -> dict:
-    """Return a mock evaluation of n sites drawn with seed (cached; it does not age)."""
-    return riskmodel.mock_evaluation(_site_rows(key), _open_links(key), n, seed)
+def _mock_evaluation(key: tuple, n: int, seed: int, _now: datetime) -> dict:
+    """Return a mock evaluation of n sites drawn with seed (cached by key, n and seed: the
+    scores weigh the open problems by class only, so they do not age)."""
+    links = _open_links(key, _now)
+    weights = riskmodel.site_open_figures(links, links.since)
+    return riskmodel.mock_evaluation(_site_rows(key), weights, n, seed)
 
 
 def mock_evaluation(version: tuple, now: datetime, n: int, seed: int) -> dict:
     """Return a mock evaluation of n sites drawn with seed."""
-    return _mock_evaluation(_key(version), n, seed)
+    return _mock_evaluation(_key(version), n, seed, now)
 
 
 # --- selection -----------------------------------------------------------------------------

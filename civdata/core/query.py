@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, literal_column, or_, select, true
+from sqlalchemy import Float, and_, literal_column, or_, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from civdata.core.clock import TZ
 
@@ -110,10 +112,44 @@ def open_problem_ids_at(t: datetime) -> Select:
     return select(m.Problem.id).where(not_closed_by(t), m.Problem.id.not_in(found_after))
 
 
+def to_district_time(at: datetime) -> datetime:
+    """Return at as naive Asia/Shanghai wall-clock time, how every moment is stored (aware
+    values are converted)."""
+    return at.astimezone(TZ).replace(tzinfo=None) if at.tzinfo is not None else at
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def epoch_of(t: datetime) -> float:
+    """Return the seconds from 1970-01-01 00:00 to t on the district's wall clock (the Python
+    side of epoch_seconds)."""
+    return (to_district_time(t) - _EPOCH).total_seconds()
+
+
+class epoch_seconds(FunctionElement):
+    """SQL: the seconds from 1970-01-01 00:00 to a stored wall-clock moment, a float (summed
+    in SQL where a figure is linear in a moment, e.g. the age of many problems)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds)
+def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
+    """PostgreSQL (a timestamp without time zone counts from 1970-01-01 00:00 of its own)."""
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_seconds_sqlite(element, compiler, **kw) -> str:
+    """SQLite: from the Julian day of the stored text (2440587.5 is 1970-01-01 00:00)."""
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
 def overdue_flags(deadline: pd.Series, t: datetime, status: pd.Series | None = None) -> pd.Series:
     """Return per row whether the problem is overdue at t: not closed (by status; without it
     the rows are open problems) and a deadline before t (none: never overdue)."""
-    if t.tzinfo is not None:  # an aware moment: compare on the district's wall clock
-        t = t.astimezone(TZ).replace(tzinfo=None)
-    late = pd.to_datetime(deadline) < t
+    late = pd.to_datetime(deadline) < to_district_time(t)
     return late if status is None else late & (status != "closed")

@@ -21,8 +21,8 @@ from civdata.core.auth import Actor, audit, require
 from civdata.core.clock import now_local
 from civdata.core.errors import CivDataError, StaleEdit
 from civdata.core.live import mark_changed
-from civdata.core.query import problem_is_open
-from civdata.domain.workflow import escalation_rungs, rungs_for, to_district_time
+from civdata.core.query import problem_is_open, to_district_time
+from civdata.domain.workflow import escalation_rungs, rungs_for
 
 SIX_LIST_COLUMNS = ["task_id", "content_code", "task", "standard", "measures",
                     "responsible_unit", "responsible_person", "subdistrict_id", "deadline",

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
-from civdata.core.query import overdue_flags, problem_is_open
+from civdata.core.query import (
+    epoch_of,
+    epoch_seconds,
+    overdue_flags,
+    problem_is_open,
+    to_district_time,
+)
 
 # An open problem weighs its class's risk_weight times (1 + days open / AGE_SCALE_DAYS);
 # an overdue problem counts OVERDUE_FACTOR times as much.
 AGE_SCALE_DAYS = 7.0
+AGE_SCALE_S = AGE_SCALE_DAYS * 86400.0
 OVERDUE_FACTOR = 1.5
 # The mock evaluation: a site starts at 100 points; every open problem inside its
 # surroundings costs DEDUCTION_POINTS x its class's risk weight (floor 0).
@@ -24,20 +32,79 @@ DEFAULT_SEED = 2022
 BOOTSTRAP_ROUNDS = 1000
 
 
-def open_problem_links(session: Session, subdistrict_id: int | None = None) -> pd.DataFrame:
-    """Return one row per (site, open problem in its radius): weight, found, deadline."""
-    q = (select(m.ProblemSite.site_id, m.Problem.id, m.ProblemClass.risk_weight,
-                m.Problem.discovered_at, m.Problem.deadline)
-         .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
-         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
-         .where(problem_is_open())
-         .order_by(m.ProblemSite.site_id, m.Problem.id))
-    if subdistrict_id is not None:
-        q = q.join(m.Site, m.Site.id == m.ProblemSite.site_id).where(
-            m.Site.subdistrict_id == subdistrict_id)
-    return pd.DataFrame(session.execute(q).all(),
-                        columns=["site_id", "problem_id", "risk_weight", "discovered_at",
-                                 "deadline"])
+@dataclass(frozen=True)
+class OpenLinks:
+    """The open problems within each site's radius, read once for every moment from `since` on:
+    the links already overdue at since (and found by then) summed per site (`late`: site_id,
+    links, risk_weight, weighted_found = the sum of weight x found-moment seconds), every other
+    link one row (`rows`: site_id, problem_id, risk_weight, discovered_at, deadline). With 10 %
+    of 1M problems open, `late` is 381 rows where the links were 500,000."""
+
+    since: datetime
+    late: pd.DataFrame
+    rows: pd.DataFrame
+
+
+LATE_COLUMNS = ["site_id", "links", "risk_weight", "weighted_found"]
+ROW_COLUMNS = ["site_id", "problem_id", "risk_weight", "discovered_at", "deadline"]
+
+
+def open_links_of_rows(rows: pd.DataFrame, since: datetime) -> OpenLinks:
+    """Return OpenLinks holding every link as one row (nothing summed), valid from since."""
+    return OpenLinks(to_district_time(since), pd.DataFrame(columns=LATE_COLUMNS), rows)
+
+
+def read_open_links(session: Session, since: datetime,
+                    subdistrict_id: int | None = None) -> OpenLinks:
+    """Return the open problems in each site's radius (in one subdistrict or the district) as
+    OpenLinks valid for every moment from since on."""
+    since = to_district_time(since)
+    late = and_(m.Problem.deadline.is_not(None), m.Problem.deadline < since,
+                m.Problem.discovered_at <= since)
+    weight = m.ProblemClass.risk_weight
+    summed = (select(m.ProblemSite.site_id, func.count(), func.sum(weight),
+                     func.sum(weight * epoch_seconds(m.Problem.discovered_at)))
+              .group_by(m.ProblemSite.site_id).order_by(m.ProblemSite.site_id))
+    each = (select(m.ProblemSite.site_id, m.Problem.id, weight, m.Problem.discovered_at,
+                   m.Problem.deadline)
+            .order_by(m.ProblemSite.site_id, m.Problem.id))
+    frames = []
+    for q, cond, columns in ((summed, late, LATE_COLUMNS), (each, ~late, ROW_COLUMNS)):
+        q = (q.join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
+             .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
+             .where(problem_is_open(), cond))
+        if subdistrict_id is not None:
+            q = q.join(m.Site, m.Site.id == m.ProblemSite.site_id).where(
+                m.Site.subdistrict_id == subdistrict_id)
+        frames.append(pd.DataFrame(session.execute(q).all(), columns=columns))
+    late_rows, rows = frames
+    late_rows = late_rows.astype({"links": int, "risk_weight": float, "weighted_found": float})
+    return OpenLinks(since, late_rows, rows)
+
+
+def site_open_figures(links: OpenLinks, now: datetime) -> pd.DataFrame:
+    """Return per site with open problems in its radius at now (not before links.since): site_id,
+    open, overdue, risk (problem_risk summed) and risk_weight (the class weights summed)."""
+    now = to_district_time(now)
+    if now < links.since:
+        raise ValueError(f"open links read at {links.since} cannot answer for {now}")
+    rows, late = links.rows, links.late
+    overdue = overdue_flags(rows["deadline"], now).to_numpy(dtype=int)
+    # every summed link is overdue and was found by now: its risk is linear in its found moment
+    aged = epoch_of(now) * late["risk_weight"] - late["weighted_found"]
+    parts = [
+        pd.DataFrame({"site_id": rows["site_id"].to_numpy(dtype=int), "open": 1,
+                      "overdue": overdue, "risk": problem_risk(rows, now).to_numpy(dtype=float),
+                      "risk_weight": rows["risk_weight"].to_numpy(dtype=float)}),
+        pd.DataFrame({"site_id": late["site_id"].to_numpy(dtype=int),
+                      "open": late["links"].to_numpy(dtype=int),
+                      "overdue": late["links"].to_numpy(dtype=int),
+                      "risk": (OVERDUE_FACTOR * (late["risk_weight"] + aged / AGE_SCALE_S)
+                               ).to_numpy(dtype=float),
+                      "risk_weight": late["risk_weight"].to_numpy(dtype=float)})]
+    out = pd.concat(parts, ignore_index=True).groupby("site_id", as_index=False).sum()
+    return out.astype({"site_id": int, "open": int, "overdue": int, "risk": float,
+                       "risk_weight": float})
 
 
 def open_weight_by_site(session: Session) -> pd.DataFrame:
@@ -56,6 +123,7 @@ def open_weight_by_site(session: Session) -> pd.DataFrame:
 
 def problem_risk(links: pd.DataFrame, now: datetime) -> pd.Series:
     """Return each open problem's risk: class weight x age factor (x overdue factor)."""
+    now = to_district_time(now)
     if links.empty:
         return pd.Series(dtype=float)
     age_days = ((now - pd.to_datetime(links["discovered_at"])).dt.total_seconds()
@@ -65,13 +133,11 @@ def problem_risk(links: pd.DataFrame, now: datetime) -> pd.Series:
     return links["risk_weight"].astype(float) * (1 + age_days / AGE_SCALE_DAYS) * factor
 
 
-def site_risk(sites: pd.DataFrame, links: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """Return sites with open, overdue and risk columns, ranked riskiest first (rank 1)."""
-    frame = links.assign(risk=problem_risk(links, now),
-                         overdue=overdue_flags(links["deadline"], now))
-    per_site = frame.groupby("site_id").agg(open_in_radius=("problem_id", "size"),
-                                            overdue_in_radius=("overdue", "sum"),
-                                            risk=("risk", "sum"))
+def site_risk(sites: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
+    """Return sites with open, overdue and risk columns (from site_open_figures), ranked
+    riskiest first (rank 1)."""
+    per_site = figures.set_index("site_id")[["open", "overdue", "risk"]].rename(
+        columns={"open": "open_in_radius", "overdue": "overdue_in_radius"})
     out = sites.merge(per_site, left_on="id", right_index=True, how="left")
     out[["open_in_radius", "overdue_in_radius"]] = out[
         ["open_in_radius", "overdue_in_radius"]].fillna(0).astype(int)

@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, func, insert, select, true, update
+from sqlalchemy import and_, delete, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
 from civdata.core.auth import Actor, audit, require
 from civdata.core.errors import CivDataError, StaleEdit
 from civdata.core.live import mark_changed
-from civdata.core.query import overdue_flags, overdue_now, problem_is_open
+from civdata.core.query import overdue_flags, overdue_now, problem_is_open, to_district_time
 from civdata.domain import geo
-from civdata.domain.riskmodel import open_problem_links
+from civdata.domain.riskmodel import read_open_links, site_open_figures
 
 
 def site_points(session: Session) -> pd.DataFrame:
@@ -197,18 +198,15 @@ def sites_with_link_counts(session: Session, subdistrict_id: int | None = None) 
     return pd.DataFrame(session.execute(q).all(), columns=cols).astype({"links": int})
 
 
-def with_problem_counts(site_rows: pd.DataFrame, open_links: pd.DataFrame,
-                        now: datetime) -> pd.DataFrame:
-    """Return the sites with open, overdue and closed problems in radius and their state at now.
+def with_problem_counts(site_rows: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
+    """Return the sites with open, overdue and closed problems in radius and their state.
 
-    A pure function of the cached rows (sites_with_link_counts, riskmodel.open_problem_links):
-    the clock moving on re-reads nothing.
+    A pure function of the cached rows (sites_with_link_counts, and
+    riskmodel.site_open_figures at a moment): the clock moving on re-reads nothing.
     """
-    overdue = overdue_flags(open_links["deadline"], now)
-    per_site = pd.DataFrame({"site_id": open_links["site_id"].to_numpy(),
-                             "overdue": overdue.to_numpy(dtype=int)}).groupby("site_id")
-    opened = site_rows["id"].map(per_site.size()).fillna(0).astype(int)
-    late = site_rows["id"].map(per_site["overdue"].sum()).fillna(0).astype(int)
+    per_site = figures.set_index("site_id")
+    opened = site_rows["id"].map(per_site["open"]).fillna(0).astype(int)
+    late = site_rows["id"].map(per_site["overdue"]).fillna(0).astype(int)
     frame = site_rows.drop(columns=["links"]).assign(
         open=opened.to_numpy(), overdue=late.to_numpy(),
         closed=(site_rows["links"] - opened).to_numpy())
@@ -220,8 +218,9 @@ def with_problem_counts(site_rows: pd.DataFrame, open_links: pd.DataFrame,
 def sites_with_problem_counts(session: Session, now: datetime,
                               subdistrict_id: int | None = None) -> pd.DataFrame:
     """Return every site with category, subdistrict and open/overdue/closed problems in radius."""
+    links = read_open_links(session, now, subdistrict_id)
     return with_problem_counts(sites_with_link_counts(session, subdistrict_id),
-                               open_problem_links(session, subdistrict_id), now)
+                               site_open_figures(links, now))
 
 
 def count_problems_in_view(session: Session, now: datetime, subdistrict_id: int | None,
@@ -269,45 +268,67 @@ def problems_in_view(session: Session, now: datetime, subdistrict_id: int | None
 def problem_cells_in_view(session: Session, now: datetime, subdistrict_id: int | None,
                           class_ids: tuple[int, ...] | None, state: str) -> pd.DataFrame:
     """Return problems counted per stored H3 cell (resolution 9): h3_cell, problems, overdue."""
-    return cells_at(problem_cell_rows(session, subdistrict_id, class_ids, state), now, state)
+    return cells_at(problem_cell_rows(session, subdistrict_id, class_ids, state, now), now, state)
+
+
+@dataclass(frozen=True)
+class CellRows:
+    """What the H3 cells of a state need for every moment from `since` on: `late` (h3_cell,
+    problems: the open ones already overdue at since, counted in SQL), `open` (h3_cell,
+    deadline of every other open problem) and `closed` (h3_cell, problems)."""
+
+    since: datetime
+    late: pd.DataFrame
+    open: pd.DataFrame
+    closed: pd.DataFrame
 
 
 def problem_cell_rows(session: Session, subdistrict_id: int | None,
-                      class_ids: tuple[int, ...] | None, state: str) -> dict[str, pd.DataFrame]:
-    """Return what the H3 cells of state need, without the clock: 'open' (h3_cell, deadline of
-    each open problem in view) and 'closed' (h3_cell, problems: closed ones counted in SQL)."""
-    empty = pd.DataFrame({"h3_cell": pd.Series(dtype=object), "problems": pd.Series(dtype=int)})
-    out = {"open": pd.DataFrame({"h3_cell": pd.Series(dtype=object),
-                                 "deadline": pd.Series(dtype="datetime64[ns]")}),
-           "closed": empty}
+                      class_ids: tuple[int, ...] | None, state: str,
+                      since: datetime) -> CellRows:
+    """Return the CellRows of the problems in view in state, valid from since on."""
+    since = to_district_time(since)
+    counted = pd.DataFrame({"h3_cell": pd.Series(dtype=object), "problems": pd.Series(dtype=int)})
+    late, closed = counted, counted
+    opened = pd.DataFrame({"h3_cell": pd.Series(dtype=object),
+                           "deadline": pd.Series(dtype="datetime64[ns]")})
+    in_view = _problem_filters(None, subdistrict_id, class_ids, "open")  # type: ignore[arg-type]
     if state in ("open", "overdue", "all"):
         # No "h3_cell IS NOT NULL" in SQL: SQLite would then walk the h3_cell index over every
         # problem instead of the partial index on open ones (10 s against 0.1 s at 1M).
-        q = select(m.Problem.h3_cell, m.Problem.deadline).where(
-            *_problem_filters(None, subdistrict_id, class_ids, "open"))  # type: ignore[arg-type]
-        opened = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "deadline"])
-        out["open"] = opened[opened["h3_cell"].notna()].reset_index(drop=True)
+        overdue = and_(m.Problem.deadline.is_not(None), m.Problem.deadline < since)
+        q = (select(m.Problem.h3_cell, func.count(m.Problem.id)).where(*in_view, overdue)
+             .group_by(m.Problem.h3_cell))
+        late = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "problems"])
+        late = late[late["h3_cell"].notna()].reset_index(drop=True)
+        q = select(m.Problem.h3_cell, m.Problem.deadline).where(*in_view, ~overdue)
+        rows = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "deadline"])
+        opened = rows[rows["h3_cell"].notna()].reset_index(drop=True)
     if state in ("closed", "all"):
         q = (select(m.Problem.h3_cell, func.count(m.Problem.id))
              .where(*_problem_filters(None, subdistrict_id, class_ids, "closed"),  # type: ignore[arg-type]
                     m.Problem.h3_cell.is_not(None))
              .group_by(m.Problem.h3_cell))
-        out["closed"] = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "problems"])
-    return out
+        closed = pd.DataFrame(session.execute(q).all(), columns=["h3_cell", "problems"])
+    return CellRows(since, late, opened, closed)
 
 
-def cells_at(rows: dict[str, pd.DataFrame], now: datetime, state: str) -> pd.DataFrame:
-    """Return h3_cell, problems, overdue per cell at now from problem_cell_rows (pure)."""
-    opened = rows["open"]
+def cells_at(rows: CellRows, now: datetime, state: str) -> pd.DataFrame:
+    """Return h3_cell, problems, overdue per cell at now (not before rows.since) from
+    problem_cell_rows (pure)."""
+    if to_district_time(now) < rows.since:
+        raise ValueError(f"cells read at {rows.since} cannot answer for {now}")
+    opened = rows.open
     late = overdue_flags(opened["deadline"], now).to_numpy(dtype=int)
     parts = [pd.DataFrame({"h3_cell": opened["h3_cell"].to_numpy(), "problems": 1,
-                           "overdue": late})]
+                           "overdue": late}),
+             rows.late.assign(overdue=rows.late["problems"])]
     if state == "overdue":
-        parts = [parts[0][late == 1]]
+        parts = [parts[0][late == 1], parts[1]]
     if state in ("closed", "all"):
-        parts.append(rows["closed"].assign(overdue=0))
+        parts.append(rows.closed.assign(overdue=0))
     if state == "closed":
-        parts = parts[1:]
+        parts = parts[2:]
     frame = pd.concat(parts, ignore_index=True)
     frame = frame.groupby("h3_cell", as_index=False)[["problems", "overdue"]].sum()
     return frame.sort_values("h3_cell").reset_index(drop=True).astype(

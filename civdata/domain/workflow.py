@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from civdata.core import models as m
 from civdata.core.auth import Actor, Scope, audit, require
-from civdata.core.clock import TZ, now_local
+from civdata.core.clock import now_local
 from civdata.core.errors import CivDataError, StaleEdit
 from civdata.core.live import mark_changed
+from civdata.core.query import to_district_time
 from civdata.domain import geo
 from civdata.texts import Term
 
@@ -60,13 +61,6 @@ def _bad_transition(state: str, action: str) -> CivDataError:
 def actions_from(status: str) -> list[str]:
     """Return the actions allowed from status (whatever the role)."""
     return [a for a, tr in TRANSITIONS.items() if tr.from_status == status]
-
-
-def to_district_time(at: datetime) -> datetime:
-    """Return at as naive Asia/Shanghai wall-clock time (aware values are converted)."""
-    if at.tzinfo is None:
-        return at
-    return at.astimezone(TZ).replace(tzinfo=None)
 
 
 def deadline_for(assigned_at: datetime, time_limit_days: int) -> datetime:

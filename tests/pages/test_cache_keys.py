@@ -89,6 +89,25 @@ def test_overdue_on_the_map_moves_with_the_clock_without_a_read(sample_db, froze
     assert _problem_reads(seen) == []
 
 
+def test_the_clock_going_back_rereads_what_was_summed_at_a_later_moment(sample_db,
+                                                                      frozen_clock) -> None:
+    import streamlit as st
+
+    at = apptest.open_page(apptest.signed_in("office"), "map")  # overdue links summed at noon
+    frozen_clock[0] -= timedelta(days=20)  # many of them were not yet due then
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert _problem_reads(seen) != []  # the cached sums cannot answer for an earlier moment
+    back = {s["code"]: s["line3"] for s in _layer(at, "sites")}
+    st.cache_data.clear()
+    fresh = apptest.open_page(apptest.signed_in("office"), "map")
+    assert back == {s["code"]: s["line3"] for s in _layer(fresh, "sites")}
+    frozen_clock[0] += timedelta(days=20)
+    fresh.run()
+    assert back != {s["code"]: s["line3"] for s in _layer(fresh, "sites")}
+
+
 def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
         sample_db, frozen_clock) -> None:
     at = apptest.open_page(apptest.signed_in("office"), "map")

@@ -158,8 +158,8 @@ def test_risk_ranking_and_mock_evaluation(sample_db, sample_session) -> None:
     at = _open_map()
     now = _now()
     frame = sites.sites_with_problem_counts(sample_session, now)
-    links = riskmodel.open_problem_links(sample_session)
-    ranked = riskmodel.site_risk(frame, links, now)
+    links = riskmodel.site_open_figures(riskmodel.read_open_links(sample_session, now), now)
+    ranked = riskmodel.site_risk(frame, links)
     table = at.dataframe[0].value
     assert table["编号"].tolist() == ranked["code"].head(30).tolist()
     assert table["风险值"].tolist() == pytest.approx(ranked["risk"].head(30).tolist())
@@ -187,7 +187,8 @@ def test_a_ranking_row_or_a_map_click_selects_the_site(sample_db, sample_session
     at = _open_map()
     now = _now()
     ranked = riskmodel.site_risk(sites.sites_with_problem_counts(sample_session, now),
-                                 riskmodel.open_problem_links(sample_session), now)
+                                 riskmodel.site_open_figures(
+                                     riskmodel.read_open_links(sample_session, now), now))
     third = ranked["code"].iloc[2]
     at.session_state["risk_table"] = {"selection": {"rows": [2], "columns": []}}
     at.run()

@@ -289,7 +289,7 @@ def test_inspection_site_picker_reads_no_open_problem(sample_db, sample_session,
     def refuse(*_a, **_k):
         raise AssertionError("the site picker read every open problem's links")
 
-    monkeypatch.setattr(riskmodel, "open_problem_links", refuse)
+    monkeypatch.setattr(riskmodel, "read_open_links", refuse)
     at = open_page(signed_in("nanhu"), "readiness")
     assert not at.exception, at.exception
     picker = at.selectbox(key="readiness_inspect_site")

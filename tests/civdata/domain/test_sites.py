@@ -131,17 +131,17 @@ def test_lookups(session, world) -> None:
 
 def test_site_risk_ranks_by_weighted_age(session, world) -> None:
     frame = sites.sites_with_problem_counts(session, NOW)
-    links = riskmodel.open_problem_links(session)
-    assert len(links) == 2  # the problem at 300.1 m is linked to no site
-    ranked = riskmodel.site_risk(frame, links, NOW)
+    links = riskmodel.read_open_links(session, NOW)
+    assert len(links.rows) + int(links.late["links"].sum()) == 2  # 300.1 m away: no site
+    ranked = riskmodel.site_risk(frame, riskmodel.site_open_figures(links, NOW))
     # open (weight 1.2, 7 days) + overdue (weight 0.5, 14 days, x1.5)
     expected = 1.2 * (1 + 7 / 7) + 0.5 * (1 + 14 / 7) * 1.5
     top = ranked.iloc[0]
     assert top["code"] == "S1" and top["rank"] == 1
     assert top["risk"] == pytest.approx(expected, abs=0.01)
     assert ranked.iloc[1]["risk"] == 0 and ranked.iloc[1]["open_in_radius"] == 0
-    only = riskmodel.open_problem_links(session, world["other"].id)
-    assert only.empty
+    only = riskmodel.read_open_links(session, NOW, world["other"].id)
+    assert only.rows.empty and only.late.empty
 
 
 def test_allocation_is_proportional_with_one_per_category() -> None:
@@ -237,9 +237,10 @@ def test_sample_counts_agree_with_the_overview(sample_session) -> None:
     assert len(frame) == 381 and frame["category_code"].nunique() == 25
     assert int((frame["open"] > 0).sum()) == district.sites_with_open_problems_at(
         sample_session, end_of_day, None)
-    links = riskmodel.open_problem_links(sample_session)
-    assert len(links) == int(frame["open"].sum())
-    result = riskmodel.mock_evaluation(frame, links, 60, riskmodel.DEFAULT_SEED)
+    figures = riskmodel.site_open_figures(riskmodel.read_open_links(sample_session, end_of_day),
+                                          end_of_day)
+    assert int(figures["open"].sum()) == int(frame["open"].sum())
+    result = riskmodel.mock_evaluation(frame, figures, 60, riskmodel.DEFAULT_SEED)
     assert result["n"] == 60 and result["sample"]["category_code"].nunique() == 25
 
 
