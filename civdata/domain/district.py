@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from civdata.core import models as m
 from civdata.core.clock import day_start
@@ -37,12 +38,20 @@ def site_count(session: Session, subdistrict_id: int | None) -> int:
         _in_subdistrict(m.Site.subdistrict_id, subdistrict_id))) or 0)
 
 
+def _has_open_problem_at(t: datetime) -> ColumnElement[bool]:
+    """Return 'the site had a problem open at t within its radius' (EXISTS per site: it stops at
+    the first open link, where a join with DISTINCT read every open problem's links: 0.58 s
+    against 0.07 s at 1M with 10 % open, 0.41 against 0.11 s with 0.5 %)."""
+    return (select(m.ProblemSite.problem_id)
+            .where(m.ProblemSite.site_id == m.Site.id,
+                   m.ProblemSite.problem_id.in_(open_problem_ids_at(t)))
+            .exists())
+
+
 def sites_with_open_problems_at(session: Session, t: datetime, subdistrict_id: int | None) -> int:
     """Return how many sites had an open problem within their check radius at t."""
-    q = (select(func.count(distinct(m.ProblemSite.site_id)))
-         .join(m.Site, m.Site.id == m.ProblemSite.site_id)
-         .where(m.ProblemSite.problem_id.in_(open_problem_ids_at(t)),
-                _in_subdistrict(m.Site.subdistrict_id, subdistrict_id)))
+    q = select(func.count(m.Site.id)).where(
+        _has_open_problem_at(t), _in_subdistrict(m.Site.subdistrict_id, subdistrict_id))
     return int(session.scalar(q) or 0)
 
 
@@ -151,9 +160,7 @@ def subdistrict_metrics(session: Session, day: date) -> pd.DataFrame:
         select(m.Site.subdistrict_id, func.count(m.Site.id)).group_by(m.Site.subdistrict_id)
     ).all(), columns=["id", "sites"])
     dirty = pd.DataFrame(session.execute(
-        select(m.Site.subdistrict_id, func.count(distinct(m.ProblemSite.site_id)))
-        .join(m.ProblemSite, m.ProblemSite.site_id == m.Site.id)
-        .where(m.ProblemSite.problem_id.in_(open_problem_ids_at(t)))
+        select(m.Site.subdistrict_id, func.count(m.Site.id)).where(_has_open_problem_at(t))
         .group_by(m.Site.subdistrict_id)).all(),
         columns=["id", "sites_with_open"])
     market = pd.DataFrame(session.execute(
