@@ -15,7 +15,7 @@ from civdata.core.config import database_url_from_env
 from civdata.core.db import make_engine, session_factory
 from civdata.core.live import domain_marks
 from civdata.core.schema import init_db
-from civdata.domain import district, problems, sites
+from civdata.domain import district, problems, riskmodel, sites
 
 READ_TTL_S = 600
 
@@ -118,6 +118,24 @@ def _moment_figures(version: tuple[str, int], t: datetime, subdistrict_id: int |
     """Return the open, overdue and 7-day problem figures at t (cached per data version and t)."""
     with session() as s:
         return district.moment_figures(s, t, subdistrict_id)
+
+
+# what open_weight_by_site reads: problem statuses and links, sites, the classes' weights
+OPEN_WEIGHT_DOMAINS = ("problems", "sites", "settings")
+
+
+def open_weights(version: tuple) -> pd.DataFrame:
+    """Return the open problems' class weight summed per site, the readiness fallback's input
+    (cached by its domains' marks: it does not depend on the clock, so a new minute re-reads
+    none, and the overview's estimate and the weekly page share one read)."""
+    return _open_weights(domain_key(version, *OPEN_WEIGHT_DOMAINS))
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def _open_weights(key: tuple) -> pd.DataFrame:
+    """Return open_weight_by_site's frame (cached by key)."""
+    with session() as s:
+        return riskmodel.open_weight_by_site(s)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)

@@ -4,6 +4,7 @@ materials upload and review)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date, datetime, time
 from typing import Any
@@ -50,30 +51,34 @@ def _key(version: tuple) -> tuple:
     return readers.domain_key(version, *DOMAINS)
 
 
-def _compute_estimate(now: datetime, subdistrict_id: int | None) -> evaluation.Readiness | None:
+def _compute_estimate(now: datetime, subdistrict_id: int | None,
+                      open_weights: evaluation.OpenWeights) -> evaluation.Readiness | None:
     """Return the readiness estimate at now, or None without an evaluation system."""
     with readers.session() as s:
         try:
-            return evaluation.readiness_estimate(s, now, subdistrict_id)
+            return evaluation.readiness_estimate(s, now, subdistrict_id,
+                                                 open_weights=open_weights)
         except CivDataError:
             return None
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
 def _estimate(key: tuple, day: date, subdistrict_id: int | None, _now: datetime,
-              _problems: tuple) -> tuple[evaluation.Readiness | None, tuple]:
+              _problems: tuple, _open_weights: evaluation.OpenWeights
+              ) -> tuple[evaluation.Readiness | None, tuple]:
     """Return the estimate at _now and the problems' mark it was computed under (cached by the
     evaluation's marks and the day: no write dates a row after the moment it is made, so the
     estimate stands until a write marks the evaluation's domains)."""
-    return _compute_estimate(_now, subdistrict_id), _problems
+    return _compute_estimate(_now, subdistrict_id, _open_weights), _problems
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
 def _estimate_with_problems(key: tuple, day: date, subdistrict_id: int | None,
-                            _now: datetime) -> evaluation.Readiness | None:
+                            _now: datetime, _open_weights: evaluation.OpenWeights
+                            ) -> evaluation.Readiness | None:
     """Return the estimate at _now when the deduction fallback read problems since changed
     (cached by the marks including problems)."""
-    return _compute_estimate(_now, subdistrict_id)
+    return _compute_estimate(_now, subdistrict_id, _open_weights)
 
 
 def estimate(version: tuple, now: datetime,
@@ -81,10 +86,11 @@ def estimate(version: tuple, now: datetime,
     """Return the readiness estimate at now, or None without an evaluation system; a problem
     write recomputes it only when a category is estimated by the deduction fallback."""
     problems = readers.domain_key(version, "problems")
+    weights = functools.partial(readers.open_weights, version)  # shared with the weekly page
     est, computed_under = _estimate(readers.domain_key(version, *ESTIMATE_DOMAINS), now.date(),
-                                    subdistrict_id, now, problems)
+                                    subdistrict_id, now, problems, weights)
     if est is not None and est.fallback_categories and computed_under != problems:
-        est = _estimate_with_problems(_key(version), now.date(), subdistrict_id, now)
+        est = _estimate_with_problems(_key(version), now.date(), subdistrict_id, now, weights)
     return est
 
 
@@ -94,43 +100,50 @@ def trend_end(day: date) -> datetime:
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, max_entries=32, show_spinner=False)
-def _trend(key: tuple, day: date, subdistrict_id: int | None) -> pd.DataFrame:
+def _trend(key: tuple, day: date, subdistrict_id: int | None,
+           _open_weights: evaluation.OpenWeights) -> pd.DataFrame:
     """Return the weekly estimate of the last 12 weeks up to the end of day (cached)."""
     with readers.session() as s:
         try:
-            return evaluation.readiness_trend(s, trend_end(day), 12, subdistrict_id)
+            return evaluation.readiness_trend(s, trend_end(day), 12, subdistrict_id,
+                                              _open_weights)
         except CivDataError:
             return pd.DataFrame(columns=["week_start", "estimated", "low", "high"])
 
 
 def trend(version: tuple, day: date, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the weekly estimate of the last 12 weeks up to the end of day."""
-    return _trend(_key(version), day, subdistrict_id)
+    return _trend(_key(version), day, subdistrict_id,
+                  functools.partial(readers.open_weights, version))
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, max_entries=32, show_spinner=False)
-def _last_week(key: tuple, day: date, subdistrict_id: int | None) -> float | None:
+def _last_week(key: tuple, day: date, subdistrict_id: int | None,
+               _open_weights: evaluation.OpenWeights) -> float | None:
     """Return the estimate at the end of the week before day's, from its snapshot (cached)."""
     with readers.session() as s:
-        return evaluation.last_week_estimate(s, trend_end(day), subdistrict_id)
+        return evaluation.last_week_estimate(s, trend_end(day), subdistrict_id, _open_weights)
 
 
 def last_week(version: tuple, day: date, subdistrict_id: int | None) -> float | None:
     """Return the estimate at the end of the week before day's (None without a system); the
     stored snapshot of a closed week, so only a new edition (evaluation) can change it."""
-    return _last_week(readers.domain_key(version, "evaluation"), day, subdistrict_id)
+    return _last_week(readers.domain_key(version, "evaluation"), day, subdistrict_id,
+                      functools.partial(readers.open_weights, version))
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)
-def _risk(key: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
+def _risk(key: tuple, now: datetime, subdistrict_id: int | None,
+          _open_weights: evaluation.OpenWeights) -> pd.DataFrame:
     """Return the contents ranked by points lost (cached)."""
     with readers.session() as s:
-        return evaluation.points_at_risk(s, now, subdistrict_id)
+        return evaluation.points_at_risk(s, now, subdistrict_id, _open_weights)
 
 
 def risk(version: tuple, now: datetime, subdistrict_id: int | None) -> pd.DataFrame:
     """Return the contents ranked by points lost."""
-    return _risk(_key(version), now, subdistrict_id)
+    return _risk(_key(version), now, subdistrict_id,
+                 functools.partial(readers.open_weights, version))
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, max_entries=64, show_spinner=False)

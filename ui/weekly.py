@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -57,7 +58,8 @@ def snapshot(version: tuple[str, int], week: str, minute: str) -> dict[str, Any]
     now = datetime.fromisoformat(minute)
     parts = day_parts(version, week, now.date())
     with readers.session() as s:
-        return meetings.meeting_snapshot(s, week, now, parts)
+        return meetings.meeting_snapshot(s, week, now, parts,
+                                         functools.partial(readers.open_weights, version))
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)

@@ -24,6 +24,7 @@ Rules kept here (and shown on the page):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -157,6 +158,10 @@ def stratified_estimate(strata: dict[str, np.ndarray], weights: dict[str, float]
 
 # --- the estimate -----------------------------------------------------------------------------
 
+# A source of open_weight_by_site's frame (site_id, risk_weight).
+OpenWeights = Callable[[], pd.DataFrame]
+
+
 @dataclass
 class _Static:
     """What the estimate reads that does not depend on t (shared by the weeks of a trend)."""
@@ -168,6 +173,9 @@ class _Static:
     # the open problems' summed weight per site (the fallback's input), read when needed
     links: list[pd.DataFrame] = field(default_factory=list)
     fallback: dict[tuple[str, int | None], float] = field(default_factory=dict)
+    # where that sum comes from when the caller holds it (e.g. cached per data version: it
+    # does not depend on the clock); None: open_weight_by_site
+    open_weights: OpenWeights | None = None
 
 
 def _static(session: Session) -> _Static:
@@ -230,7 +238,8 @@ def _onsite(session: Session, t: datetime, subdistrict_id: int | None, static: _
                 key = (cat, subdistrict_id)
                 if key not in static.fallback:
                     if not links:
-                        links.append(open_weight_by_site(session))
+                        links.append(static.open_weights() if static.open_weights
+                                     else open_weight_by_site(session))
                     static.fallback[key] = _deduction_rate(links[0], all_sites, cat,
                                                            subdistrict_id)
                 fallback_rate[cat] = static.fallback[key]
@@ -332,10 +341,14 @@ def _rollup(contents: pd.DataFrame, matrix: np.ndarray, keys: list[str]) -> pd.D
 
 
 def readiness_estimate(session: Session, t: datetime, subdistrict_id: int | None = None, *,
-                       draws: int = 200, seed: int = 0,
-                       static: _Static | None = None) -> Readiness:
+                       draws: int = 200, seed: int = 0, static: _Static | None = None,
+                       open_weights: OpenWeights | None = None) -> Readiness:
     """Return the estimated score out of 120 at t (district or one subdistrict) with its range,
-    by method and by part."""
+    by method and by part (open_weights: where the deduction fallback's open_weight_by_site
+    comes from, if not SQL)."""
+    if static is None and open_weights is not None:
+        static = _static(session)
+        static.open_weights = open_weights
     contents, matrix, fallback, edition = content_estimates(session, t, subdistrict_id,
                                                             draws=draws, seed=seed,
                                                             static=static)
@@ -456,11 +469,13 @@ def weekly_snapshots(session: Session, end: datetime, weeks: int = 12,
 
 
 def readiness_trend(session: Session, end: datetime, weeks: int = 12,
-                    subdistrict_id: int | None = None) -> pd.DataFrame:
+                    subdistrict_id: int | None = None,
+                    open_weights: OpenWeights | None = None) -> pd.DataFrame:
     """Return the estimate at the end of each of the last weeks (the current week up to end):
     week_start, estimated, low, high; the finished weeks from their stored snapshots
     (weekly_snapshots), the current one computed."""
     static = _static(session)
+    static.open_weights = open_weights
     current = week_start(end.date())
     done = weekly_snapshots(session, end, weeks - 1, subdistrict_id, static=static) \
         if weeks > 1 else pd.DataFrame(columns=["week_start", "estimated", "low", "high"])
@@ -473,21 +488,26 @@ def readiness_trend(session: Session, end: datetime, weeks: int = 12,
     return pd.concat([done.drop(columns="computed"), now], ignore_index=True)
 
 
-def last_week_estimate(session: Session, t: datetime, subdistrict_id: int | None = None
-                       ) -> float | None:
+def last_week_estimate(session: Session, t: datetime, subdistrict_id: int | None = None,
+                       open_weights: OpenWeights | None = None) -> float | None:
     """Return the estimate at the end of the week before t's (its stored snapshot), or None
     before an evaluation system is loaded."""
     try:
-        weeks = weekly_snapshots(session, t, 1, subdistrict_id)
+        static = _static(session)
+        static.open_weights = open_weights
+        weeks = weekly_snapshots(session, t, 1, subdistrict_id, static=static)
     except CivDataError:
         return None
     return float(weeks["estimated"].iloc[0])
 
 
-def points_at_risk(session: Session, t: datetime, subdistrict_id: int | None = None
-                   ) -> pd.DataFrame:
-    """Return the contents ranked by points lost, with owner, deadline and open tasks."""
-    contents, _, _, _ = content_estimates(session, t, subdistrict_id, draws=0)
+def points_at_risk(session: Session, t: datetime, subdistrict_id: int | None = None,
+                   open_weights: OpenWeights | None = None) -> pd.DataFrame:
+    """Return the contents ranked by points lost, with owner, deadline and open tasks
+    (open_weights: where the deduction fallback's open_weight_by_site comes from, if not SQL)."""
+    static = _static(session)
+    static.open_weights = open_weights
+    contents, _, _, _ = content_estimates(session, t, subdistrict_id, draws=0, static=static)
     tasks = open_task_counts(session, t, subdistrict_id)
     out = contents.merge(tasks, on="content_code", how="left")
     out["tasks_open"] = out["tasks_open"].fillna(0).astype(int)

@@ -15,6 +15,7 @@ from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.clock import now_local
 from civdata.core.errors import CivDataError
+from civdata.domain.evaluation import OpenWeights
 from civdata.domain.weekly import parse_week, previous_week, records, weekly_snapshot
 
 KIND = "weekly"
@@ -91,14 +92,16 @@ def meeting_record(session: Session, week: str) -> dict[str, Any] | None:
 
 
 def meeting_snapshot(session: Session, week: str, now: datetime | None = None,
-                     day_parts: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                     day_parts: dict[str, dict[str, Any]] | None = None,
+                     open_weights: OpenWeights | None = None) -> dict[str, Any]:
     """Return what the meeting page shows: the frozen record if closed, else live figures
-    (day_parts: weekly.week_day_parts of the week and now's day, when the caller holds them)."""
+    (day_parts: weekly.week_day_parts of the week and now's day, open_weights: the evaluation
+    fallback's open weights, when the caller holds them)."""
     label = parse_week(week)
     frozen = meeting_record(session, label)
     if frozen is not None:
         return frozen
-    snap = weekly_snapshot(session, label, now, day_parts)
+    snap = weekly_snapshot(session, label, now, day_parts, open_weights)
     snap["action_items"] = records(action_items(session, label))
     snap["carried_items"] = records(carried_items(session, label))
     snap["record"] = None

@@ -34,7 +34,7 @@ from civdata.domain.district import (
     renovation_progress_at,
     subdistrict_ranking,
 )
-from civdata.domain.evaluation import points_at_risk
+from civdata.domain.evaluation import OpenWeights, points_at_risk
 from civdata.domain.metrics import change, weighted_progress
 from civdata.domain.workflow import escalation_rungs, rungs_for
 
@@ -304,9 +304,11 @@ def week_day_parts(session: Session, label: str, day: date) -> dict[str, dict[st
 
 
 def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
-                    day_parts: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                    day_parts: dict[str, dict[str, Any]] | None = None,
+                    open_weights: OpenWeights | None = None) -> dict[str, Any]:
     """Return the week's figures beside the week before, as a JSON-serialisable dict (day_parts:
-    week_day_parts of the same week and of now's day, when the caller holds them)."""
+    week_day_parts of the same week and of now's day, when the caller holds them;
+    open_weights: the evaluation fallback's open weights, when the caller holds them)."""
     label = parse_week(label)
     now = now or now_local()
     before_label = previous_week(label)
@@ -366,7 +368,7 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
         "overdue_top": _overdue_rows(cur["overdue"], rungs, cur["end"]),
         "accountability": _accountability_rows(session, cur["due"], rungs, cur["start"],
                                                cur["end"]),
-        "points_at_risk": points_at_risk_rows(session, cur["end"]),
+        "points_at_risk": points_at_risk_rows(session, cur["end"], open_weights),
         "action_items": [],
         "carried_items": [],
     }
@@ -375,10 +377,11 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
 RISK_ROWS = 10
 
 
-def points_at_risk_rows(session: Session, at: datetime) -> list[dict[str, Any]]:
+def points_at_risk_rows(session: Session, at: datetime,
+                        open_weights: OpenWeights | None = None) -> list[dict[str, Any]]:
     """Return the evaluation contents losing most points at a moment (none without a system)."""
     try:
-        risk = points_at_risk(session, at)
+        risk = points_at_risk(session, at, open_weights=open_weights)
     except CivDataError:  # no evaluation system loaded
         return []
     return records(risk[risk["points_lost"] > 0].head(RISK_ROWS))

@@ -124,6 +124,29 @@ def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
 
 
 DAY_PARTS = ("project_progress", "volunteer_activity", "market_inspection")
+OPEN_WEIGHTS = "sum(problem_class.risk_weight)"  # riskmodel.open_weight_by_site
+
+
+def test_the_open_weights_are_read_once_for_the_estimate_and_the_weekly_page(
+        sample_db, frozen_clock) -> None:
+    with _statements() as seen:
+        at = apptest.open_page(apptest.signed_in("office"), "weekly")  # the overview first
+    assert not at.exception
+    # the sample has categories with no inspection yet: the deduction fallback needs the sum
+    assert len([s for s in seen if OPEN_WEIGHTS in s]) == 1, "overview and weekly share one"
+    assert at.session_state["_weekly_section_tables"] is not None
+    frozen_clock[0] += timedelta(minutes=1)  # a new minute: the snapshot is recomputed
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert any("FROM problem" in s for s in seen)  # it did recount what moves by the minute
+    assert [s for s in seen if OPEN_WEIGHTS in s] == []
+    with session_scope(readers.engine()) as s:
+        live.mark_changed(s, "problems")  # a problem write: the sum is read again
+    with _statements() as seen:
+        at.run()
+    assert [s for s in seen if OPEN_WEIGHTS in s] != []
+
 
 
 @pytest.mark.parametrize("page", ["weekly", "overview"])
