@@ -156,7 +156,9 @@ RANKING_TOP = 30
 def risk_ranking(version: tuple, now: datetime, subdistrict_id: int | None = None,
                  top: int = RANKING_TOP) -> pd.DataFrame:
     """Return the riskiest sites (district rank kept), in one subdistrict or the district."""
-    ranked = riskmodel.site_risk(site_table(version, now), open_figures(version, now))
+    figures = open_figures(version, now)
+    table = sites.with_problem_counts(_site_rows(_key(version)), figures)
+    ranked = riskmodel.site_risk(table, figures)
     if subdistrict_id is not None:
         ranked = ranked[ranked["subdistrict_id"] == subdistrict_id]
     return ranked.head(top).reset_index(drop=True)

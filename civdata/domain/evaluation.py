@@ -346,8 +346,8 @@ def readiness_estimate(session: Session, t: datetime, subdistrict_id: int | None
     """Return the estimated score out of 120 at t (district or one subdistrict) with its range,
     by method and by part (open_weights: where the deduction fallback's open_weight_by_site
     comes from, if not SQL)."""
-    if static is None and open_weights is not None:
-        static = _static(session)
+    if open_weights is not None:
+        static = static or _static(session)
         static.open_weights = open_weights
     contents, matrix, fallback, edition = content_estimates(session, t, subdistrict_id,
                                                             draws=draws, seed=seed,

@@ -49,11 +49,6 @@ LATE_COLUMNS = ["site_id", "links", "risk_weight", "weighted_found"]
 ROW_COLUMNS = ["site_id", "problem_id", "risk_weight", "discovered_at", "deadline"]
 
 
-def open_links_of_rows(rows: pd.DataFrame, since: datetime) -> OpenLinks:
-    """Return OpenLinks holding every link as one row (nothing summed), valid from since."""
-    return OpenLinks(to_district_time(since), pd.DataFrame(columns=LATE_COLUMNS), rows)
-
-
 def read_open_links(session: Session, since: datetime,
                     subdistrict_id: int | None = None) -> OpenLinks:
     """Return the open problems in each site's radius (in one subdistrict or the district) as

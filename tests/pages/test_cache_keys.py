@@ -108,6 +108,27 @@ def test_the_clock_going_back_rereads_what_was_summed_at_a_later_moment(sample_d
     assert back != {s["code"]: s["line3"] for s in _layer(fresh, "sites")}
 
 
+def test_the_clock_going_back_recounts_the_h3_cells(sample_db, frozen_clock,
+                                                   monkeypatch) -> None:
+    import streamlit as st
+
+    import ui.map
+
+    monkeypatch.setattr(ui.map, "MAX_RAW_POINTS", 100)  # the sample's open problems as cells
+    at = apptest.open_page(apptest.signed_in("office"), "map")
+    before = _layer(at, "problem-cells")
+    frozen_clock[0] -= timedelta(days=20)  # the cells' overdue counts were read at noon
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert _problem_reads(seen) != []
+    back = _layer(at, "problem-cells")
+    assert back != before  # fewer overdue twenty days earlier: other colours and tooltips
+    st.cache_data.clear()
+    fresh = apptest.open_page(apptest.signed_in("office"), "map")
+    assert _layer(fresh, "problem-cells") == back
+
+
 def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
         sample_db, frozen_clock) -> None:
     at = apptest.open_page(apptest.signed_in("office"), "map")
@@ -124,7 +145,8 @@ def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
 
 
 DAY_PARTS = ("project_progress", "volunteer_activity", "market_inspection")
-OPEN_WEIGHTS = "sum(problem_class.risk_weight)"  # riskmodel.open_weight_by_site
+# riskmodel.open_weight_by_site (read_open_links counts before it sums)
+OPEN_WEIGHTS = "problem_site.site_id, sum(problem_class.risk_weight)"
 
 
 def test_the_open_weights_are_read_once_for_the_estimate_and_the_weekly_page(

@@ -284,12 +284,13 @@ def test_phone_view_shows_the_inspection_form_first(sample_db) -> None:
 
 def test_inspection_site_picker_reads_no_open_problem(sample_db, sample_session,
                                                       monkeypatch) -> None:
-    from civdata.domain import riskmodel
+    from civdata.domain import riskmodel, sites
 
     def refuse(*_a, **_k):
         raise AssertionError("the site picker read every open problem's links")
 
     monkeypatch.setattr(riskmodel, "read_open_links", refuse)
+    monkeypatch.setattr(sites, "read_open_links", refuse)  # sites_with_problem_counts too
     at = open_page(signed_in("nanhu"), "readiness")
     assert not at.exception, at.exception
     picker = at.selectbox(key="readiness_inspect_site")

@@ -15,6 +15,11 @@ from tests.factories import make_problem, make_problem_class, make_site, make_su
 NOW = datetime(2026, 11, 25, 9, 0)
 
 
+def _unsummed(rows: pd.DataFrame, since: datetime) -> R.OpenLinks:
+    """Return OpenLinks holding every link as one row (nothing summed)."""
+    return R.OpenLinks(since, pd.DataFrame(columns=R.LATE_COLUMNS), rows)
+
+
 def _links() -> pd.DataFrame:
     return pd.DataFrame({
         "site_id": [1, 1, 2],
@@ -35,7 +40,7 @@ def test_problem_risk_grows_with_age_and_overdue() -> None:
 
 def test_site_risk_ranks_the_riskiest_first() -> None:
     sites = pd.DataFrame({"id": [1, 2, 3], "code": ["S1", "S2", "S3"]})
-    out = R.site_risk(sites, R.site_open_figures(R.open_links_of_rows(_links(), NOW), NOW))
+    out = R.site_risk(sites, R.site_open_figures(_unsummed(_links(), NOW), NOW))
     assert out["code"].tolist() == ["S2", "S1", "S3"]
     assert out["risk"].tolist() == [9.0, 7.0, 0.0]
     assert out["open_in_radius"].tolist() == [1, 2, 0]
@@ -173,7 +178,7 @@ def test_summed_links_give_the_figures_of_one_row_per_link(sample_session) -> No
     assert len(summed.rows) < len(every.rows)
     for later in (since, datetime(2026, 11, 26, 8, 30), datetime(2026, 12, 9, 12)):
         a = R.site_open_figures(summed, later).set_index("site_id").sort_index()
-        b = R.site_open_figures(R.open_links_of_rows(every.rows, later), later).set_index(
+        b = R.site_open_figures(_unsummed(every.rows, later), later).set_index(
             "site_id").sort_index()
         assert a[["open", "overdue"]].equals(b[["open", "overdue"]])
         assert a["risk"].to_numpy() == pytest.approx(b["risk"].to_numpy(), rel=1e-9)
