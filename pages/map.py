@@ -42,7 +42,7 @@ show = tuple(c6.multiselect(t("map.filter.layers"), list(map_ui.LAYERS), default
 
 all_sites = map_ui.site_table(version, now)
 shown = filter_sites(all_sites, sub_id, cat_ids or None, states or None)
-ranking = map_ui.risk_ranking(version, now, sub_id)
+ranking = map_ui.risk_ranking(version, now, all_sites, sub_id)
 selected = map_ui.site_row(all_sites, map_ui.selected_site_code(ranking))
 
 kind, raw = map_ui.problem_layer_data(version, now, sub_id, class_ids or None, pstate)

@@ -90,13 +90,21 @@ def site_rows(version: tuple) -> pd.DataFrame:
     return _site_rows(_key(version))
 
 
-def open_figures(version: tuple, now: datetime) -> pd.DataFrame:
-    """Return per site the open, overdue problems in radius, their risk and weight at now."""
-    links = _open_links(_key(version), now)
+@st.cache_data(ttl=DATA_TTL_S, max_entries=8, show_spinner=False)
+def _figures(key: tuple, now: datetime) -> pd.DataFrame:
+    """Return per site the open, overdue problems in radius, their risk and weight at now
+    (cached per minute: the site table and the ranking of one run, and the reruns of that
+    minute, share one computation)."""
+    links = _open_links(key, now)
     if links.since > to_district_time(now):  # the clock went back (a test's, a correction's)
         with readers.session() as s:
             links = riskmodel.read_open_links(s, now)
     return riskmodel.site_open_figures(links, now)
+
+
+def open_figures(version: tuple, now: datetime) -> pd.DataFrame:
+    """Return per site the open, overdue problems in radius, their risk and weight at now."""
+    return _figures(_key(version), now)
 
 
 def site_table(version: tuple, now: datetime) -> pd.DataFrame:
@@ -153,12 +161,11 @@ def site_card(version: tuple, site_id: int, now: datetime) -> dict | None:
 RANKING_TOP = 30
 
 
-def risk_ranking(version: tuple, now: datetime, subdistrict_id: int | None = None,
-                 top: int = RANKING_TOP) -> pd.DataFrame:
-    """Return the riskiest sites (district rank kept), in one subdistrict or the district."""
-    figures = open_figures(version, now)
-    table = sites.with_problem_counts(_site_rows(_key(version)), figures)
-    ranked = riskmodel.site_risk(table, figures)
+def risk_ranking(version: tuple, now: datetime, table: pd.DataFrame,
+                 subdistrict_id: int | None = None, top: int = RANKING_TOP) -> pd.DataFrame:
+    """Return the riskiest sites (district rank kept), in one subdistrict or the district, from
+    the site table of the same moment (site_table)."""
+    ranked = riskmodel.site_risk(table, open_figures(version, now))
     if subdistrict_id is not None:
         ranked = ranked[ranked["subdistrict_id"] == subdistrict_id]
     return ranked.head(top).reset_index(drop=True)
