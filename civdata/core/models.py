@@ -134,11 +134,14 @@ class Problem(Base):
         ),
         Index("ix_problem_subdistrict_status", "subdistrict_id", "status"),
         Index("ix_problem_discovered", "discovered_at"),
-        Index("ix_problem_closed", "closed_at"),
+        # covering indexes (migration 0014): counts at a moment read the index, not the rows
+        Index("ix_problem_closed_cover", "closed_at", "discovered_at", "deadline",
+              "subdistrict_id", "closed_on_time", "class_id", "responsible_unit",
+              "reopened_from_id"),
         Index("ix_problem_class_seconds", "class_id", "seconds_to_close"),
         Index(
-            "ix_problem_open_deadline",
-            "deadline",
+            "ix_problem_open_cover",
+            "deadline", "discovered_at", "status", "subdistrict_id", "class_id",
             sqlite_where=text("status <> 'closed'"),
             postgresql_where=text("status <> 'closed'"),
         ),
@@ -192,6 +195,21 @@ class SiteLinkCount(Base):
     __tablename__ = "site_link_count"
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"),
                                          primary_key=True)
+    problems: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SiteOpenCount(Base):
+    """How many open problems of each class lie within each site's radius: a summary of
+    problem_site kept by the write path in the same transaction (civdata.domain.sites:
+    refresh_site_link_counts recounts the sites a link write touched, close_in_site_counts
+    takes a closed problem out). Any new write that changes a problem's status or class must
+    keep it too."""
+
+    __tablename__ = "site_open_count"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("problem_class.id", ondelete="CASCADE"),
+                                          primary_key=True)
     problems: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -104,13 +104,14 @@ def site_open_figures(links: OpenLinks, now: datetime) -> pd.DataFrame:
 
 def open_weight_by_site(session: Session) -> pd.DataFrame:
     """Return per site the summed class weight of the open problems in its radius (site_id,
-    risk_weight; sites without any are left out): what site_scores needs, summed in SQL."""
-    q = (select(m.ProblemSite.site_id, func.sum(m.ProblemClass.risk_weight))
-         .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
-         .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
-         .where(problem_is_open())
-         .group_by(m.ProblemSite.site_id)
-         .order_by(m.ProblemSite.site_id))
+    risk_weight; sites without any are left out): what site_scores needs, from the
+    site_open_count summary (sites x classes rows, not every open problem's links)."""
+    q = (select(m.SiteOpenCount.site_id,
+                func.sum(m.SiteOpenCount.problems * m.ProblemClass.risk_weight))
+         .join(m.ProblemClass, m.ProblemClass.id == m.SiteOpenCount.class_id)
+         .where(m.SiteOpenCount.problems > 0)
+         .group_by(m.SiteOpenCount.site_id)
+         .order_by(m.SiteOpenCount.site_id))
     out = pd.DataFrame(session.execute(q).all(), columns=["site_id", "risk_weight"])
     out["risk_weight"] = out["risk_weight"].astype(float)
     return out

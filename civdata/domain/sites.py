@@ -108,17 +108,41 @@ FEW_PROBLEMS = 5_000
 
 def refresh_site_link_counts(session: Session, site_ids: set[int] | None = None) -> None:
     """Recount the problems within the radius of these sites (None: every site) into
-    site_link_count; called by every write of problem_site, in its transaction."""
+    site_link_count, and the open ones per class into site_open_count; called by every write
+    of problem_site, in its transaction."""
     counted = select(m.ProblemSite.site_id, func.count()).group_by(m.ProblemSite.site_id)
+    open_counted = (select(m.ProblemSite.site_id, m.Problem.class_id, func.count())
+                    .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
+                    .where(problem_is_open())
+                    .group_by(m.ProblemSite.site_id, m.Problem.class_id))
     gone = delete(m.SiteLinkCount)
+    open_gone = delete(m.SiteOpenCount)
     if site_ids is not None:
         if not site_ids:
             return
         ids = sorted(int(v) for v in site_ids)
         counted = counted.where(m.ProblemSite.site_id.in_(ids))
+        open_counted = open_counted.where(m.ProblemSite.site_id.in_(ids))
         gone = gone.where(m.SiteLinkCount.site_id.in_(ids))
+        open_gone = open_gone.where(m.SiteOpenCount.site_id.in_(ids))
     session.execute(gone)
     session.execute(insert(m.SiteLinkCount).from_select(["site_id", "problems"], counted))
+    session.execute(open_gone)
+    session.execute(insert(m.SiteOpenCount).from_select(["site_id", "class_id", "problems"],
+                                                        open_counted))
+
+
+def close_in_site_counts(session: Session, problem_id: int, class_id: int) -> None:
+    """Take a problem that has just closed out of site_open_count (its sites, its class), in
+    the closing transaction."""
+    sites_of = select(m.ProblemSite.site_id).where(m.ProblemSite.problem_id == problem_id)
+    session.execute(update(m.SiteOpenCount)
+                    .where(m.SiteOpenCount.class_id == class_id,
+                           m.SiteOpenCount.site_id.in_(sites_of))
+                    .values(problems=m.SiteOpenCount.problems - 1))
+    session.execute(delete(m.SiteOpenCount).where(m.SiteOpenCount.class_id == class_id,
+                                                  m.SiteOpenCount.site_id.in_(sites_of),
+                                                  m.SiteOpenCount.problems <= 0))
 
 
 def recompute_problem_sites(session: Session) -> int:

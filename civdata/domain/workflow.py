@@ -321,6 +321,10 @@ def transition(session: Session, actor: Actor, problem_id: int, action: str, *,
         if result.rowcount != 1:
             who, at = _last_change(session, problem.id)
             raise StaleEdit("stale_edit", who=who, at=at)
+        if tr.to_status == "closed":
+            from civdata.domain.sites import close_in_site_counts
+
+            close_in_site_counts(session, problem.id, problem.class_id)
         session.add(m.ProblemEvent(problem_id=problem.id, at=now, actor=actor.username,
                                    from_status=tr.from_status, to_status=tr.to_status, note=note))
         audit(session, actor, f"problem.{action}", "problem", problem.id, old,

@@ -145,8 +145,8 @@ def test_a_write_elsewhere_keeps_the_map_cached_and_a_problem_write_does_not(
 
 
 DAY_PARTS = ("project_progress", "volunteer_activity", "market_inspection")
-# riskmodel.open_weight_by_site (read_open_links counts before it sums)
-OPEN_WEIGHTS = "problem_site.site_id, sum(problem_class.risk_weight)"
+# riskmodel.open_weight_by_site (it sums the site_open_count summary)
+OPEN_WEIGHTS = "sum(site_open_count.problems * problem_class.risk_weight)"
 
 
 def test_the_open_weights_are_read_once_for_the_estimate_and_the_weekly_page(

@@ -10,6 +10,7 @@ import pytest
 from civdata.core import models as m
 from civdata.core.query import epoch_of
 from civdata.domain import riskmodel as R
+from civdata.domain.sites import refresh_site_link_counts
 from tests.factories import make_problem, make_problem_class, make_site, make_subdistrict
 
 NOW = datetime(2026, 11, 25, 9, 0)
@@ -196,6 +197,7 @@ def test_open_weight_by_site_sums_open_problems_in_radius(session) -> None:
     for site, problem in ((s1, p1), (s1, p2), (s1, shut), (s2, p2), (quiet, shut)):
         session.add(m.ProblemSite(site_id=site.id, problem_id=problem.id, distance_m=50.0))
     session.flush()
+    refresh_site_link_counts(session)  # what every write of problem_site does
     sums = R.open_weight_by_site(session)
     # s1: 2.5 + 1 (the closed one left out), s2: 1, the quiet site has no open problem
     assert dict(zip(sums["site_id"], sums["risk_weight"], strict=True)) == {s1.id: 3.5, s2.id: 1.0}

@@ -32,6 +32,37 @@ def _links_per_site(session: Session) -> dict[int, int]:
                                 .group_by(m.ProblemSite.site_id)).all())
 
 
+def _open_summary(session: Session) -> dict[tuple[int, int], int]:
+    """Return site_open_count as {(site id, class id): open problems}."""
+    return {(s, c): n for s, c, n in session.execute(
+        select(m.SiteOpenCount.site_id, m.SiteOpenCount.class_id, m.SiteOpenCount.problems))}
+
+
+def _open_links_per_site_and_class(session: Session) -> dict[tuple[int, int], int]:
+    """Return the open problems' links counted per site and class, straight from problem_site."""
+    return {(s, c): n for s, c, n in session.execute(
+        select(m.ProblemSite.site_id, m.Problem.class_id, func.count())
+        .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
+        .where(m.Problem.status != "closed")
+        .group_by(m.ProblemSite.site_id, m.Problem.class_id))}
+
+
+def _weights_by_join(session: Session) -> dict[int, float]:
+    """Return the open problems' class weight summed per site over every link (the join the
+    summary replaces)."""
+    return {s: float(w) for s, w in session.execute(
+        select(m.ProblemSite.site_id, func.sum(m.ProblemClass.risk_weight))
+        .join(m.Problem, m.Problem.id == m.ProblemSite.problem_id)
+        .join(m.ProblemClass, m.ProblemClass.id == m.Problem.class_id)
+        .where(m.Problem.status != "closed").group_by(m.ProblemSite.site_id))}
+
+
+def _both_summaries_hold(session: Session) -> bool:
+    """Return whether both summaries equal the counts over every link."""
+    return (_summary(session) == _links_per_site(session)
+            and _open_summary(session) == _open_links_per_site_and_class(session))
+
+
 def _counts_by_sql(session: Session, now: datetime) -> pd.DataFrame:
     """Return open, overdue and closed problems per site at now by joining every link."""
     is_open = m.Problem.status != "closed"
@@ -64,6 +95,61 @@ def test_the_summary_holds_every_link_of_the_sample(sample_session: Session) -> 
     assert sum(_summary(sample_session).values()) > 10_000
 
 
+def test_the_open_summary_holds_every_open_link_of_the_sample(sample_session: Session) -> None:
+    assert _open_summary(sample_session) == _open_links_per_site_and_class(sample_session)
+    assert sum(_open_summary(sample_session).values()) > 1_000
+    got = riskmodel.open_weight_by_site(sample_session)
+    expected = _weights_by_join(sample_session)
+    assert got["site_id"].tolist() == sorted(expected)
+    assert got["risk_weight"].tolist() == pytest.approx([expected[s] for s in sorted(expected)])
+
+
+def test_closing_a_problem_takes_it_out_of_the_open_summary(sample_session: Session) -> None:
+    problem = sample_session.scalars(
+        select(m.Problem).where(m.Problem.status == "submitted",
+                                m.Problem.id.in_(select(m.ProblemSite.problem_id)))
+        .order_by(m.Problem.id).limit(1)).one()
+    its_sites = set(sample_session.scalars(select(m.ProblemSite.site_id)
+                                           .where(m.ProblemSite.problem_id == problem.id)))
+    before = _open_summary(sample_session)
+    workflow.transition(sample_session, OFFICE, problem.id, "accept",
+                        expected_version=problem.version)
+    sample_session.flush()
+    after = _open_summary(sample_session)
+    assert _both_summaries_hold(sample_session)
+    assert {k for k in before if after.get(k) != before[k]} == {
+        (s, problem.class_id) for s in its_sites}
+    assert all(after.get(k, 0) == before[k] - 1 for k in before if k[0] in its_sites
+               and k[1] == problem.class_id)
+    sample_session.rollback()
+    assert _open_summary(sample_session) == before
+
+
+def test_a_problem_found_again_counts_as_open(sample_session: Session) -> None:
+    closed = sample_session.scalars(
+        select(m.Problem).where(m.Problem.status == "closed",
+                                m.Problem.id.in_(select(m.ProblemSite.problem_id)))
+        .order_by(m.Problem.id).limit(1)).one()
+    before = sum(_open_summary(sample_session).values())
+    workflow.reopen_problem(sample_session, OFFICE, closed.id)
+    sample_session.flush()
+    assert _both_summaries_hold(sample_session)
+    assert sum(_open_summary(sample_session).values()) > before
+
+
+def test_an_imported_file_of_problems_keeps_both_summaries(sample_session: Session) -> None:
+    from civdata.io import importers
+
+    data = ("街道,问题类别,纬度,经度,问题描述,来源\n"
+            + "".join(f"nanhu,sanitation,41.76{i}5,123.426{i},人行道垃圾{i},daily_inspection\n"
+                      for i in range(5))).encode("utf-8")
+    before = sum(_open_summary(sample_session).values())
+    result = importers.import_file(sample_session, OFFICE, "problems", "台账.csv", data)
+    assert result.issues == [] and result.written == 5 and result.committed
+    assert _both_summaries_hold(sample_session)
+    assert sum(_open_summary(sample_session).values()) > before
+
+
 def test_reporting_a_problem_updates_the_summary_in_its_transaction(
         sample_session: Session) -> None:
     site = sample_session.execute(select(m.Site.id, m.Site.lat, m.Site.lon, m.Site.subdistrict_id)
@@ -77,15 +163,18 @@ def test_reporting_a_problem_updates_the_summary_in_its_transaction(
     after = _summary(sample_session)
     assert after == _links_per_site(sample_session)
     assert after[site.id] == before[site.id] + 1
+    assert _open_summary(sample_session) == _open_links_per_site_and_class(sample_session)
     sample_session.rollback()
     assert _summary(sample_session) == before  # nothing left behind by a rolled-back write
 
 
 def test_moving_a_site_recounts_the_summary(sample_session: Session) -> None:
     site = sample_session.scalar(select(m.Site).order_by(m.Site.id).limit(1))
+    before = _open_summary(sample_session)
     sites.move_site(sample_session, OFFICE, site.id, site.lat + 0.004, site.lon + 0.004)
     sample_session.flush()
-    assert _summary(sample_session) == _links_per_site(sample_session)
+    assert _both_summaries_hold(sample_session)
+    assert _open_summary(sample_session) != before
 
 
 @pytest.mark.parametrize("later", [timedelta(0), timedelta(minutes=1), timedelta(days=3)])
@@ -132,4 +221,15 @@ def test_migration_0006_backfills_the_summary(sample_db: str) -> None:
     schema.init_db(eng)
     with Session(eng) as s:
         assert _summary(s) == _links_per_site(s) and len(_summary(s)) > 300
+    eng.dispose()
+
+
+def test_migration_0013_backfills_the_open_summary(sample_db: str) -> None:
+    eng = make_engine(sample_db)
+    with Session(eng) as s:
+        expected = _open_links_per_site_and_class(s)
+    schema.downgrade(eng, "0012")
+    schema.init_db(eng)
+    with Session(eng) as s:
+        assert _open_summary(s) == expected and len(expected) > 300
     eng.dispose()
