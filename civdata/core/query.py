@@ -112,6 +112,42 @@ def open_problem_ids_at(t: datetime) -> Select:
     return select(m.Problem.id).where(not_closed_by(t), m.Problem.id.not_in(found_after))
 
 
+def open_at_by_index(t: datetime) -> ColumnElement[bool]:
+    """Return open_at(t) written so that SQLite reads it from the closed_at covering index
+    (migration 0014): the found-time index is kept out of the plan, since "found by t" holds
+    for nearly every problem and walking it read every row (0.26 s at 1M with 100,000 open;
+    0.02-0.07 s by the covering index). For a select of problem columns; open_problem_ids_at
+    serves joins."""
+    from civdata.core import models as m
+
+    return and_(not_closed_by(t), unindexed(m.Problem.discovered_at) <= t)
+
+
+class unindexed(FunctionElement):
+    """SQL: a column the planner may not read through its own index (SQLite: the no-op unary
+    plus; other databases: the column as it is). It keeps the column's type."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: ColumnElement) -> None:
+        """Wrap column, keeping its type for bound parameters compared with it."""
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed_default(element, compiler, **kw) -> str:
+    """Other databases: the column itself."""
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw) -> str:
+    """SQLite: unary plus, which returns its operand unchanged and is never read by an index."""
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
 def to_district_time(at: datetime) -> datetime:
     """Return at as naive Asia/Shanghai wall-clock time, how every moment is stored (aware
     values are converted)."""

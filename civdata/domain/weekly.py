@@ -22,8 +22,8 @@ from civdata.core.clock import iso_week_label, monday_of_iso_week, now_local
 from civdata.core.errors import CivDataError
 from civdata.core.query import (
     not_closed_before,
+    open_at_by_index,
     open_at_end,
-    open_problem_ids_at,
     overdue_at_end,
     past_deadline,
 )
@@ -163,7 +163,7 @@ def overdue_problems_at(session: Session, t: datetime, limit: int | None = None)
     """Return the problems open and past their deadline at t, longest overdue first (the first
     `limit` of them when given)."""
     q = (_detail_query()
-         .where(m.Problem.id.in_(open_problem_ids_at(t)), past_deadline(t))
+         .where(open_at_by_index(t), past_deadline(t))
          .order_by(m.Problem.deadline, m.Problem.id))
     if limit is not None:
         q = q.limit(limit)
@@ -179,21 +179,28 @@ def top_rung_units_at(session: Session, t: datetime, days: int,
     whole days past their deadline: how many, the most days overdue, and the first codes in
     order (counted in SQL, however many there are)."""
     cut = t - timedelta(days=days)  # (t - deadline).days >= days  <=>  deadline <= t - days
-    unit = func.coalesce(m.Problem.responsible_unit, "—")
-    keys = [m.Subdistrict.code, m.Subdistrict.name_zh, m.Subdistrict.name_en, unit]
-    where = (m.Problem.id.in_(open_problem_ids_at(t)), m.Problem.deadline <= cut)
-    base = (select(*keys).join(m.Subdistrict, m.Subdistrict.id == m.Problem.subdistrict_id)
-            .where(*where))
+    # the problems alone first (read by the closed_at covering index; "+ 0" keeps SQLite from
+    # walking the subdistrict index instead), the subdistricts' names joined to the result
+    sid = (m.Problem.subdistrict_id + 0).label("sid")
+    unit = func.coalesce(m.Problem.responsible_unit, "—").label("unit")
+    where = (open_at_by_index(t), m.Problem.deadline <= cut)
+    names = [m.Subdistrict.code, m.Subdistrict.name_zh, m.Subdistrict.name_en]
+    per_unit = (select(sid, unit, func.count(m.Problem.id).label("n"),
+                       func.min(m.Problem.deadline).label("first"))
+                .where(*where).group_by(sid, unit)).subquery()
     counts = session.execute(
-        base.with_only_columns(*keys, func.count(m.Problem.id), func.min(m.Problem.deadline))
-        .group_by(*keys)).all()
+        select(*names, per_unit.c.unit, per_unit.c.n, per_unit.c.first)
+        .join(per_unit, per_unit.c.sid == m.Subdistrict.id)
+        .order_by(*names, per_unit.c.unit)).all()
     out = pd.DataFrame([r[:5] for r in counts], columns=[*UNIT_COLUMNS, "problems"])
     out["max_days_overdue"] = [(t - _as_datetime(r[5])).days for r in counts]
-    place = func.row_number().over(partition_by=[m.Problem.subdistrict_id, unit],
-                                   order_by=m.Problem.code).label("place")
-    ranked = base.with_only_columns(*keys, m.Problem.code, place).subquery()
-    first = session.execute(select(*ranked.c).where(ranked.c.place <= codes_shown)
-                            .order_by(*list(ranked.c)[:4], ranked.c.code)).all()
+    place = func.row_number().over(partition_by=[sid, unit], order_by=m.Problem.code)
+    ranked = select(sid, unit, m.Problem.code, place.label("place")).where(*where).subquery()
+    first = session.execute(
+        select(*names, ranked.c.unit, ranked.c.code)
+        .join(ranked, ranked.c.sid == m.Subdistrict.id)
+        .where(ranked.c.place <= codes_shown)
+        .order_by(*names, ranked.c.unit, ranked.c.code)).all()
     shown: dict[tuple, list[str]] = {}
     for row in first:
         shown.setdefault(tuple(row[:4]), []).append(row[4])

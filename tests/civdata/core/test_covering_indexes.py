@@ -50,6 +50,13 @@ COUNTS: dict[str, tuple[Callable[[Session], object], str]] = {
         "COVERING INDEX ix_problem_closed_cover"),
     "open problems by age": (lambda s: problems.open_problem_ages(s, T, None),
                              "COVERING INDEX ix_problem_open_cover"),
+    # open at a moment (open_at_by_index): the found-time index stays out of the plan
+    "top-rung problems per unit": (lambda s: weekly.top_rung_units_at(s, T, 7),
+                                   "COVERING INDEX ix_problem_closed_cover"),
+    "open and overdue per subdistrict": (lambda s: district.subdistrict_metrics(s, T.date()),
+                                         "COVERING INDEX ix_problem_closed_cover"),
+    "the longest overdue": (lambda s: weekly.overdue_problems_at(s, T, 10),
+                            "USING INDEX ix_problem_closed_cover"),
 }
 
 
@@ -67,3 +74,7 @@ def test_each_count_reads_a_covering_index(sample_db: str, name: str) -> None:
     engine.dispose()
     assert plans, name
     assert any(expected in p for p in plans), (name, plans)
+    # nor walks an index that matches nearly every problem, nor looks problems up one by one
+    for walked in ("ix_problem_discovered (discovered_at<", "ix_problem_subdistrict_status",
+                   "problem USING INTEGER PRIMARY KEY"):
+        assert not any(walked in p for p in plans), (name, walked, plans)

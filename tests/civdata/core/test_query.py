@@ -81,6 +81,23 @@ def test_open_problem_ids_at_equals_open_at(session, world) -> None:
     assert {k for k, i in world["ids"].items() if i in ids} == _names(session, world, q.open_at(T))
 
 
+@pytest.mark.parametrize("moment", [T - timedelta(days=5), T, T + timedelta(hours=1),
+                                    T + 2 * timedelta(days=1)])
+def test_open_at_by_index_equals_open_at(session, world, moment) -> None:
+    assert _names(session, world, q.open_at_by_index(moment)) == _names(
+        session, world, q.open_at(moment))
+
+
+def test_unindexed_is_a_unary_plus_on_sqlite_only() -> None:
+    """SQLite reads no index for +column; PostgreSQL gets the column as it is."""
+    from sqlalchemy.dialects import postgresql
+
+    where = select(m.Problem.id).where(q.unindexed(m.Problem.discovered_at) <= T)
+    assert "+problem.discovered_at <= ?" in str(where.compile(dialect=sqlite.dialect()))
+    pg = str(where.compile(dialect=postgresql.dialect()))
+    assert "problem.discovered_at <= %(" in pg and "+problem" not in pg
+
+
 def test_in_subdistrict_or_the_whole_district(session, world) -> None:
     a = world["a"].id
     assert _names(session, world, q.in_subdistrict(m.Problem.subdistrict_id, a)) == {
