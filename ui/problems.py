@@ -101,11 +101,17 @@ def close_stats(version: tuple[str, int], since: datetime, until: datetime,
         return P.close_stats_by_subdistrict(s, since, until, subdistrict_id)
 
 
+def close_rates(version: tuple[str, int], now: datetime, days: int) -> pd.DataFrame:
+    """Return closed, on-time, open and overdue counts per subdistrict at now (cached)."""
+    return close_rates_now_and_week_before(version, now, days)[0]
+
+
 @st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
-def close_rates(version: tuple[str, int], end: datetime, days: int) -> pd.DataFrame:
-    """Return closed, on-time, open and overdue counts per subdistrict (cached)."""
+def close_rates_now_and_week_before(version: tuple[str, int], now: datetime,
+                                    days: int) -> list[pd.DataFrame]:
+    """Return the per-subdistrict counts at now and a week before, read in one pass (cached)."""
     with readers.session() as s:
-        return P.subdistrict_close_rates(s, end, days)
+        return P.subdistrict_close_rates_at(s, [now, now - timedelta(days=7)], days)
 
 
 @st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
@@ -274,9 +280,8 @@ def rung_table(frame: pd.DataFrame, ladder: pd.DataFrame) -> pd.DataFrame:
 
 def lists(version: tuple[str, int], now: datetime, days: int) -> pd.DataFrame:
     """Return the ranking with red and black lists and the change against a week before."""
-    return P.on_time_ranking(close_rates(version, now, days),
-                             close_rates(version, now - timedelta(days=7), days),
-                             MIN_PROBLEMS, LIST_SIZE)
+    rates, before = close_rates_now_and_week_before(version, now, days)
+    return P.on_time_ranking(rates, before, MIN_PROBLEMS, LIST_SIZE)
 
 
 def list_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -226,3 +226,29 @@ def test_close_stats_overall(session, two):
     only_a = P.close_stats_overall(session, NOW - timedelta(days=30), NOW, a.id)
     assert only_a["median_hours"].iloc[0] == pytest.approx(20.0)
     assert P.close_stats_overall(session, NOW, NOW + timedelta(days=1)).empty
+
+
+def test_close_rates_at_several_ends_count_each_end_as_by_hand(sample_session):
+    s = sample_session
+    now = datetime(2026, 11, 25, 23, 59)
+    ends = [now, now - timedelta(days=7), now - timedelta(days=40)]
+    rows = pd.DataFrame(s.execute(select(
+        m.Problem.subdistrict_id, m.Problem.discovered_at, m.Problem.closed_at,
+        m.Problem.closed_on_time, m.Problem.deadline)).all(),
+        columns=["sid", "found", "closed_at", "on_time", "deadline"])
+    for col in ("found", "closed_at", "deadline"):
+        rows[col] = pd.to_datetime(rows[col])
+    got = P.subdistrict_close_rates_at(s, ends, 30)
+    assert len(got) == len(ends)
+    for end, frame in zip(ends, got, strict=True):
+        closed = (rows["closed_at"] > end - timedelta(days=30)) & (rows["closed_at"] <= end)
+        is_open = (rows["found"] <= end) & (rows["closed_at"].isna() | (rows["closed_at"] > end))
+        hand = pd.DataFrame({
+            "closed": closed, "on_time": closed & (rows["on_time"] == True),  # noqa: E712
+            "open": is_open, "overdue": is_open & (rows["deadline"] < end),
+            "sid": rows["sid"]}).groupby("sid").sum().astype(int)
+        frame = frame.set_index("id")[["closed", "on_time", "open", "overdue"]]
+        assert frame.equals(hand.reindex(frame.index).fillna(0).astype(int)), end
+        assert frame["closed"].sum() > 0 and frame["open"].sum() > 0
+        assert frame.equals(P.subdistrict_close_rates(s, end, 30).set_index("id")[
+            ["closed", "on_time", "open", "overdue"]])
