@@ -11,7 +11,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import and_, delete, func, insert, select, true, update
+from sqlalchemy import and_, delete, func, insert, select, text, true, update
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
@@ -125,6 +125,7 @@ def refresh_site_link_counts(session: Session, site_ids: set[int] | None = None)
         open_counted = open_counted.where(m.ProblemSite.site_id.in_(ids))
         gone = gone.where(m.SiteLinkCount.site_id.in_(ids))
         open_gone = open_gone.where(m.SiteOpenCount.site_id.in_(ids))
+    _lock_site_counts(session, site_ids)
     session.execute(gone)
     session.execute(insert(m.SiteLinkCount).from_select(["site_id", "problems"], counted))
     session.execute(open_gone)
@@ -132,10 +133,30 @@ def refresh_site_link_counts(session: Session, site_ids: set[int] | None = None)
                                                         open_counted))
 
 
+SITE_COUNTS_LOCK = 7_140_382  # advisory lock namespace: a site's counts, one writer at a time
+
+
+def _lock_site_counts(session: Session, site_ids: set[int] | None) -> None:
+    """Take, until the transaction ends, the lock of each site's counts (None: every site), so
+    that on PostgreSQL a recount and a close of the same site run one after the other: a
+    recount deletes and re-inserts a site's rows, and a close that met them half-way would
+    change nothing. A transaction-level advisory lock per site, taken in site order (two
+    writers never wait for each other in a circle); no table row is locked, so other writes
+    to sites and problems go on. SQLite lets one writer in at a time: nothing to take."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted(int(v) for v in (site_ids if site_ids is not None
+                                  else session.scalars(select(m.Site.id))))
+    for site_id in ids:
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :site)"),
+                        {"space": SITE_COUNTS_LOCK, "site": site_id})
+
+
 def close_in_site_counts(session: Session, problem_id: int, class_id: int) -> None:
     """Take a problem that has just closed out of site_open_count (its sites, its class), in
     the closing transaction."""
     sites_of = select(m.ProblemSite.site_id).where(m.ProblemSite.problem_id == problem_id)
+    _lock_site_counts(session, set(session.scalars(sites_of)))
     session.execute(update(m.SiteOpenCount)
                     .where(m.SiteOpenCount.class_id == class_id,
                            m.SiteOpenCount.site_id.in_(sites_of))
@@ -151,8 +172,8 @@ def recompute_problem_sites(session: Session) -> int:
     problems = pd.DataFrame(rows, columns=["id", "lat", "lon"])
     session.execute(delete(m.ProblemSite))
     write_spatial(session, problems)
-    if problems.empty:
-        refresh_site_link_counts(session)
+    # every site: one that lost all its links is not among those write_spatial counts again
+    refresh_site_link_counts(session)
     return len(problems)
 
 

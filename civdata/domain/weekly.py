@@ -26,6 +26,7 @@ from civdata.core.query import (
     open_at_end,
     overdue_at_end,
     past_deadline,
+    unordered_key,
 )
 from civdata.domain.district import (
     community_coverage_at,
@@ -179,9 +180,9 @@ def top_rung_units_at(session: Session, t: datetime, days: int,
     whole days past their deadline: how many, the most days overdue, and the first codes in
     order (counted in SQL, however many there are)."""
     cut = t - timedelta(days=days)  # (t - deadline).days >= days  <=>  deadline <= t - days
-    # the problems alone first (read by the closed_at covering index; "+ 0" keeps SQLite from
-    # walking the subdistrict index instead), the subdistricts' names joined to the result
-    sid = (m.Problem.subdistrict_id + 0).label("sid")
+    # the problems alone first (read by the closed_at covering index; unordered_key keeps
+    # SQLite from walking the subdistrict index instead), the subdistricts' names joined after
+    sid = unordered_key(m.Problem.subdistrict_id).label("sid")
     unit = func.coalesce(m.Problem.responsible_unit, "—").label("unit")
     where = (open_at_by_index(t), m.Problem.deadline <= cut)
     names = [m.Subdistrict.code, m.Subdistrict.name_zh, m.Subdistrict.name_en]

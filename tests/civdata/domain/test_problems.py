@@ -250,5 +250,3 @@ def test_close_rates_at_several_ends_count_each_end_as_by_hand(sample_session):
         frame = frame.set_index("id")[["closed", "on_time", "open", "overdue"]]
         assert frame.equals(hand.reindex(frame.index).fillna(0).astype(int)), end
         assert frame["closed"].sum() > 0 and frame["open"].sum() > 0
-        assert frame.equals(P.subdistrict_close_rates(s, end, 30).set_index("id")[
-            ["closed", "on_time", "open", "overdue"]])

@@ -4,18 +4,21 @@ figure equals the straightforward SQL over every link at the same moment."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
 
 from civdata.core import models as m
 from civdata.core import schema
 from civdata.core.auth import Actor
-from civdata.core.db import make_engine
+from civdata.core.db import make_engine, session_factory
 from civdata.domain import riskmodel, sites, workflow
+from tests.factories import make_problem, make_problem_class, make_site, make_subdistrict
 
 NOW = datetime(2026, 11, 25, 12, 0)
 OFFICE = Actor(username="office", role="office")
@@ -222,6 +225,72 @@ def test_migration_0006_backfills_the_summary(sample_db: str) -> None:
     with Session(eng) as s:
         assert _summary(s) == _links_per_site(s) and len(_summary(s)) > 300
     eng.dispose()
+
+
+def test_moving_the_only_linked_site_away_recounts_it(session: Session) -> None:
+    """A few problems (below FEW_PROBLEMS): the site that loses all its links is counted again
+    too, not only the sites the new links touch."""
+    from shapely.geometry import box
+
+    sub = make_subdistrict(session)
+    cls = make_problem_class(session, risk_weight=1.0)
+    site = make_site(session, sub, lat=41.785, lon=123.40)
+    make_problem(session, sub, cls, lat=41.785, lon=123.40)
+    sites.recompute_problem_sites(session)
+    assert _open_summary(session) == {(site.id, cls.id): 1} and _summary(session) == {site.id: 1}
+    sites.move_site(session, OFFICE, site.id, 41.83, 123.40, outline=box(120, 40, 125, 43))
+    session.flush()
+    assert _links_per_site(session) == {}
+    assert _summary(session) == {} and _open_summary(session) == {}
+    assert riskmodel.open_weight_by_site(session).empty
+
+
+def test_a_close_and_a_recount_of_one_site_at_once_keep_the_summary(engine) -> None:
+    """Two people at once on PostgreSQL: one reports a problem near a site (its counts are
+    recounted) while another closes an open problem of the same site. Without the site's lock
+    the close's decrement met the recount's rows half-way and was lost."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time; the race is PostgreSQL's")
+    make = session_factory(engine)
+    with make() as s:
+        sub = make_subdistrict(s)
+        cls = make_problem_class(s, risk_weight=1.0)
+        make_site(s, sub, lat=41.785, lon=123.40)
+        late = make_problem(s, sub, cls, lat=41.785, lon=123.40, status="submitted")
+        sites.recompute_problem_sites(s)
+        s.commit()
+        late_id, class_code, sub_id = late.id, cls.code, sub.id
+    reporter = make()
+    workflow.report_problem(reporter, OFFICE, subdistrict_id=sub_id, class_code=class_code,
+                            lat=41.785, lon=123.40, description="再次发现", source="spot_check")
+    reporter.flush()  # the site is recounted and its rows held, not yet committed
+    failed: list[BaseException] = []
+
+    def close() -> None:
+        with make() as s:
+            try:
+                workflow.transition(s, OFFICE, late_id, "accept", expected_version=1)
+                s.commit()
+            except BaseException as err:  # reported below
+                failed.append(err)
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    with engine.connect() as watch:  # wait until the close waits for the reporter
+        for _ in range(200):
+            if watch.execute(select(func.count()).select_from(text("pg_locks"))
+                             .where(text("NOT granted"))).scalar():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the close never waited for the reporter")
+    reporter.commit()
+    reporter.close()
+    closer.join(30)
+    assert not closer.is_alive() and failed == []
+    with make() as s:
+        assert _both_summaries_hold(s)
+        assert sum(_open_summary(s).values()) == 1  # the new problem; the closed one is out
 
 
 def test_migration_0013_backfills_the_open_summary(sample_db: str) -> None:
