@@ -172,8 +172,10 @@ def recompute_problem_sites(session: Session) -> int:
     problems = pd.DataFrame(rows, columns=["id", "lat", "lon"])
     session.execute(delete(m.ProblemSite))
     write_spatial(session, problems)
-    # every site: one that lost all its links is not among those write_spatial counts again
-    refresh_site_link_counts(session)
+    if len(problems) <= FEW_PROBLEMS or _SPATIAL_DEFERRED.get():
+        # write_spatial counted again only the sites its new links touch, or none: a site
+        # that lost all its links would keep its old counts
+        refresh_site_link_counts(session)
     return len(problems)
 
 
