@@ -206,18 +206,14 @@ def work_queue(session: Session, subdistrict_id: int, now: datetime,
     return out
 
 
-def subdistrict_close_rates(session: Session, end: datetime, days: int = 30) -> pd.DataFrame:
-    """Return per subdistrict: problems closed in the days to end, on time, open and overdue."""
-    return subdistrict_close_rates_at(session, [end], days)[0]
-
-
 RATE_COLUMNS = ("closed", "on_time", "open", "overdue")
 
 
 def subdistrict_close_rates_at(session: Session, ends: list[datetime],
                                days: int = 30) -> list[pd.DataFrame]:
-    """Return subdistrict_close_rates at each of several ends, counted in one pass over the
-    problems (the ranking compares now with a week before)."""
+    """Return per subdistrict, at each of several ends: problems closed in the days to the end,
+    on time, open and overdue, counted in one pass (the ranking compares now with a week
+    before)."""
     sums = []
     for end in ends:
         start = end - timedelta(days=days)

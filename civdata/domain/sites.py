@@ -155,15 +155,15 @@ def _lock_site_counts(session: Session, site_ids: set[int] | None) -> None:
 def close_in_site_counts(session: Session, problem_id: int, class_id: int) -> None:
     """Take a problem that has just closed out of site_open_count (its sites, its class), in
     the closing transaction."""
-    sites_of = select(m.ProblemSite.site_id).where(m.ProblemSite.problem_id == problem_id)
-    _lock_site_counts(session, set(session.scalars(sites_of)))
-    session.execute(update(m.SiteOpenCount)
-                    .where(m.SiteOpenCount.class_id == class_id,
-                           m.SiteOpenCount.site_id.in_(sites_of))
+    site_ids = sorted(session.scalars(select(m.ProblemSite.site_id)
+                                      .where(m.ProblemSite.problem_id == problem_id)))
+    if not site_ids:
+        return
+    _lock_site_counts(session, set(site_ids))
+    its_rows = and_(m.SiteOpenCount.class_id == class_id, m.SiteOpenCount.site_id.in_(site_ids))
+    session.execute(update(m.SiteOpenCount).where(its_rows)
                     .values(problems=m.SiteOpenCount.problems - 1))
-    session.execute(delete(m.SiteOpenCount).where(m.SiteOpenCount.class_id == class_id,
-                                                  m.SiteOpenCount.site_id.in_(sites_of),
-                                                  m.SiteOpenCount.problems <= 0))
+    session.execute(delete(m.SiteOpenCount).where(its_rows, m.SiteOpenCount.problems <= 0))
 
 
 def recompute_problem_sites(session: Session) -> int:

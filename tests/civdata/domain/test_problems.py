@@ -134,7 +134,7 @@ def test_work_queue_most_urgent_first(session, two):
 
 
 def _rates(rows: list[tuple[int, int, int, int, int]]) -> pd.DataFrame:
-    """Return a subdistrict_close_rates-shaped frame from (id, closed, on_time, open, overdue)."""
+    """Return a subdistrict_close_rates_at-shaped frame from (id, closed, on_time, open, overdue)."""
     return pd.DataFrame([{"id": i, "code": f"s{i}", "name_zh": f"街{i}", "name_en": f"S{i}",
                           "closed": c, "on_time": o, "open": op, "overdue": od}
                          for i, c, o, op, od in rows])
@@ -167,7 +167,7 @@ def test_subdistrict_close_rates(session, two):
                  deadline=NOW - timedelta(days=1))
     make_problem(session, a, c1, status="assigned", discovered_at=NOW - timedelta(days=1),
                  deadline=NOW + timedelta(days=1))
-    out = P.subdistrict_close_rates(session, NOW, 30).set_index("id")
+    out = P.subdistrict_close_rates_at(session, [NOW], 30)[0].set_index("id")
     assert tuple(out.loc[a.id, ["closed", "on_time", "open", "overdue"]]) == (2, 1, 2, 1)
     assert tuple(out.loc[b.id, ["closed", "on_time", "open", "overdue"]]) == (0, 0, 0, 0)
 
@@ -207,7 +207,7 @@ def test_sample_figures_match_plain_counts(sample_session):
         m.Problem.status != "closed", m.Problem.deadline < now))
     assert len(overdue) == expected > 0
     assert list(overdue["days_overdue"]) == sorted(overdue["days_overdue"], reverse=True)
-    rates = P.subdistrict_close_rates(s, now, 30)
+    rates = P.subdistrict_close_rates_at(s, [now], 30)[0]
     assert len(rates) == 12 and int(rates["open"].sum()) == open_total
     stats = P.close_stats_by_subdistrict(s, now - timedelta(days=30), now)
     assert int(stats["closed"].sum()) == s.scalar(select(func.count(m.Problem.id)).where(

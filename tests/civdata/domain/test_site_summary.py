@@ -150,7 +150,11 @@ def test_an_imported_file_of_problems_keeps_both_summaries(sample_session: Sessi
     result = importers.import_file(sample_session, OFFICE, "problems", "台账.csv", data)
     assert result.issues == [] and result.written == 5 and result.committed
     assert _both_summaries_hold(sample_session)
-    assert sum(_open_summary(sample_session).values()) > before
+    after = _open_summary(sample_session)
+    assert sum(after.values()) > before
+    again = importers.import_file(sample_session, OFFICE, "problems", "台账.csv", data)
+    assert again.written == 0 and again.already == 5  # the same file twice: nothing counted twice
+    assert _open_summary(sample_session) == after and _both_summaries_hold(sample_session)
 
 
 def test_reporting_a_problem_updates_the_summary_in_its_transaction(
