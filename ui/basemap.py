@@ -1,4 +1,4 @@
-"""What lies under every map's layers: nothing by default (no request leaves the machine), an
+"""What lies under every map's layers, and the deck that puts them on it: nothing by default (no request leaves the machine), an
 intranet style (CIVDATA_MAP_STYLE), or raster tiles (CIVDATA_TILE_URL=https://…/{z}/{x}/{y}.png,
 e.g. an intranet tile server or 天地图).
 
@@ -15,6 +15,9 @@ runs on the main thread (worker: False), so no worker script is fetched from a C
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import pydeck as pdk
 
@@ -35,7 +38,25 @@ def tile_layers() -> list[pdk.Layer]:
                                     "terrain": {"worker": False}})]
 
 
-def deck_style() -> dict:
-    """Return the Deck keyword for an intranet map style ({} when none is set)."""
+class CompactDeck(pdk.Deck):
+    """A Deck whose JSON has no indentation and keeps Chinese as UTF-8: about 2.5x fewer bytes
+    than pydeck's, and the browser parses a map's JSON with JSON5, a character at a time (about
+    0.1 s per MB in headless Chromium on 2 cores)."""
+
+    def to_json(self) -> str:
+        """Return the deck as compact JSON (what Streamlit sends to the browser)."""
+        from pydeck.bindings.json_tools import default_serialize
+
+        return json.dumps(self, sort_keys=True, default=default_serialize, ensure_ascii=False,
+                          separators=(",", ":"))
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: Any = True) -> pdk.Deck:
+    """Return the deck of every map: the layers over the raster tiles when a deployment names a
+    tile server, no base map from the internet (map_provider=None and pydeck's map_style
+    sentinel left in place: an explicit None makes Streamlit fetch a CARTO style), an intranet
+    style when a deployment names one (CIVDATA_MAP_STYLE)."""
     style = load_settings().map_style
-    return {"map_style": style} if style else {}
+    extra = {"map_style": style} if style else {}
+    return CompactDeck(layers=[*tile_layers(), *layers], initial_view_state=view,
+                       map_provider=None, tooltip=tooltip, **extra)

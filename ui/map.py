@@ -11,10 +11,9 @@ import pydeck as pdk
 import streamlit as st
 
 from civdata.core import auth
-from civdata.core.config import load_settings
 from civdata.core.query import to_district_time
 from civdata.domain import geo, riskmodel, sites
-from ui import forms, outlines, readers
+from ui import basemap, forms, outlines, points, readers
 from ui.downloads import table_with_downloads
 from ui.i18n import current_lang, t
 from ui.plain import escape_md
@@ -297,17 +296,6 @@ def view_state(subs: pd.DataFrame | None, subdistrict_id: int | None,
     return pdk.ViewState(**geo.view_for_bounds(*geometry.bounds))
 
 
-class CompactDeck(pdk.Deck):
-    """A Deck whose JSON has no indentation and keeps Chinese as UTF-8 (measured ~2x smaller)."""
-
-    def to_json(self) -> str:
-        """Return the deck as compact JSON (what Streamlit sends to the browser)."""
-        from pydeck.bindings.json_tools import default_serialize
-
-        return json.dumps(self, sort_keys=True, default=default_serialize, ensure_ascii=False,
-                          separators=(",", ":"))
-
-
 def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs: pd.DataFrame,
                view: pdk.ViewState, show: tuple[str, ...] = LAYERS,
                selected: dict | None = None, subdistrict_id: int | None = None) -> pdk.Deck:
@@ -322,17 +310,12 @@ def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs
         layers.append(outlines.line_layer("subdistrict-lines", shapes,
                                           [[30, 90, 180] if c else [110, 115, 130]
                                            for c in chosen], [3 if c else 1 for c in chosen]))
-    if "radius_m" in site_rows and len(site_rows) and (site_rows["radius_m"] != 300).any():
-        radius = "radius_m"
-    else:
-        radius = 300
     if "buffers" in show:
         buffers = site_rows[["lon", "lat", "radius_m"]].assign(
             color=[[*c, 40] for c in site_rows["color"]])
-        layers.append(pdk.Layer("ScatterplotLayer", id="site-buffers", data=buffers,
-                                get_position=["lon", "lat"], get_radius=radius,
-                                get_fill_color="color", stroked=True,
-                                get_line_color=[80, 80, 80, 120], line_width_min_pixels=1))
+        layers.append(points.point_layer("site-buffers", buffers, radius="radius_m",
+                                         fill="color", line=[80, 80, 80, 120], stroked=True,
+                                         line_width_min_pixels=1))
     kind, frame = problems
     if "problems" in show:
         if kind == "cells":
@@ -340,25 +323,21 @@ def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs
                                     get_hexagon="h3_cell", get_fill_color="color",
                                     extruded=False, stroked=False, pickable=True))
         else:
-            layers.append(pdk.Layer("ScatterplotLayer", id="problems", data=frame,
-                                    get_position=["lon", "lat"], get_radius=PROBLEM_RADIUS_M,
-                                    radius_min_pixels=3, get_fill_color="color", stroked=True,
-                                    get_line_color=[60, 30, 0, 160], line_width_min_pixels=1,
-                                    pickable=True))
+            layers.append(points.point_layer("problems", frame, radius=PROBLEM_RADIUS_M,
+                                             fill="color", line=[60, 30, 0, 160],
+                                             radius_min_pixels=3, stroked=True,
+                                             line_width_min_pixels=1, pickable=True))
     if "sites" in show:
-        layers.append(pdk.Layer("ScatterplotLayer", id="sites",
-                                data=site_rows[["code", "lon", "lat", "color", "title", "line1",
-                                               "line2", "line3"]],
-                                get_position=["lon", "lat"], get_radius=SITE_RADIUS_M,
-                                radius_min_pixels=4, get_fill_color="color", stroked=True,
-                                get_line_color=[255, 255, 255], line_width_min_pixels=1,
-                                pickable=True, auto_highlight=True))
+        layers.append(points.point_layer(
+            "sites", site_rows[["code", "lon", "lat", "color", "title", "line1", "line2",
+                                "line3"]],
+            radius=SITE_RADIUS_M, fill="color", line=[255, 255, 255], radius_min_pixels=4,
+            stroked=True, line_width_min_pixels=1, pickable=True, auto_highlight=True))
     if selected is not None:
-        layers.append(pdk.Layer("ScatterplotLayer", id="selected-site",
-                                data=[{"lon": selected["lon"], "lat": selected["lat"]}],
-                                get_position=["lon", "lat"], get_radius=300, filled=False,
-                                stroked=True, get_line_color=[0, 90, 200],
-                                line_width_min_pixels=3))
+        layers.append(points.point_layer(
+            "selected-site", [{"lon": selected["lon"], "lat": selected["lat"]}], radius=300,
+            fill=points.CLEAR, line=[0, 90, 200], filled=False, stroked=True,
+            line_width_min_pixels=3))
     if "boundaries" in show:  # names on top of everything
         labels = pd.DataFrame({"lon": subs["center_lon"].round(6),
                                "lat": subs["center_lat"].round(6),
@@ -369,17 +348,7 @@ def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs
                                 font_weight=600, outline_width=2,
                                 outline_color=[255, 255, 255, 220],
                                 font_settings={"sdf": True}, billboard=True))
-    # No base map from the internet: map_provider=None and pydeck's map_style sentinel left in
-    # place (an explicit None makes Streamlit fetch a CARTO style). An intranet style only when
-    # a deployment names one (CIVDATA_MAP_STYLE).
-    style = load_settings().map_style
-    extra = {"map_style": style} if style else {}
-    # Raster tiles (CIVDATA_TILE_URL) under every layer when a deployment names a tile server.
-    from ui.basemap import tile_layers
-
-    return CompactDeck(layers=[*tile_layers(), *layers], initial_view_state=view,
-                       map_provider=None,
-                       tooltip=TOOLTIP, **extra)
+    return basemap.deck(layers, view, TOOLTIP)
 
 
 # --- legend and card -----------------------------------------------------------------------

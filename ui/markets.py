@@ -14,7 +14,7 @@ from civdata.core.auth import Actor
 from civdata.core.errors import CivDataError
 from civdata.domain import markets
 from civdata.io import photos
-from ui import forms, outlines, readers
+from ui import basemap, forms, outlines, points, readers
 from ui.downloads import download_table, table_with_downloads
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -196,23 +196,18 @@ def market_deck(latest: pd.DataFrame, boundaries: pd.DataFrame) -> pdk.Deck:
         "fill": [BAND_COLOURS[markets.score_band(v)] + [70] for v in latest["score"]],
         "dot": [BAND_COLOURS[markets.score_band(v)] + [230] for v in latest["score"]],
     })
-    surroundings = pdk.Layer("ScatterplotLayer", id="market-surroundings", data=frame,
-                             get_position=["lon", "lat"], get_radius=300, get_fill_color="fill",
-                             get_line_color="dot", stroked=True, line_width_min_pixels=1,
-                             pickable=True)
-    points = pdk.Layer("ScatterplotLayer", id="market-points", data=frame,
-                       get_position=["lon", "lat"], get_radius=40, get_fill_color="dot",
-                       radius_min_pixels=4, pickable=True)
+    surroundings = points.point_layer("market-surroundings", frame, radius=300, fill="fill",
+                                      line=[70, 70, 70, 150], stroked=True,
+                                      line_width_min_pixels=1, pickable=True)
+    dots = points.point_layer("market-points", frame, radius=40, fill="dot",
+                              radius_min_pixels=4, pickable=True)
     shapes = [json.loads(g) for g in boundaries["boundary_geojson"]]
     outline = outlines.line_layer("subdistrict-outlines", shapes,
                                   [[90, 90, 90, 140]] * len(shapes), [1] * len(shapes))
     view = pdk.ViewState(latitude=float(frame["lat"].mean()), longitude=float(frame["lon"].mean()),
                          zoom=11.5 if len(frame) > 3 else 13.5)
     tooltip = {"html": t("markets.tooltip", name="{name}", score="{score_text}", open="{open}")}
-    from ui.basemap import tile_layers  # raster tiles under the layers when CIVDATA_TILE_URL is set
-
-    return pdk.Deck(layers=[*tile_layers(), outline, surroundings, points], initial_view_state=view, map_provider=None,
-                    tooltip=tooltip)
+    return basemap.deck([outline, surroundings, dots], view, tooltip)
 
 
 def ranking_table(ranked: pd.DataFrame) -> None:

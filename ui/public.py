@@ -16,7 +16,7 @@ import streamlit as st
 from civdata.core.errors import CivDataError
 from civdata.domain import geo
 from civdata.domain import public_reports as pr
-from ui import basemap, forms, readers
+from ui import basemap, forms, points, readers
 from ui.geolocation import fresh_position
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -67,25 +67,21 @@ def tap_cells() -> pd.DataFrame:
 
 def tap_deck(point: tuple | None) -> pdk.Deck:
     """Return the map to tap: the district's cells (pickable), the chosen point on top."""
-    layers = [*basemap.tile_layers(),
-              pdk.Layer("H3HexagonLayer", id="tap-cells", data=tap_cells(), get_hexagon="cell",
+    layers = [pdk.Layer("H3HexagonLayer", id="tap-cells", data=tap_cells(), get_hexagon="cell",
                         filled=True, stroked=False, extruded=False,
                         get_fill_color=[70, 110, 200, 28], pickable=True, auto_highlight=True,
                         highlight_color=[255, 140, 0, 140])]
     if point is not None:
-        layers.append(pdk.Layer("ScatterplotLayer", id="chosen-point",
-                                data=[{"lat": point[0], "lon": point[1]}],
-                                get_position=["lon", "lat"], get_radius=25,
-                                radius_min_pixels=7, get_fill_color=[220, 40, 40],
-                                stroked=True, get_line_color=[255, 255, 255],
-                                line_width_min_pixels=2))
+        layers.append(points.point_layer("chosen-point", [{"lat": point[0], "lon": point[1]}],
+                                         radius=25, fill=[220, 40, 40], line=[255, 255, 255],
+                                         radius_min_pixels=7, stroked=True,
+                                         line_width_min_pixels=2))
     if point is not None:
         view = pdk.ViewState(latitude=point[0], longitude=point[1], zoom=15)
     else:  # the whole district on a phone-wide map
         view = pdk.ViewState(**geo.view_for_bounds(*geo.district_outline().bounds,
                                                    width_px=360, height_px=MAP_HEIGHT))
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None,
-                    **basemap.deck_style())
+    return basemap.deck(layers, view)
 
 
 def _take_tap(event) -> None:

@@ -15,7 +15,7 @@ from civdata.core.auth import Actor, can
 from civdata.core.errors import CivDataError
 from civdata.domain import geo, street
 from civdata.io import photos
-from ui import basemap, forms, readers
+from ui import basemap, forms, points, readers
 from ui.geolocation import device_position
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -151,20 +151,17 @@ def _coarse_cells(outline: str) -> list[str]:
 def _tap_deck(cells: list[str], layer: str, view: pdk.ViewState,
               point: tuple[float, float] | None) -> pdk.Deck:
     """Return a deck of tappable cells (and the picked point), with no base map from outside."""
-    layers = [*basemap.tile_layers(),
-              pdk.Layer("H3HexagonLayer", id=layer, data=[{"cell": c} for c in cells],
+    layers = [pdk.Layer("H3HexagonLayer", id=layer, data=[{"cell": c} for c in cells],
                         get_hexagon="cell", filled=True, stroked=True, extruded=False,
                         get_fill_color=[70, 110, 200, 40], get_line_color=[70, 110, 200, 90],
                         line_width_min_pixels=1, pickable=True, auto_highlight=True,
                         highlight_color=[255, 140, 0, 150])]
     if point is not None:
-        layers.append(pdk.Layer("ScatterplotLayer", id="tap-point",
-                                data=[{"lat": point[0], "lon": point[1]}],
-                                get_position=["lon", "lat"], get_radius=6, radius_min_pixels=7,
-                                get_fill_color=[220, 40, 40], stroked=True,
-                                get_line_color=[255, 255, 255], line_width_min_pixels=2))
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None,
-                    **basemap.deck_style())
+        layers.append(points.point_layer("tap-point", [{"lat": point[0], "lon": point[1]}],
+                                         radius=6, fill=[220, 40, 40], line=[255, 255, 255],
+                                         radius_min_pixels=7, stroked=True,
+                                         line_width_min_pixels=2))
+    return basemap.deck(layers, view)
 
 
 def _picked(event: object, layer: str) -> str | None:

@@ -14,7 +14,7 @@ from streamlit.delta_generator import DeltaGenerator
 from civdata.core.auth import Actor
 from civdata.domain import geo
 from civdata.domain import volunteers as vol
-from ui import forms, outlines, readers
+from ui import basemap, forms, outlines, points, readers
 from ui.i18n import current_lang, name_col, t
 from ui.widgets import styled, why_missing
 
@@ -224,12 +224,11 @@ def platform_names(platforms: str) -> str:
                     if p.strip())
 
 
-def _layer(layer_id: str, frame: pd.DataFrame, colour: list[int] | str, radius: object,
+def _layer(layer_id: str, frame: pd.DataFrame, colour: list[int] | str, radius: float | str,
            min_pixels: int = 2, **kw: object) -> pdk.Layer:
-    """Return a scatterplot layer over frame's lon/lat (radius in metres)."""
-    return pdk.Layer("ScatterplotLayer", id=layer_id, data=frame, get_position=["lon", "lat"],
-                     get_fill_color=colour, get_radius=radius, pickable=True,
-                     radius_min_pixels=min_pixels, **kw)
+    """Return a pickable point layer over frame's lon/lat (radius in metres)."""
+    return points.point_layer(layer_id, frame, radius=radius, fill=colour, pickable=True,
+                              radius_min_pixels=min_pixels, **kw)
 
 
 def volunteer_deck(subs: pd.DataFrame, stations_df: pd.DataFrame, teams_df: pd.DataFrame,
@@ -247,7 +246,7 @@ def volunteer_deck(subs: pd.DataFrame, stations_df: pd.DataFrame, teams_df: pd.D
                                      for n, r in zip(sites[name], sites["radius_m"],
                                                      strict=True)]})
         layers.append(_layer("site-surroundings", ring, [100, 116, 139, 40], "r", stroked=True,
-                             get_line_color=[71, 85, 105, 160], line_width_min_pixels=1))
+                             line=[71, 85, 105, 160], line_width_min_pixels=1))
     if show_gaps and len(gaps):
         g = pd.DataFrame({"lon": gaps["lon"], "lat": gaps["lat"],
                           "tip": [_tip(t("volunteers.map.gap"), t(f"volunteers.kind.{k}"), n,
@@ -255,7 +254,7 @@ def volunteer_deck(subs: pd.DataFrame, stations_df: pd.DataFrame, teams_df: pd.D
                                   for k, n, o in zip(gaps["kind"], gaps[name],
                                                      gaps["open_problems"], strict=True)]})
         layers.append(_layer("gaps", g, [220, 38, 38, 200], 70, 4, stroked=True,
-                             filled=False, get_line_color=[220, 38, 38, 230],
+                             filled=False, line=[220, 38, 38, 230],
                              line_width_min_pixels=2))
     if len(acts):
         a = pd.DataFrame({"lon": acts["lon"], "lat": acts["lat"],
@@ -278,14 +277,11 @@ def volunteer_deck(subs: pd.DataFrame, stations_df: pd.DataFrame, teams_df: pd.D
                                    for n, k in zip(teams_df[name], teams_df["members"],
                                                    strict=True)]})
         layers.append(_layer("team-bases", tm, [37, 99, 235, 230], 25, 3))
-    points = pd.concat([f[["lat", "lon"]] for f in (stations_df, teams_df, sites) if len(f)])
-    if len(points):
-        view = pdk.ViewState(**geo.view_for_bounds(points["lon"].min(), points["lat"].min(),
-                                                   points["lon"].max(), points["lat"].max(),
+    spots = pd.concat([f[["lat", "lon"]] for f in (stations_df, teams_df, sites) if len(f)])
+    if len(spots):
+        view = pdk.ViewState(**geo.view_for_bounds(spots["lon"].min(), spots["lat"].min(),
+                                                   spots["lon"].max(), spots["lat"].max(),
                                                    height_px=MAP_HEIGHT))
     else:
         view = pdk.ViewState(latitude=geo.CENTER_LAT, longitude=geo.CENTER_LON, zoom=12)
-    from ui.basemap import tile_layers  # raster tiles under the layers when CIVDATA_TILE_URL is set
-
-    return pdk.Deck(layers=[*tile_layers(), *layers], initial_view_state=view, map_provider=None,
-                    tooltip={"html": "{tip}"})
+    return basemap.deck(layers, view, {"html": "{tip}"})

@@ -52,7 +52,8 @@ def test_deck_layers_radius_and_no_base_map(sample_db, sample_session) -> None:
                      "subdistrict-labels": "TextLayer", "site-buffers": "ScatterplotLayer", "problems": "ScatterplotLayer",
                      "sites": "ScatterplotLayer"}
     buffers = layers["site-buffers"]
-    assert buffers["getRadius"] == 300 and "radiusUnits" not in buffers
+    assert buffers["getRadius"] == "@@=radius_m" and "radiusUnits" not in buffers
+    assert {row["radius_m"] for row in buffers["data"]} == {300}
     expected_sites = sites.sites_with_problem_counts(sample_session, _now())
     assert len(layers["sites"]["data"]) == len(buffers["data"]) == len(expected_sites) == 381
     n_open = sites.count_problems_in_view(sample_session, _now(), None, None, "open")
@@ -100,7 +101,8 @@ def test_site_card_from_the_url(sample_db, sample_session) -> None:
     assert {"dl_csv_site_card_events", "dl_xlsx_site_card_events",
             "dl_xlsx_site_card_problems"} <= downloads
     layers = _layers(at)
-    assert layers["selected-site"]["data"] == [{"lon": detail["lon"], "lat": detail["lat"]}]
+    [ring] = layers["selected-site"]["data"]
+    assert (ring["lon"], ring["lat"], ring["radius_m"]) == (detail["lon"], detail["lat"], 300)
     assert _deck(at)["initialViewState"]["latitude"] == pytest.approx(detail["lat"])
 
 

@@ -66,7 +66,8 @@ def test_page_shows_map_ranking_trend_and_five_grasp(sample_db: str) -> None:
     layers = {layer["id"]: layer for layer in deck["layers"]}
     assert set(layers) == {"subdistrict-outlines", "market-surroundings", "market-points"}
     assert {row["part"] for row in layers["subdistrict-outlines"]["data"]} == set(range(12))
-    assert layers["market-surroundings"]["getRadius"] == 300
+    assert layers["market-surroundings"]["getRadius"] == "@@=radius_m"
+    assert {row["radius_m"] for row in layers["market-surroundings"]["data"]} == {300}
     assert len(layers["market-surroundings"]["data"]) == 20
     # map_provider=None and no map_style: no basemap provider, pydeck's unset-style sentinel
     assert "mapProvider" not in deck and deck.get("mapStyle") in (None, "__MAP_STYLE__")
