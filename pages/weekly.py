@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from civdata.core.clock import this_minute, today_local
+from civdata.core.clock import today_local
 from ui import readers
 from ui import weekly as weekly_ui
 from ui.auth_gate import require_page
@@ -19,7 +19,7 @@ if present:
 else:
     st.title(t("weekly.title"))
     week = weekly_ui.week_choice(today_local())
-snap = weekly_ui.snapshot(version, week, this_minute().isoformat())
+snap = weekly_ui.snapshot(version, week, weekly_ui.taken_at(week))
 info = weekly_ui.meeting(version, week)
 
 if present:

@@ -49,8 +49,9 @@ PRESENT_CSS = """<style>
 @st.cache_data(ttl=readers.READ_TTL_S, show_spinner=False)
 def snapshot(version: tuple[str, int], week: str, minute: str) -> dict[str, Any]:
     """Return the meeting's figures: the frozen record when closed, else live (cached per data
-    version and per minute, so an unfinished week's 'as of' moves on without a write; the parts
-    that move only by the day come from day_parts, so a new minute recounts only the rest)."""
+    version and per minute taken_at gives, so an unfinished week's 'as of' moves on without a
+    write; the parts that move only by the day come from day_parts, so a new minute recounts
+    only the rest)."""
     with readers.session() as s:
         frozen = meetings.meeting_record(s, week)
     if frozen is not None:
@@ -94,9 +95,11 @@ def export(version: tuple[str, int], week: str, lang: str, kind: str, minute: st
 TABLES_KEY = "_weekly_section_tables"  # (the snapshot drawn, language, its tables)
 
 
-def _minute() -> str:
-    """Return the current minute, the freshness key of a live week's figures."""
-    return this_minute().isoformat()
+def taken_at(week: str) -> str:
+    """Return the moment a week's live figures are taken, their freshness key: this minute
+    while the week runs, its Sunday 23:59:59 once it is over (a past week's figures then stay
+    cached until the data change, not recounted every minute)."""
+    return weekly.week_end(week, this_minute()).isoformat()
 
 
 def tables(snap: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -402,12 +405,12 @@ def export_buttons(version: tuple[str, int], week: str, left: DeltaGenerator,
     """Draw the PowerPoint and Excel exports of the meeting."""
     lang = current_lang()
     left.download_button(t("weekly.export_pptx"),
-                         lambda: export(version, week, lang, "pptx", _minute()),
+                         lambda: export(version, week, lang, "pptx", taken_at(week)),
                          file_name=f"weekly-{week}.pptx", key="weekly_pptx",
                          mime="application/vnd.openxmlformats-officedocument."
                               "presentationml.presentation")
     right.download_button(t("weekly.export_xlsx"),
-                          lambda: export(version, week, lang, "xlsx", _minute()),
+                          lambda: export(version, week, lang, "xlsx", taken_at(week)),
                           file_name=f"weekly-{week}.xlsx", key="weekly_xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -7,12 +7,13 @@ closed meeting all read the same structure.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from civdata.core import auth, live
@@ -22,10 +23,12 @@ from civdata.core.clock import iso_week_label, monday_of_iso_week, now_local
 from civdata.core.errors import CivDataError
 from civdata.core.query import (
     not_closed_before,
+    not_closed_by,
     open_at_by_index,
     open_at_end,
     overdue_at_end,
     past_deadline,
+    unindexed,
     unordered_key,
 )
 from civdata.domain.district import (
@@ -172,6 +175,116 @@ def overdue_problems_at(session: Session, t: datetime, limit: int | None = None)
 
 
 UNIT_COLUMNS = ["subdistrict", "subdistrict_zh", "subdistrict_en", "responsible_unit"]
+_SPAN_ROW = ["sid", "unit", "code", "deadline", "discovered_at", "closed_at"]
+
+
+@dataclass(frozen=True)
+class TopRungSpan:
+    """What the top rung holds over a span [first, last]: per unit the problems on it throughout
+    (counted, their earliest deadline and first codes), and as rows the few that join or leave
+    it within the span (a deadline, a discovery or a closure inside it). top_rung_units_in
+    answers any moment of the span from it, so the page reads it once per data change and day,
+    not once per minute."""
+
+    first: datetime
+    last: datetime
+    days: int
+    names: pd.DataFrame  # sid, then UNIT_COLUMNS[:3]
+    steady: pd.DataFrame  # sid, unit, problems, deadline (earliest), codes (first, in order)
+    moving: pd.DataFrame  # _SPAN_ROW
+
+
+def top_rung_span(session: Session, first: datetime, last: datetime, days: int,
+                  codes_shown: int = CODES_SHOWN) -> TopRungSpan:
+    """Return the problems open and at least `days` whole days past their deadline over
+    [first, last]: those on the top rung throughout counted in SQL per subdistrict and unit
+    (however many), the ones that join or leave it within the span as rows."""
+    names = pd.DataFrame(session.execute(
+        select(m.Subdistrict.id, m.Subdistrict.code, m.Subdistrict.name_zh,
+               m.Subdistrict.name_en)).all(), columns=["sid", *UNIT_COLUMNS[:3]])
+    moving = (_joining_or_leaving_rung(session, first, last, days) if last > first
+              else pd.DataFrame(columns=_SPAN_ROW))
+    return TopRungSpan(first, last, days, names,
+                       _on_rung_throughout(session, first, last, days, codes_shown), moving)
+
+
+def _rung_keys() -> tuple[Any, Any]:
+    """Return the subdistrict and unit keys the top rung is counted by (unordered_key keeps
+    SQLite off the subdistrict index: the closed_at covering index finds the few rows)."""
+    return (unordered_key(m.Problem.subdistrict_id).label("sid"),
+            func.coalesce(m.Problem.responsible_unit, "—").label("unit"))
+
+
+def _on_rung_throughout(session: Session, first: datetime, last: datetime, days: int,
+                        codes_shown: int) -> pd.DataFrame:
+    """Return per subdistrict and unit the problems on the top rung at every moment of
+    [first, last]: how many, the earliest deadline, the first codes in order (in SQL)."""
+    sid, unit = _rung_keys()
+    # (t - deadline).days >= days  <=>  deadline <= t - days
+    throughout = (not_closed_by(last), unindexed(m.Problem.discovered_at) <= first,
+                  m.Problem.deadline <= first - timedelta(days=days))
+    counts = session.execute(
+        select(sid, unit, func.count(m.Problem.id), func.min(m.Problem.deadline))
+        .where(*throughout).group_by(sid, unit)).all()
+    place = func.row_number().over(partition_by=[sid, unit], order_by=m.Problem.code)
+    ranked = select(sid, unit, m.Problem.code, place.label("place")).where(*throughout).subquery()
+    codes: dict[tuple[int, str], list[str]] = {}
+    for s_id, u, code in session.execute(
+            select(ranked.c.sid, ranked.c.unit, ranked.c.code)
+            .where(ranked.c.place <= codes_shown).order_by(ranked.c.code)).all():
+        codes.setdefault((int(s_id), u), []).append(code)
+    return pd.DataFrame({"sid": [int(r[0]) for r in counts], "unit": [r[1] for r in counts],
+                         "problems": [int(r[2]) for r in counts],
+                         "deadline": [_as_datetime(r[3]) for r in counts],
+                         "codes": [codes.get((int(r[0]), r[1]), []) for r in counts]})
+
+
+def _joining_or_leaving_rung(session: Session, first: datetime, last: datetime,
+                             days: int) -> pd.DataFrame:
+    """Return the problems on the top rung at some moment of [first, last] but not at all of
+    them (a deadline, a discovery or a closure inside the span), found by their ids alone
+    (every column tested is in the closed_at covering index), then read."""
+    sid, unit = _rung_keys()
+    ids = select(m.Problem.id).where(
+        not_closed_by(first), unindexed(m.Problem.discovered_at) <= last,
+        m.Problem.deadline <= last - timedelta(days=days),
+        or_(m.Problem.discovered_at > first, m.Problem.deadline > first - timedelta(days=days),
+            m.Problem.closed_at <= last))
+    rows = session.execute(
+        select(sid, unit, m.Problem.code, m.Problem.deadline, m.Problem.discovered_at,
+               m.Problem.closed_at).where(m.Problem.id.in_(ids))).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=_SPAN_ROW)
+
+
+def top_rung_units_in(span: TopRungSpan, t: datetime,
+                      codes_shown: int = CODES_SHOWN) -> pd.DataFrame:
+    """Return top_rung_units_at(t) from a span that holds t: the steady counts plus the moving
+    problems on the rung at t (open at t and `days` whole days past their deadline)."""
+    if not span.first <= t <= span.last:
+        raise ValueError(f"{t} is outside the span {span.first} - {span.last}")
+    rows = span.moving
+    if not rows.empty:
+        closed = pd.to_datetime(rows["closed_at"])
+        rows = rows[((pd.to_datetime(rows["discovered_at"]) <= t)
+                     & (closed.isna() | (closed > t))
+                     & (pd.to_datetime(rows["deadline"]) <= t - timedelta(days=span.days))
+                     ).to_numpy()]
+    parts = [span.steady] if not span.steady.empty else []
+    if not rows.empty:
+        parts.append(pd.DataFrame({
+            "sid": rows["sid"].astype(int).to_numpy(), "unit": rows["unit"].to_numpy(),
+            "problems": 1, "deadline": [_as_datetime(d) for d in rows["deadline"]],
+            "codes": [[c] for c in rows["code"]]}))
+    joined = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if joined.empty:
+        return pd.DataFrame(columns=[*UNIT_COLUMNS, "problems", "max_days_overdue", "codes"])
+    out = joined.groupby(["sid", "unit"], as_index=False).agg(
+        problems=("problems", "sum"), deadline=("deadline", "min"),
+        codes=("codes", lambda lists: sorted(c for codes in lists for c in codes)[:codes_shown]))
+    out = out.merge(span.names, on="sid").rename(columns={"unit": "responsible_unit"})
+    out["max_days_overdue"] = [(t - d).days for d in out["deadline"]]
+    out = out.sort_values(UNIT_COLUMNS).reset_index(drop=True)
+    return out[[*UNIT_COLUMNS, "problems", "max_days_overdue", "codes"]]
 
 
 def top_rung_units_at(session: Session, t: datetime, days: int,
@@ -179,34 +292,7 @@ def top_rung_units_at(session: Session, t: datetime, days: int,
     """Return per subdistrict and responsible unit the problems open at t and at least `days`
     whole days past their deadline: how many, the most days overdue, and the first codes in
     order (counted in SQL, however many there are)."""
-    cut = t - timedelta(days=days)  # (t - deadline).days >= days  <=>  deadline <= t - days
-    # the problems alone first (read by the closed_at covering index; unordered_key keeps
-    # SQLite from walking the subdistrict index instead), the subdistricts' names joined after
-    sid = unordered_key(m.Problem.subdistrict_id).label("sid")
-    unit = func.coalesce(m.Problem.responsible_unit, "—").label("unit")
-    where = (open_at_by_index(t), m.Problem.deadline <= cut)
-    names = [m.Subdistrict.code, m.Subdistrict.name_zh, m.Subdistrict.name_en]
-    per_unit = (select(sid, unit, func.count(m.Problem.id).label("n"),
-                       func.min(m.Problem.deadline).label("first"))
-                .where(*where).group_by(sid, unit)).subquery()
-    counts = session.execute(
-        select(*names, per_unit.c.unit, per_unit.c.n, per_unit.c.first)
-        .join(per_unit, per_unit.c.sid == m.Subdistrict.id)
-        .order_by(*names, per_unit.c.unit)).all()
-    out = pd.DataFrame([r[:5] for r in counts], columns=[*UNIT_COLUMNS, "problems"])
-    out["max_days_overdue"] = [(t - _as_datetime(r[5])).days for r in counts]
-    place = func.row_number().over(partition_by=[sid, unit], order_by=m.Problem.code)
-    ranked = select(sid, unit, m.Problem.code, place.label("place")).where(*where).subquery()
-    first = session.execute(
-        select(*names, ranked.c.unit, ranked.c.code)
-        .join(ranked, ranked.c.sid == m.Subdistrict.id)
-        .where(ranked.c.place <= codes_shown)
-        .order_by(*names, ranked.c.unit, ranked.c.code)).all()
-    shown: dict[tuple, list[str]] = {}
-    for row in first:
-        shown.setdefault(tuple(row[:4]), []).append(row[4])
-    out["codes"] = [shown.get(tuple(k), []) for k in out[UNIT_COLUMNS].itertuples(index=False)]
-    return out
+    return top_rung_units_in(top_rung_span(session, t, t, days, codes_shown), t, codes_shown)
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -294,9 +380,12 @@ def _moments(label: str, now: datetime) -> list[tuple[str, str, datetime]]:
 def week_day_parts(session: Session, label: str, day: date) -> dict[str, dict[str, Any]]:
     """Return the figures of the week and the week before that change only with the data and the
     day, not the minute: the index ranking, renovation progress, market, volunteer and coverage
-    figures (the page caches them per data version and day; weekly_snapshot adds the rest)."""
+    figures, and the top rung over the day's moments (TopRungSpan); the page caches them per
+    data version and day, weekly_snapshot adds the rest."""
     parts: dict[str, dict[str, Any]] = {}
-    for key, wk, moment in _moments(parse_week(label), datetime.combine(day, time.max)):
+    label = parse_week(label)
+    rungs = escalation_rungs(session)
+    for key, wk, moment in _moments(label, datetime.combine(day, time.max)):
         monday, _ = week_bounds(wk)
         last_day = week_end(wk, moment).date()
         ranking = subdistrict_ranking(session, last_day) if last_day >= monday \
@@ -308,6 +397,10 @@ def week_day_parts(session: Session, label: str, day: date) -> dict[str, dict[st
             "volunteers": volunteer_week_figures(session, monday, last_day),
             "coverage": community_coverage_at(session, last_day, None),
         }
+    if not rungs.empty:  # the accountability table's top rung over the day's moments
+        parts["now"]["top_rung"] = top_rung_span(
+            session, week_end(label, datetime.combine(day, time.min)),
+            week_end(label, datetime.combine(day, time.max)), int(rungs["days_overdue"].max()))
     return parts
 
 
@@ -375,7 +468,7 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
         "services": _service_rows(cur["ranking"], prev["ranking"]),
         "overdue_top": _overdue_rows(cur["overdue"], rungs, cur["end"]),
         "accountability": _accountability_rows(session, cur["due"], rungs, cur["start"],
-                                               cur["end"]),
+                                               cur["end"], day_parts["now"].get("top_rung")),
         "points_at_risk": points_at_risk_rows(session, cur["end"], open_weights),
         "action_items": [],
         "carried_items": [],
@@ -438,14 +531,18 @@ def _overdue_rows(overdue: pd.DataFrame, rungs: pd.DataFrame, t: datetime,
 
 
 def _accountability_rows(session: Session, due: pd.DataFrame, rungs: pd.DataFrame,
-                         start: datetime, end: datetime) -> list[dict[str, Any]]:
+                         start: datetime, end: datetime,
+                         span: TopRungSpan | None = None) -> list[dict[str, Any]]:
     """Return the units answerable for top-rung problems this week: count, worst days, codes.
-    The problems still on the top rung at end are counted in SQL (top_rung_units_at); those that
-    reached it during the week and were closed by end come from `due` (a week's deadlines)."""
+    The problems still on the top rung at end are counted in SQL (top_rung_span; from `span`
+    when it holds end); those that reached it during the week and were closed by end come from
+    `due` (a week's deadlines)."""
     if rungs.empty:
         return []
     top_days = int(rungs["days_overdue"].max())
-    still = top_rung_units_at(session, end, top_days)
+    if span is None or span.days != top_days or not span.first <= end <= span.last:
+        span = top_rung_span(session, end, end, top_days)
+    still = top_rung_units_in(span, end)
     reached = pd.to_datetime(due["deadline"]) + pd.Timedelta(days=top_days)
     closed = pd.to_datetime(due["closed_at"])
     done = due[((reached >= start) & (reached <= end) & closed.notna() & (closed > reached)

@@ -189,3 +189,36 @@ def test_an_idle_minute_recounts_only_what_moves_by_the_minute(sample_db, frozen
     assert not at.exception
     assert any("project_progress" in s for s in seen)
     assert len(at.metric) == len(shown) and all(m.value for m in at.metric)  # figures shown
+
+
+TOP_RUNG_WINDOW = "row_number() OVER"  # the top rung's first codes per unit
+
+
+def test_an_idle_minute_counts_the_top_rung_from_the_days_rows(sample_db, frozen_clock) -> None:
+    at = apptest.open_page(apptest.signed_in("office"), "weekly")
+    frozen_clock[0] += timedelta(minutes=1)
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert [s for s in seen if TOP_RUNG_WINDOW in s] == []  # read once for the day
+    assert any("FROM problem" in s for s in seen)  # the week's counts still move by the minute
+    frozen_clock[0] += timedelta(days=1)  # a new day reads the top rung again
+    with _statements() as seen:
+        at.run()
+    assert [s for s in seen if TOP_RUNG_WINDOW in s] != []
+
+
+def test_a_past_weeks_figures_are_not_recounted_every_minute(sample_db, frozen_clock) -> None:
+    at = apptest.signed_in("office")
+    at.query_params["week"] = "2026-W47"  # over on the Sunday before the clock's day
+    at = apptest.open_page(at, "weekly")
+    assert any("2026-W47" in str(el.value) for el in at.selectbox)
+    frozen_clock[0] += timedelta(minutes=1)
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert _problem_reads(seen) == [], _problem_reads(seen)
+    frozen_clock[0] += timedelta(days=1)  # nor every day: its figures are taken at its end
+    with _statements() as seen:
+        at.run()
+    assert _problem_reads(seen) == [], _problem_reads(seen)

@@ -220,3 +220,49 @@ def test_accountability_counts_every_top_rung_problem_and_lists_the_first_codes(
     # the overdue list reads only its first rows, longest overdue first
     top = weekly.overdue_problems_at(session, end, limit=2)
     assert list(top["code"]) == ["A99", "B01"]
+
+
+def test_the_days_top_rung_answers_each_moment_as_a_count_at_that_moment(session) -> None:
+    sub = make_subdistrict(session)
+    cls = make_problem_class(session, time_limit_days=3)
+    for days, code in ((1, "r1"), (7, "r7")):
+        session.add(m.EscalationRung(days_overdue=days, code=code, name_zh=code, name_en=code))
+    session.flush()
+    early = datetime(2026, 11, 1, 9)
+    # on the top rung all day; joins at 10:30 (its deadline + 7 days); found at 14:00 with an
+    # old deadline; leaves at 16:00 (closed); closed the day before; 5 days over only
+    make_problem(session, sub, cls, code="A01", responsible_unit="城管", discovered_at=early,
+                 deadline=datetime(2026, 11, 10, 9))
+    make_problem(session, sub, cls, code="B01", responsible_unit="城管", discovered_at=early,
+                 deadline=datetime(2026, 11, 18, 10, 30))
+    make_problem(session, sub, cls, code="C01", discovered_at=datetime(2026, 11, 25, 14),
+                 deadline=datetime(2026, 11, 10, 9))
+    make_problem(session, sub, cls, code="D01", responsible_unit="城管", discovered_at=early,
+                 deadline=datetime(2026, 11, 5, 9), status="closed",
+                 closed_at=datetime(2026, 11, 25, 16))
+    make_problem(session, sub, cls, code="E01", responsible_unit="城管", discovered_at=early,
+                 deadline=datetime(2026, 11, 5, 9), status="closed",
+                 closed_at=datetime(2026, 11, 24, 16))
+    make_problem(session, sub, cls, code="F01", responsible_unit="城管", discovered_at=early,
+                 deadline=datetime(2026, 11, 20, 9))
+    first, last = datetime(2026, 11, 25), datetime(2026, 11, 25, 23, 59, 59)
+    span = weekly.top_rung_span(session, first, last, 7)
+    assert len(span.moving) == 3  # B01, C01, D01: only what moves within the day is read as rows
+
+    def on_rung(t: datetime) -> dict[str, tuple[int, int, list[str]]]:
+        rows = weekly.top_rung_units_in(span, t)
+        pd.testing.assert_frame_equal(rows, weekly.top_rung_units_at(session, t, 7))
+        return {r.responsible_unit: (r.problems, r.max_days_overdue, r.codes)
+                for r in rows.itertuples(index=False)}
+
+    assert on_rung(datetime(2026, 11, 25, 10)) == {"城管": (2, 20, ["A01", "D01"])}
+    assert on_rung(datetime(2026, 11, 25, 11)) == {"城管": (3, 20, ["A01", "B01", "D01"])}
+    assert on_rung(datetime(2026, 11, 25, 15)) == {"城管": (3, 20, ["A01", "B01", "D01"]),
+                                                   "—": (1, 15, ["C01"])}
+    assert on_rung(datetime(2026, 11, 25, 17)) == {"城管": (2, 15, ["A01", "B01"]),
+                                                   "—": (1, 15, ["C01"])}
+    for minute in range(0, 24 * 60, 37):  # every moment of the day agrees with a count at it
+        on_rung(first + timedelta(minutes=minute))
+    on_rung(last)
+    with pytest.raises(ValueError):
+        weekly.top_rung_units_in(span, last + timedelta(seconds=1))
