@@ -33,7 +33,8 @@ def point_layer(layer_id: str, data: pd.DataFrame | list[dict[str, Any]], *,
     RGBA) each a constant or the name of a column of them, line colour a constant; props are the
     layer's other settings (stroked, filled, pickable, radius_min_pixels, ...)."""
     frame = pd.DataFrame(data).copy()
-    frame["lon"], frame["lat"] = frame["lon"].round(DECIMALS), frame["lat"].round(DECIMALS)
+    for axis in ("lon", "lat"):
+        frame[axis] = pd.to_numeric(frame[axis]).round(DECIMALS)
     if not isinstance(radius, str):
         frame[RADIUS], radius = radius, RADIUS
     if isinstance(fill, str):

@@ -189,6 +189,7 @@ class TopRungSpan:
     first: datetime
     last: datetime
     days: int
+    codes_shown: int
     names: pd.DataFrame  # sid, then UNIT_COLUMNS[:3]
     steady: pd.DataFrame  # sid, unit, problems, deadline (earliest), codes (first, in order)
     moving: pd.DataFrame  # _SPAN_ROW
@@ -204,7 +205,7 @@ def top_rung_span(session: Session, first: datetime, last: datetime, days: int,
                m.Subdistrict.name_en)).all(), columns=["sid", *UNIT_COLUMNS[:3]])
     moving = (_joining_or_leaving_rung(session, first, last, days) if last > first
               else pd.DataFrame(columns=_SPAN_ROW))
-    return TopRungSpan(first, last, days, names,
+    return TopRungSpan(first, last, days, codes_shown, names,
                        _on_rung_throughout(session, first, last, days, codes_shown), moving)
 
 
@@ -256,10 +257,10 @@ def _joining_or_leaving_rung(session: Session, first: datetime, last: datetime,
     return pd.DataFrame([tuple(r) for r in rows], columns=_SPAN_ROW)
 
 
-def top_rung_units_in(span: TopRungSpan, t: datetime,
-                      codes_shown: int = CODES_SHOWN) -> pd.DataFrame:
+def top_rung_units_in(span: TopRungSpan, t: datetime) -> pd.DataFrame:
     """Return top_rung_units_at(t) from a span that holds t: the steady counts plus the moving
-    problems on the rung at t (open at t and `days` whole days past their deadline)."""
+    problems on the rung at t (open at t and `days` whole days past their deadline), with the
+    span's first `codes_shown` codes per unit."""
     if not span.first <= t <= span.last:
         raise ValueError(f"{t} is outside the span {span.first} - {span.last}")
     rows = span.moving
@@ -280,7 +281,8 @@ def top_rung_units_in(span: TopRungSpan, t: datetime,
         return pd.DataFrame(columns=[*UNIT_COLUMNS, "problems", "max_days_overdue", "codes"])
     out = joined.groupby(["sid", "unit"], as_index=False).agg(
         problems=("problems", "sum"), deadline=("deadline", "min"),
-        codes=("codes", lambda lists: sorted(c for codes in lists for c in codes)[:codes_shown]))
+        codes=("codes",
+               lambda lists: sorted(c for codes in lists for c in codes)[:span.codes_shown]))
     out = out.merge(span.names, on="sid").rename(columns={"unit": "responsible_unit"})
     out["max_days_overdue"] = [(t - d).days for d in out["deadline"]]
     out = out.sort_values(UNIT_COLUMNS).reset_index(drop=True)
@@ -292,7 +294,7 @@ def top_rung_units_at(session: Session, t: datetime, days: int,
     """Return per subdistrict and responsible unit the problems open at t and at least `days`
     whole days past their deadline: how many, the most days overdue, and the first codes in
     order (counted in SQL, however many there are)."""
-    return top_rung_units_in(top_rung_span(session, t, t, days, codes_shown), t, codes_shown)
+    return top_rung_units_in(top_rung_span(session, t, t, days, codes_shown), t)
 
 
 def _as_datetime(value: Any) -> datetime:

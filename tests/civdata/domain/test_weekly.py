@@ -249,11 +249,24 @@ def test_the_days_top_rung_answers_each_moment_as_a_count_at_that_moment(session
     span = weekly.top_rung_span(session, first, last, 7)
     assert len(span.moving) == 3  # B01, C01, D01: only what moves within the day is read as rows
 
+    problems = session.scalars(select(m.Problem)).all()
+
+    def by_hand(t: datetime) -> dict[str, tuple[int, int, list[str]]]:
+        """Count the problems on the top rung at t one by one, as the rule says."""
+        on = [p for p in problems if p.discovered_at <= t
+              and (p.closed_at is None or p.closed_at > t) and (t - p.deadline).days >= 7]
+        units = sorted({p.responsible_unit or "—" for p in on})
+        return {u: (len(mine), max((t - p.deadline).days for p in mine),
+                    sorted(p.code for p in mine))
+                for u in units for mine in [[p for p in on if (p.responsible_unit or "—") == u]]}
+
     def on_rung(t: datetime) -> dict[str, tuple[int, int, list[str]]]:
         rows = weekly.top_rung_units_in(span, t)
         pd.testing.assert_frame_equal(rows, weekly.top_rung_units_at(session, t, 7))
-        return {r.responsible_unit: (r.problems, r.max_days_overdue, r.codes)
-                for r in rows.itertuples(index=False)}
+        shown = {r.responsible_unit: (r.problems, r.max_days_overdue, r.codes)
+                 for r in rows.itertuples(index=False)}
+        assert shown == by_hand(t), t
+        return shown
 
     assert on_rung(datetime(2026, 11, 25, 10)) == {"城管": (2, 20, ["A01", "D01"])}
     assert on_rung(datetime(2026, 11, 25, 11)) == {"城管": (3, 20, ["A01", "B01", "D01"])}
@@ -263,6 +276,10 @@ def test_the_days_top_rung_answers_each_moment_as_a_count_at_that_moment(session
                                                    "—": (1, 15, ["C01"])}
     for minute in range(0, 24 * 60, 37):  # every moment of the day agrees with a count at it
         on_rung(first + timedelta(minutes=minute))
-    on_rung(last)
+    for moment in (datetime(2026, 11, 25, 10, 30), datetime(2026, 11, 25, 14),
+                   datetime(2026, 11, 25, 16), first, last):  # the moments things move
+        on_rung(moment)
+        if moment > first:
+            on_rung(moment - timedelta(microseconds=1))
     with pytest.raises(ValueError):
         weekly.top_rung_units_in(span, last + timedelta(seconds=1))
