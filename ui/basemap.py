@@ -1,6 +1,7 @@
-"""What lies under every map's layers, and the deck that puts them on it: nothing by default (no request leaves the machine), an
-intranet style (CIVDATA_MAP_STYLE), or raster tiles (CIVDATA_TILE_URL=https://…/{z}/{x}/{y}.png,
-e.g. an intranet tile server or 天地图).
+"""What lies under every map's layers, and the deck that puts them on it (deck). Under the
+layers: nothing by default (no request leaves the machine), an intranet style
+(CIVDATA_MAP_STYLE), or raster tiles (CIVDATA_TILE_URL=https://…/{z}/{x}/{y}.png, e.g. an
+intranet tile server or 天地图).
 
 Tiles in CGCS2000 (天地图) need no offset: CGCS2000 and WGS-84 differ by centimetres at this
 scale, and the stored points are WGS-84. GCJ-02 tiles (AMap, Tencent) would be ~500 m off.
