@@ -88,10 +88,13 @@ def checked_photo(data: bytes | None) -> street.Intake | None:
 def phone_position() -> tuple[tuple[float, float] | None, float | None]:
     """Draw the location button; return the phone's (lat, lon) and accuracy in metres, or None."""
     pos = device_position(GEO_KEY, t("report.locate"), t("report.locating"))
+    # one slot whatever the answer: the page below keeps its place when the answer comes, so
+    # the tap map is not mounted (and drawn) a second time
+    status = st.empty()
     if not pos:
         return None, None
     if pos.get("error"):
-        st.caption(t("report.geo.denied"))
+        status.caption(t("report.geo.denied"))
         return None, None
     try:
         point = (float(pos["lat"]), float(pos["lon"]))

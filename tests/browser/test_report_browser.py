@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from civdata.core import models as m
 from civdata.core.db import make_engine, session_factory
 from civdata.domain import street
-from tests.browser.conftest import BrowserPage, wait_ready
+from tests.browser.conftest import BrowserPage, login, wait_ready
 from tests.civdata.domain.test_street import jpeg, north
 from tests.conftest import DEMO_PASSWORDS, ROOT
 
@@ -179,3 +179,41 @@ def test_denied_geolocation_takes_the_point_from_the_photos_exif(phone_for, app_
     _fits_a_phone(page)
     _shot(page, "report-phone-tasks")
     assert web.outside_requests == []
+
+
+# every canvas that gets a WebGL context: a map mounted anew (and drawn again) adds one
+_WEBGL_CANVASES = """(() => {
+  const seen = new WeakSet(); window.__webglCanvases = 0;
+  const get = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    const context = get.call(this, kind, ...rest);
+    if (context && String(kind).startsWith("webgl") && !seen.has(this)) {
+      seen.add(this); window.__webglCanvases++; }
+    return context;
+  };
+})()"""
+
+
+
+def _open_from_the_sidebar(page, base_url: str, path: str) -> None:
+    page.locator(f'[data-testid="stSidebarNav"] a[href="{base_url}/{path}"]').click()
+    wait_ready(page)
+
+
+def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) -> None:
+    """The browser's answer to "where am I" (here a refusal) comes after each visit's first run
+    and reruns the page: the note it adds takes a slot kept for it, so the tap map below stays
+    mounted (one new WebGL canvas a visit), not built and drawn a second time."""
+    page = web.page
+    page.context.add_init_script(script=_WEBGL_CANVASES)
+    login(web, "nanhu")
+    for visit in range(2):
+        _open_from_the_sidebar(page, web.base_url, "problems")
+        page.evaluate("window.__webglCanvases = 0")
+        _open_from_the_sidebar(page, web.base_url, "report")
+        page.get_by_text(re.compile("未获得手机定位")).wait_for()
+        page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
+        page.wait_for_timeout(1500)  # a remount would follow the rerun by now
+        wait_ready(page)
+        assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 1
+        assert page.evaluate("window.__webglCanvases") == 1, f"visit {visit + 1}"
