@@ -20,8 +20,13 @@ export default function(component) {
     parentElement.appendChild(button);
   }
   button.textContent = data.label;
-  const locate = () => {
-    if (!navigator.geolocation) { setStateValue("position", {error: "unsupported"}); return; }
+  // asked by itself (not a tap): the refusal the server already knows is not sent again, so
+  // the page is not rerun for it (on a plain-http intranet every visit is refused)
+  const refuse = (error, byItself) => {
+    if (!(byItself && error === data.known)) setStateValue("position", {error, asked: Date.now()});
+  };
+  const locate = (byItself) => {
+    if (!navigator.geolocation) { refuse("unsupported", byItself); return; }
     button.textContent = data.busy;
     navigator.geolocation.getCurrentPosition(
       (p) => { button.textContent = data.label;
@@ -29,12 +34,11 @@ export default function(component) {
                                           accuracy: p.coords.accuracy, at: p.timestamp,
                                           asked: Date.now()}); },
       (e) => { button.textContent = data.label;
-               setStateValue("position", {error: e.code === 1 ? "denied" : "unavailable",
-                                          asked: Date.now()}); },
+               refuse(e.code === 1 ? "denied" : "unavailable", byItself); },
       {enableHighAccuracy: true, timeout: 15000, maximumAge: 30000});
   };
-  button.onclick = locate;
-  if (data.auto && !parentElement.__civAsked) { parentElement.__civAsked = true; locate(); }
+  button.onclick = () => locate(false);
+  if (data.auto && !parentElement.__civAsked) { parentElement.__civAsked = true; locate(true); }
 }
 """
 
@@ -48,11 +52,22 @@ def _component():
 def device_position(key: str, label: str, busy: str, auto: bool = True) -> dict | None:
     """Draw the "use my location" button (with auto, asking once by itself on the first draw);
     return the last answer: {lat, lon, accuracy, at, asked} or {error: denied|unavailable|
-    unsupported, asked}, or None (asked: when the answer came, so each answer differs)."""
-    result = _component()(key=key, data={"label": label, "busy": busy, "auto": auto},
+    unsupported, asked}, or None (asked: when the answer came, so each answer differs). With
+    auto, a refusal is remembered for the session and answered at once on the next visit
+    (asked: None), and the browser does not send the same refusal again by itself."""
+    refused = f"{key}_refused"
+    known = st.session_state.get(refused) if auto else None
+    result = _component()(key=key, data={"label": label, "busy": busy, "auto": auto,
+                                         "known": known},
                           default={"position": None}, on_position_change=lambda: None)
     position = result.get("position") if result is not None else None
-    return position if isinstance(position, dict) else None
+    if not isinstance(position, dict):
+        return {"error": known, "asked": None} if known else None
+    if auto and position.get("error"):
+        st.session_state[refused] = str(position["error"])
+    elif auto:
+        st.session_state.pop(refused, None)
+    return position
 
 
 def fresh_position(key: str, label: str, busy: str, auto: bool = False) -> dict | None:

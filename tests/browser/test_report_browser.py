@@ -194,26 +194,38 @@ _WEBGL_CANVASES = """(() => {
 })()"""
 
 
-
 def _open_from_the_sidebar(page, base_url: str, path: str) -> None:
     page.locator(f'[data-testid="stSidebarNav"] a[href="{base_url}/{path}"]').click()
     wait_ready(page)
 
 
 def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) -> None:
-    """The browser's answer to "where am I" (here a refusal) comes after each visit's first run
-    and reruns the page: the note it adds takes a slot kept for it, so the tap map below stays
-    mounted (one new WebGL canvas a visit), not built and drawn a second time."""
+    """The browser's answer to "where am I" (here a refusal, as on a plain-http intranet) comes
+    after the first visit's first run and reruns the page: the note it adds takes a slot kept
+    for it, so the tap map below stays mounted (one new WebGL canvas a visit), not built and
+    drawn a second time. The refusal is remembered for the session: a later visit shows the note
+    at once, and the browser does not send the same refusal again by itself (no rerun)."""
     page = web.page
     page.context.add_init_script(script=_WEBGL_CANVASES)
+    sent: list[int] = []  # the browser's messages to the app (a click, a widget's new value)
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(1)))
     login(web, "nanhu")
-    for visit in range(2):
+    for visit in (1, 2, 3):
         _open_from_the_sidebar(page, web.base_url, "problems")
         page.evaluate("window.__webglCanvases = 0")
+        sent.clear()
         _open_from_the_sidebar(page, web.base_url, "report")
         page.get_by_text(re.compile("未获得手机定位")).wait_for()
         page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
-        page.wait_for_timeout(1500)  # a remount would follow the rerun by now
+        page.wait_for_timeout(1500)  # a rerun, and a remount after it, would have come by now
         wait_ready(page)
         assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 1
-        assert page.evaluate("window.__webglCanvases") == 1, f"visit {visit + 1}"
+        assert page.evaluate("window.__webglCanvases") == 1, f"visit {visit}"
+        # the click, then on the first visit only, the refusal (each one reruns the page)
+        assert len(sent) == (2 if visit == 1 else 1), f"visit {visit}: {len(sent)} messages"
+    sent.clear()
+    page.get_by_role("button", name="获取手机定位").click()  # a tap asks, and is answered
+    page.wait_for_timeout(1500)
+    wait_ready(page)
+    assert len(sent) == 1  # the refusal, sent again: the tap was heard
+    page.get_by_text(re.compile("未获得手机定位")).wait_for()

@@ -143,3 +143,37 @@ def test_my_tasks_count_down_and_start(sample_db, sample_session) -> None:
     sample_session.expire_all()
     assert sample_session.get(m.Problem, assigned.id).status == "rectifying"
     assert any(f"问题 {assigned.code} 已开始整改" in s.body for s in at.success)
+
+
+def _geolocation_data(at) -> dict:
+    """Return the data the page gave the geolocation component in the last run."""
+    import json
+
+    found = []
+
+    def walk(node) -> None:
+        if getattr(node, "type", None) == "bidi_component" and \
+                node.proto.component_name == "civ_device_position":
+            found.append(json.loads(node.proto.json))
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else children or []):
+            walk(child)
+
+    walk(at._tree)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_refused_location_is_remembered_for_the_session(sample_db) -> None:
+    """A refusal answered once (on a plain-http intranet: every time) shows on the next visit's
+    first run, and the component is told it, so it does not send it again by itself."""
+    at = open_page(signed_in("nanhu"), "report")
+    assert _geolocation_data(at)["known"] is None
+    assert not [c for c in at.caption if "未获得手机定位" in c.value]
+    at.session_state["report_geo_refused"] = "denied"  # what an earlier visit's answer left
+    open_page(at, "overview")
+    open_page(at, "report")
+    data = _geolocation_data(at)
+    assert (data["auto"], data["known"]) == (True, "denied")
+    assert [c for c in at.caption if "未获得手机定位" in c.value]
+    assert any("report_tap_areas" in (el.proto.id or "") for el in at.get("deck_gl_json_chart"))
