@@ -34,6 +34,11 @@ What a user waits for (issue 18), with headless Chromium (skipped like server_pe
   browser_<page>_reload_N           then a full reload of the page (Streamlit's frontend loaded
                                     again, the server's caches warm): the browser's floor
   growth_<page>_{cold,first}_B_over_A   how a page's time grows from size A to size B
+  browser_floor_{floor,points,map_layers}   once: the median second visit (of 5) of the pages
+                                    of scripts/bench_floor.py, an app with no data: a heading;
+                                    a map of 381 points; a map with the sites map's layer
+                                    types (outlines, points, names). What any page and any map
+                                    cost in this browser on this machine before their data
 Each size also runs on a second shape of data that is not this generator's default
 (scale_data.py --shape clustered: 10 % open, half the problems within 300 m of 20 sites), its
 figures prefixed clustered_; and on PostgreSQL (figures prefixed pg_) when
@@ -51,6 +56,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -487,17 +493,24 @@ def _start_server(url: str, folder: Path, clock_file: Path, log_name: str
          "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     base = f"http://127.0.0.1:{port}"
+    _wait_healthy(proc, base, folder / log_name)
+    return proc, base, time.perf_counter() - t0
+
+
+def _wait_healthy(proc: subprocess.Popen, base: str, log: Path) -> None:
+    """Wait until the server at base answers /_stcore/health (stop it and raise after 180 s or
+    when it exits)."""
     deadline = time.time() + 180
     while True:
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    return proc, base, time.perf_counter() - t0
+                    return
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
                 _stop(proc)
-                raise RuntimeError("streamlit did not start: "
-                                   + (folder / log_name).read_text()[-2000:]) from None
+                raise RuntimeError("streamlit did not start: " + log.read_text()[-2000:]) \
+                    from None
             time.sleep(0.05)
 
 
@@ -575,10 +588,12 @@ def _maps_drawn(page) -> float:
     return done
 
 
-def _until_idle(page, t0: float) -> float:
-    """Return seconds from t0 until the app (signed in) finished its script run and the browser
-    drew the result: two animation frames later, and every map's layers drawn (_GL_WATCH)."""
-    page.wait_for_selector(SIGNED_IN, timeout=600_000)
+def _until_idle(page, t0: float, signed_in: str | None = SIGNED_IN) -> float:
+    """Return seconds from t0 until the app (signed in: its signed_in element shown) finished
+    its script run and the browser drew the result: two animation frames later, and every
+    map's layers drawn (_GL_WATCH)."""
+    if signed_in:
+        page.wait_for_selector(signed_in, timeout=600_000)
     page.wait_for_selector(IDLE, timeout=600_000)
     page.evaluate(_PAINTED)
     done = _maps_drawn(page)
@@ -597,9 +612,9 @@ def _settle(page) -> None:
     page.evaluate(_PAINTED)
 
 
-def _nav_link(page, base: str, url_path: str):
+def _nav_link(page, base: str, url_path: str, landing: str = LANDING):
     """Return the sidebar link to a page (the landing page is served at /)."""
-    href = f"{base}/" if url_path == LANDING else f"{base}/{url_path}"
+    href = f"{base}/" if url_path == landing else f"{base}/{url_path}"
     return page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]')
 
 
@@ -618,19 +633,20 @@ _RAN_AND_IDLE = """() => window.__ran && document.querySelector('[data-testid="s
   .getAttribute('data-test-script-state') === 'notRunning'"""
 
 
-def _click_to(page, base: str, url_path: str) -> float:
+def _click_to(page, base: str, url_path: str, landing: str = LANDING,
+              signed_in: str | None = SIGNED_IN) -> float:
     """Click a page's sidebar link; return the seconds until Streamlit has run it and is idle."""
     _settle(page)
     page.evaluate(_WATCH_RUN)
     page.evaluate(_GL_RESET)
     t0 = time.perf_counter()
-    _nav_link(page, base, url_path).click()
-    path = "" if url_path == LANDING else url_path
+    _nav_link(page, base, url_path, landing).click()
+    path = "" if url_path == landing else url_path
     # a page may add its state to the address (?day=...): match the path, and the address only
     # changes within the document, so no load event is awaited
     page.wait_for_url(re.compile(rf"^{re.escape(base)}/{path}(\?.*)?$"), wait_until="commit")
     page.wait_for_function(_RAN_AND_IDLE, timeout=600_000)
-    return _until_idle(page, t0)
+    return _until_idle(page, t0, signed_in)
 
 
 def _visits(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float, float]:
@@ -665,6 +681,45 @@ def _visits(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float, 
         context.close()
         browser.close()
     return first, second, reload
+
+
+FLOOR_PAGES = ("floor", "points", "map_layers")  # scripts/bench_floor.py; the first at /
+
+
+def browser_floor(folder: Path, exe: str, repeats: int = 5) -> None:
+    """Print the median second visit of each page of scripts/bench_floor.py (no data behind
+    it): what Streamlit and deck.gl cost in this browser on this machine before any data."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    with open(folder / "server_floor.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "scripts" / "bench_floor.py"),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", "--server.port", str(port),
+             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, base, folder / "server_floor.log")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1600, "height": 2200})
+            context.add_init_script(script=_GL_WATCH)
+            page = context.new_page()
+            page.set_default_timeout(600_000)
+            page.goto(base + "/")
+            page.wait_for_selector(IDLE)
+            seconds: dict[str, list[float]] = {name: [] for name in FLOOR_PAGES}
+            for round_ in range(repeats + 1):  # the first round loads the map's code: not kept
+                for name in (*FLOOR_PAGES[1:], FLOOR_PAGES[0]):  # each from another page
+                    took = _click_to(page, base, name, FLOOR_PAGES[0], None)
+                    if round_:
+                        seconds[name].append(took)
+            browser.close()
+    finally:
+        _stop(proc)
+    for name, values in seconds.items():
+        emit(f"browser_floor_{name}", statistics.median(values), "s")
 
 
 def browser_visits(url: str, folder: Path, n: int, exe: str) -> None:
@@ -891,6 +946,9 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
         template = sample_template(folder)
         import_throughput(template, folder, args.import_rows)
+        exe = None if args.no_browser else chromium()
+        if exe is not None:
+            browser_floor(folder, exe)
         shapes = [x for x in args.shapes.split(",") if x]
         for n in sizes:
             for shape in shapes:

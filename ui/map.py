@@ -23,9 +23,6 @@ MAX_RAW_POINTS = 20_000
 LAYERS = ("boundaries", "buffers", "sites", "problems")
 SITE_RADIUS_M = 35
 PROBLEM_RADIUS_M = 18
-# Plain strings become deck.gl expressions in pydeck: wrap string constants.
-UNITS_PX = pdk.types.String("pixels")
-UNITS_AUTO = pdk.types.String("auto")
 STATE_COLORS = {"clean": [46, 160, 67], "open": [245, 158, 11], "overdue": [220, 38, 38]}
 CLOSED_COLOR = [120, 120, 120]
 CATEGORY_PALETTE = [
@@ -342,12 +339,7 @@ def build_deck(site_rows: pd.DataFrame, problems: tuple[str, pd.DataFrame], subs
         labels = pd.DataFrame({"lon": subs["center_lon"].round(6),
                                "lat": subs["center_lat"].round(6),
                                "label": subs["name_" + current_lang()]})
-        layers.append(pdk.Layer("TextLayer", id="subdistrict-labels", data=labels,
-                                get_position=["lon", "lat"], get_text="label", get_size=14,
-                                get_color=[40, 50, 80, 230], character_set=UNITS_AUTO,
-                                font_weight=600, outline_width=2,
-                                outline_color=[255, 255, 255, 220],
-                                font_settings={"sdf": True}, billboard=True))
+        layers.append(outlines.name_layer("subdistrict-labels", labels))
     return basemap.deck(layers, view, TOOLTIP)
 
 

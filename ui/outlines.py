@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pydeck as pdk
 
 Point = list[float]
@@ -48,3 +49,13 @@ def line_layer(layer_id: str, geometries: list[dict[str, Any]], colors: list[lis
             for a, b in segments_of(geometry)]
     return pdk.Layer("LineLayer", id=layer_id, data=data, get_source_position="s",
                      get_target_position="t", get_color="color", get_width="width")
+
+
+def name_layer(layer_id: str, names: pd.DataFrame) -> pdk.Layer:
+    """Return a TextLayer writing each row's label (lon, lat, label) at 14 px, outlined in
+    white, with only the characters it uses in its font atlas."""
+    return pdk.Layer("TextLayer", id=layer_id, data=names, get_position=["lon", "lat"],
+                     get_text="label", get_size=14, get_color=[40, 50, 80, 230],
+                     character_set=pdk.types.String("auto"), font_weight=600, outline_width=2,
+                     outline_color=[255, 255, 255, 220], font_settings={"sdf": True},
+                     billboard=True)
