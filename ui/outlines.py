@@ -1,4 +1,5 @@
-"""Boundaries on the maps, drawn as LineLayer segments: deck.gl's cheapest shader to prepare.
+"""Boundaries on the maps, drawn as LineLayer segments (deck.gl's cheapest shader to prepare),
+and the names written on them (name_layer).
 
 Each layer type on a map costs its shader program on every visit of a browser without a GPU
 (software WebGL, measured in headless Chromium on 2 cores): a GeoJsonLayer strokes polygons
