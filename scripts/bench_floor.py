@@ -1,4 +1,4 @@
-"""The browser's floor for the benchmark: a two-page Streamlit app with no data behind it, whose
+"""The browser's floor for the benchmark: a three-page Streamlit app with no data behind it, whose
 second visits show what Streamlit and deck.gl cost on this machine whatever the data.
 
 Pages: a heading only (the landing page, at /), a map of 381 points, and a map with the layer

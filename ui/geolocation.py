@@ -43,6 +43,11 @@ export default function(component) {
 """
 
 
+# refusals that the next visit will meet again: remembered for the session (not "unavailable",
+# no fix in time, which may pass)
+LASTING_REFUSALS = ("denied", "unsupported")
+
+
 @st.cache_resource(show_spinner=False)
 def _component():
     """Return the mount command of the geolocation component (registered once)."""
@@ -53,8 +58,9 @@ def device_position(key: str, label: str, busy: str, auto: bool = True) -> dict 
     """Draw the "use my location" button (with auto, asking once by itself on the first draw);
     return the last answer: {lat, lon, accuracy, at, asked} or {error: denied|unavailable|
     unsupported, asked}, or None (asked: when the answer came, so each answer differs). With
-    auto, a refusal is remembered for the session and answered at once on the next visit
-    (asked: None), and the browser does not send the same refusal again by itself."""
+    auto, a lasting refusal (denied, unsupported) is remembered for the session and answered
+    at once on the next visit (asked: None), and the browser does not send the same refusal
+    again by itself; any other answer forgets it."""
     refused = f"{key}_refused"
     known = st.session_state.get(refused) if auto else None
     result = _component()(key=key, data={"label": label, "busy": busy, "auto": auto,
@@ -63,9 +69,9 @@ def device_position(key: str, label: str, busy: str, auto: bool = True) -> dict 
     position = result.get("position") if result is not None else None
     if not isinstance(position, dict):
         return {"error": known, "asked": None} if known else None
-    if auto and position.get("error"):
+    if auto and position.get("error") in LASTING_REFUSALS:
         st.session_state[refused] = str(position["error"])
-    elif auto:
+    elif auto:  # a fix, or a refusal that may pass (no fix in time)
         st.session_state.pop(refused, None)
     return position
 

@@ -195,6 +195,7 @@ _WEBGL_CANVASES = """(() => {
 
 
 def _open_from_the_sidebar(page, base_url: str, path: str) -> None:
+    """Click a page's sidebar link and wait for its run to end."""
     page.locator(f'[data-testid="stSidebarNav"] a[href="{base_url}/{path}"]').click()
     wait_ready(page)
 

@@ -4,6 +4,7 @@ any location is refused and leaves nothing, my tasks count down and start."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -147,8 +148,6 @@ def test_my_tasks_count_down_and_start(sample_db, sample_session) -> None:
 
 def _geolocation_data(at) -> dict:
     """Return the data the page gave the geolocation component in the last run."""
-    import json
-
     found = []
 
     def walk(node) -> None:
@@ -177,3 +176,26 @@ def test_a_refused_location_is_remembered_for_the_session(sample_db) -> None:
     assert (data["auto"], data["known"]) == (True, "denied")
     assert [c for c in at.caption if "未获得手机定位" in c.value]
     assert any("report_tap_areas" in (el.proto.id or "") for el in at.get("deck_gl_json_chart"))
+
+
+def test_a_fix_or_a_passing_refusal_forgets_the_remembered_one(sample_db) -> None:
+    """The phone answers with a fix (or a refusal that may pass: no fix in time): the refusal
+    remembered from an earlier visit is forgotten, and the page uses the answer."""
+    at = open_page(signed_in("nanhu"), "report")
+    at.session_state["report_geo_refused"] = "denied"
+    at.session_state["report_geo"] = {"position": {"lat": 41.7566, "lon": 123.4248,
+                                                   "accuracy": 12, "at": 1, "asked": 2}}
+    at.run()
+    assert not at.exception, at.exception
+    assert "report_geo_refused" not in at.session_state
+    assert not [c for c in at.caption if "未获得手机定位" in c.value]
+    assert any("位置来源：手机定位" in s.body for s in at.success)
+    assert not at.get("deck_gl_json_chart")  # no tap map: the phone gave the place
+    at.session_state["report_geo_refused"] = "denied"
+    at.session_state["report_geo"] = {"position": {"error": "unavailable", "asked": 3}}
+    at.run()
+    assert "report_geo_refused" not in at.session_state
+    assert [c for c in at.caption if "未获得手机定位" in c.value]  # this answer's note
+    at.session_state["report_geo"] = {"position": {"error": "denied", "asked": 4}}
+    at.run()
+    assert at.session_state["report_geo_refused"] == "denied"
