@@ -98,9 +98,8 @@ def location_picker() -> tuple | None:
     A phone's GPS gives WGS-84, as the map cells are: no datum conversion."""
     st.markdown(f"**{t('public.location')}**")
     position = fresh_position("public_geo", t("public.locate"), t("public.locating"))
-    status = st.empty()  # one slot whatever the answer: the map below keeps its place
     if position and position.get("error"):
-        status.warning(t("public.locate_failed"))
+        st.warning(t("public.locate_failed"))
     elif position:
         st.session_state[POINT] = (round(float(position["lat"]), 6),
                                    round(float(position["lon"]), 6), "gps",

@@ -174,6 +174,18 @@ def watched_page(context, base_url: str) -> BrowserPage:
     return BrowserPage(page=page, outside_requests=outside, base_url=base_url)
 
 
+# every canvas that gets a WebGL context: a map mounted anew (and drawn again) adds one
+WEBGL_CANVASES = """(() => {
+  const seen = new WeakSet(); window.__webglCanvases = 0;
+  const get = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    const context = get.call(this, kind, ...rest);
+    if (context && String(kind).startsWith("webgl") && !seen.has(this)) {
+      seen.add(this); window.__webglCanvases++; }
+    return context;
+  };
+})()"""
+
 def wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:
     """Wait for an element of the page, then for the script run to finish."""
     page.wait_for_selector(selector, timeout=60_000)

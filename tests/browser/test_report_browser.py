@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from civdata.core import models as m
 from civdata.core.db import make_engine, session_factory
 from civdata.domain import street
-from tests.browser.conftest import BrowserPage, login, wait_ready
+from tests.browser.conftest import WEBGL_CANVASES, BrowserPage, login, wait_ready
 from tests.civdata.domain.test_street import jpeg, north
 from tests.conftest import DEMO_PASSWORDS, ROOT
 
@@ -181,19 +181,6 @@ def test_denied_geolocation_takes_the_point_from_the_photos_exif(phone_for, app_
     assert web.outside_requests == []
 
 
-# every canvas that gets a WebGL context: a map mounted anew (and drawn again) adds one
-_WEBGL_CANVASES = """(() => {
-  const seen = new WeakSet(); window.__webglCanvases = 0;
-  const get = HTMLCanvasElement.prototype.getContext;
-  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
-    const context = get.call(this, kind, ...rest);
-    if (context && String(kind).startsWith("webgl") && !seen.has(this)) {
-      seen.add(this); window.__webglCanvases++; }
-    return context;
-  };
-})()"""
-
-
 def _open_from_the_sidebar(page, base_url: str, path: str) -> None:
     """Click a page's sidebar link and wait for its run to end."""
     page.locator(f'[data-testid="stSidebarNav"] a[href="{base_url}/{path}"]').click()
@@ -207,7 +194,7 @@ def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) ->
     drawn a second time. The refusal is remembered for the session: a later visit shows the note
     at once, and the browser does not send the same refusal again by itself (no rerun)."""
     page = web.page
-    page.context.add_init_script(script=_WEBGL_CANVASES)
+    page.context.add_init_script(script=WEBGL_CANVASES)
     sent: list[int] = []  # the browser's messages to the app (a click, a widget's new value)
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(1)))
     login(web, "nanhu")
