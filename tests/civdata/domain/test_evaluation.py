@@ -41,7 +41,8 @@ GOOD = [
 
 def _world(session, monkeypatch, tmp_path):
     """Build the small system of the hand computation (see test_score_arithmetic)."""
-    monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25")
+    monkeypatch.setenv("CIVDATA_TODAY", "2026-11-25T12:00")  # a stopped clock: the
+    # hand computation acts at noon, before the estimates at 23:00, at any hour of the run
     monkeypatch.setenv("CIVDATA_PHOTO_DIR", str(tmp_path / "photos"))
     sub1 = f.make_subdistrict(session, population=3000)
     sub2 = f.make_subdistrict(session, population=1000)
