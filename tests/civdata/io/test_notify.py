@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from civdata.cli import main
+from civdata.core import clock
 from civdata.core import models as m
 from civdata.core.auth import Actor
 from civdata.core.db import make_engine, session_factory, session_scope
@@ -445,7 +446,7 @@ def test_notify_run_once_from_the_command_line(engine, robots, capsys) -> None:
         f.make_problem(s, sub, cls, code="P-CLI", status="discovered",
                        deadline=datetime(2099, 1, 1))
         p = s.scalar(select(m.Problem).where(m.Problem.code == "P-CLI"))
-        p.assigned_at = datetime.now() - timedelta(hours=1)
+        p.assigned_at = clock.now_local() - timedelta(hours=1)  # district time, as the run
     assert main(["--database-url", _url(engine), "notify", "run", "--once"]) == 0
     out = capsys.readouterr().out
     assert "queued 1, sent 1, retried 0, failed 0" in out
