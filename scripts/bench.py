@@ -416,19 +416,28 @@ def _browse_every_page(base: str, exe: str) -> None:
         browser.close()
 
 
+def _serve(command: list[str], env: dict[str, str] | None, log_path: Path
+           ) -> tuple[subprocess.Popen, str]:
+    """Start a Streamlit command (headless, no file watcher, a free port on 127.0.0.1), its
+    output into log_path; return (process, base URL) without waiting for it."""
+    port = _free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [*command, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", "--server.port", str(port),
+             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
 def server_peak_rss(url: str, folder: Path, n: int, exe: str) -> None:
     """Print the peak RSS of `streamlit run` (children included) while a browser opens every page."""
     import psutil
 
-    port = _free_port()
     env = dict(os.environ, CIVDATA_DATABASE_URL=url, CIVDATA_TODAY=AS_OF.isoformat(),
                CIVDATA_PHOTO_DIR=str(folder / "photos"))
-    log = open(folder / f"server_{n}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.port", str(port),
-         "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc, base = _serve([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py")],
+                        env, folder / f"server_{n}.log")
     peak = 0
     stop = threading.Event()
 
@@ -445,29 +454,13 @@ def server_peak_rss(url: str, folder: Path, n: int, exe: str) -> None:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("streamlit did not start: " + (
-                        folder / f"server_{n}.log").read_text()[-2000:]) from None
-                time.sleep(0.3)
+        _wait_healthy(proc, base, folder / f"server_{n}.log")
         _browse_every_page(base, exe)
     finally:
         stop.set()
         sampler.join()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        _stop(proc)
     emit(f"server_peak_rss_{n}", peak / 1e6, "MB", 0)
 
 
@@ -481,18 +474,11 @@ SIGNED_IN = '[data-testid="stSidebar"] button:has-text("退出登录")'
 def _start_server(url: str, folder: Path, clock_file: Path, log_name: str
                   ) -> tuple[subprocess.Popen, str, float]:
     """Start scripts/bench_server.py; return (process, base URL, seconds until healthy)."""
-    port = _free_port()
     env = dict(os.environ, CIVDATA_DATABASE_URL=url, CIVDATA_TODAY=AS_OF.isoformat(),
                CIVDATA_PHOTO_DIR=str(folder / "photos"), CIVDATA_BENCH_CLOCK_FILE=str(clock_file))
-    log = open(folder / log_name, "w")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "bench_server.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.port", str(port),
-         "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    base = f"http://127.0.0.1:{port}"
+    proc, base = _serve([sys.executable, str(ROOT / "scripts" / "bench_server.py")], env,
+                        folder / log_name)
     _wait_healthy(proc, base, folder / log_name)
     return proc, base, time.perf_counter() - t0
 
@@ -515,7 +501,7 @@ def _wait_healthy(proc: subprocess.Popen, base: str, log: Path) -> None:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """Stop a server started by _start_server."""
+    """Stop a server started by _serve."""
     proc.terminate()
     try:
         proc.wait(timeout=15)
@@ -691,14 +677,9 @@ def browser_floor(folder: Path, exe: str, repeats: int = 5) -> None:
     it): what Streamlit and deck.gl cost in this browser on this machine before any data."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    with open(folder / "server_floor.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "scripts" / "bench_floor.py"),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--server.port", str(port),
-             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = _serve([sys.executable, "-m", "streamlit", "run",
+                         str(ROOT / "scripts" / "bench_floor.py")], None,
+                        folder / "server_floor.log")
     try:
         _wait_healthy(proc, base, folder / "server_floor.log")
         with sync_playwright() as p:
