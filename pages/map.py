@@ -8,6 +8,7 @@ from civdata.domain.sites import PROBLEM_STATES, SITE_STATES, filter_sites
 from ui import forms, readers
 from ui import map as map_ui
 from ui.auth_gate import require_page
+from ui.deckchart import deck_chart
 from ui.downloads import download_table, table_with_downloads
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import current_lang, name_col, t
@@ -58,8 +59,7 @@ if kind == "cells":
                  limit=f"{map_ui.MAX_RAW_POINTS:,}", cells=len(raw)))
 else:
     st.caption(t("map.drawn", sites=len(shown), problems=len(raw)))
-st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="site_map",
-                height=620)
+deck_chart(deck, key="site_map", height=620, pickable=True)
 map_ui.draw_legend(color_by, cats, colors)
 st.caption(t("map.click_hint"))
 

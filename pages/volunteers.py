@@ -13,6 +13,7 @@ from civdata.domain.volunteers import (
 from ui import forms, readers
 from ui import volunteers as volunteers_ui
 from ui.auth_gate import require_page
+from ui.deckchart import deck_chart
 from ui.downloads import download_table
 from ui.filters import selected_subdistrict, subdistrict_label
 from ui.i18n import name_col, t
@@ -64,8 +65,9 @@ surroundings = o1.checkbox(t("volunteers.map.surroundings"), value=False, key="v
 show_gaps = o2.checkbox(t("volunteers.map.show_gaps"), value=True, key="vol_show_gaps")
 stations = volunteers_ui.stations(version, sub_id)
 bases = team_list if team is None else team_list[team_list["code"] == team_code]
-st.pydeck_chart(volunteers_ui.volunteer_deck(readers.subdistrict_outlines(version), stations, bases, acts, cov["sites"],
-                                   cov["gaps"], surroundings, show_gaps), height=volunteers_ui.MAP_HEIGHT)
+deck_chart(volunteers_ui.volunteer_deck(readers.subdistrict_outlines(version), stations, bases, acts,
+                                        cov["sites"], cov["gaps"], surroundings, show_gaps),
+           key="volunteers_map", height=volunteers_ui.MAP_HEIGHT)
 st.caption(t("volunteers.map.legend"))
 
 st.subheader(t("volunteers.gaps"))

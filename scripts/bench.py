@@ -34,11 +34,13 @@ What a user waits for (issue 18), with headless Chromium (skipped like server_pe
   browser_<page>_reload_N           then a full reload of the page (Streamlit's frontend loaded
                                     again, the server's caches warm): the browser's floor
   growth_<page>_{cold,first}_B_over_A   how a page's time grows from size A to size B
-  browser_floor_{floor,points,map_layers}   once: the median second visit (of 5) of the pages
-                                    of scripts/bench_floor.py, an app with no data: a heading;
-                                    a map of 381 points; a map with the sites map's layer
-                                    types (outlines, points, names). What any page and any map
-                                    cost in this browser on this machine before their data
+  browser_floor_{floor,points,map_layers,map_layers_pydeck}   once: the median second visit
+                                    (of 5) of the pages of scripts/bench_floor.py, an app with
+                                    no data: a heading; a map of 381 points; a map with the
+                                    sites map's layer types (outlines, points, names); the same
+                                    map through st.pydeck_chart (a new WebGL context a visit).
+                                    What any page and any map cost in this browser on this
+                                    machine before their data
 Each size also runs on a second shape of data that is not this generator's default
 (scale_data.py --shape clustered: 10 % open, half the problems within 300 m of 20 sites), its
 figures prefixed clustered_; and on PostgreSQL (figures prefixed pg_) when
@@ -541,12 +543,19 @@ _GL_WATCH = """(() => {
 _GL_RESET = """() => { if (window.__gl) {
   window.__gl.pending.clear(); window.__gl.draws = 0; window.__gl.links = 0; } }"""
 # no element of the page is still loading its code (Streamlit shows a skeleton until a lazily
-# loaded element such as a chart or a map is in place), and every map on the page linked its
-# programs and drew after the last link (or there is no map)
-_MAPS_DRAWN = """() => !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')
-  && (!document.querySelector('[data-testid="stDeckGlJsonChart"]') || (window.__gl
-  && window.__gl.links > 0 && window.__gl.draws > 0 && window.__gl.pending.size === 0
-  && window.__gl.lastDraw >= window.__gl.lastLink))"""
+# loaded element such as a chart or a map is in place), every map of the app (ui.deckchart)
+# drew its latest layers, every st.pydeck_chart map linked its programs (a new WebGL context),
+# no program is still linking and a draw followed the last link (or there is no map)
+_MAPS_DRAWN = """() => {
+  if (document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')) return false;
+  const ours = [...document.querySelectorAll('[data-testid="civDeckChart"]')];
+  const streamlits = document.querySelector('[data-testid="stDeckGlJsonChart"]');
+  if (!ours.length && !streamlits) return true;
+  const gl = window.__gl;
+  return !!gl && ours.every((host) => host.dataset.drawn === "1")
+    && (!streamlits || gl.links > 0) && gl.draws > 0 && gl.pending.size === 0
+    && gl.lastDraw >= gl.lastLink;
+}"""
 
 
 _LINKS = "() => window.__gl ? window.__gl.links : 0"
@@ -669,7 +678,8 @@ def _visits(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float, 
     return first, second, reload
 
 
-FLOOR_PAGES = ("floor", "points", "map_layers")  # scripts/bench_floor.py; the first at /
+# scripts/bench_floor.py; the first at /
+FLOOR_PAGES = ("floor", "points", "map_layers", "map_layers_pydeck")
 
 
 def browser_floor(folder: Path, exe: str, repeats: int = 5) -> None:

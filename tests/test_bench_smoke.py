@@ -35,7 +35,8 @@ def expected_names(browser: bool) -> set[str]:
                                                  "overview")}  # issue 19
     if browser:
         names |= {f"server_peak_rss_{SIZE}", f"startup_{SIZE}"}
-        names |= {f"browser_floor_{page}" for page in ("floor", "points", "map_layers")}
+        names |= {f"browser_floor_{page}" for page in ("floor", "points", "map_layers",
+                                                            "map_layers_pydeck")}
         names |= {f"browser_{page}_{visit}_{SIZE}" for page in PAGES if page not in ADMIN_ONLY
                   for visit in ("first", "second", "reload")}
     return names

@@ -14,6 +14,7 @@ from civdata.core import auth
 from civdata.core.query import to_district_time
 from civdata.domain import geo, riskmodel, sites
 from ui import basemap, forms, outlines, points, readers
+from ui.deckchart import current_selection
 from ui.downloads import table_with_downloads
 from ui.i18n import current_lang, t
 from ui.plain import escape_md
@@ -191,11 +192,7 @@ def mock_evaluation(version: tuple, now: datetime, n: int, seed: int) -> dict:
 
 def _clicked_site_code() -> str | None:
     """Return the code of the site clicked on the map (the widget's state), if any."""
-    state = st.session_state.get("site_map")
-    try:
-        objects = state["selection"]["objects"].get("sites") or []
-    except (KeyError, TypeError, AttributeError):
-        return None
+    objects = (current_selection("site_map").get("objects") or {}).get("sites") or []
     return str(objects[0].get("code")) if objects else None
 
 

@@ -15,10 +15,13 @@ from civdata.core.errors import CivDataError
 from civdata.domain import markets
 from civdata.io import photos
 from ui import basemap, forms, outlines, points, readers
+from ui.deckchart import current_selection, deck_chart
 from ui.downloads import download_table, table_with_downloads
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
 from ui.widgets import fmt_num, fmt_pct
+
+MAP_HEIGHT = 500  # px, as st.pydeck_chart drew it
 
 TREND_DAYS = 90
 WINDOW_DAYS = 30
@@ -152,8 +155,7 @@ def open_problems(version: tuple[str, int], market_id: int) -> pd.DataFrame:
 
 def _pick_from_map() -> None:
     """Choose the market clicked on the map (runs before the rerun, so the selectbox follows)."""
-    event = st.session_state.get("markets_map") or {}
-    objects = (event.get("selection") or {}).get("objects") or {}
+    objects = current_selection("markets_map").get("objects") or {}
     for layer in ("market-points", "market-surroundings"):
         if objects.get(layer):
             st.session_state["market_select"] = int(objects[layer][0]["id"])
@@ -180,8 +182,8 @@ def market_picker(latest: pd.DataFrame) -> int | None:
 
 def show_map(latest: pd.DataFrame, boundaries: pd.DataFrame) -> None:
     """Draw the markets map; a click on a market chooses it."""
-    st.pydeck_chart(market_deck(latest, boundaries), key="markets_map", on_select=_pick_from_map,
-                    selection_mode="single-object")
+    deck_chart(market_deck(latest, boundaries), key="markets_map", height=MAP_HEIGHT,
+               on_select=_pick_from_map, pickable=True)
 
 
 def market_deck(latest: pd.DataFrame, boundaries: pd.DataFrame) -> pdk.Deck:

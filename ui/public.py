@@ -17,6 +17,7 @@ from civdata.core.errors import CivDataError
 from civdata.domain import geo
 from civdata.domain import public_reports as pr
 from ui import basemap, forms, points, readers
+from ui.deckchart import deck_chart
 from ui.geolocation import fresh_position
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -84,9 +85,9 @@ def tap_deck(point: tuple | None) -> pdk.Deck:
     return basemap.deck(layers, view)
 
 
-def _take_tap(event) -> None:
-    """Store the centre of a tapped cell as the report's point."""
-    picked = (getattr(event, "selection", None) or {}).get("objects", {}).get("tap-cells") or []
+def _take_tap(selection: dict) -> None:
+    """Store the centre of a tapped cell (the map's selection) as the report's point."""
+    picked = (selection.get("objects") or {}).get("tap-cells") or []
     if picked:
         lat, lon = h3.cell_to_latlng(picked[0]["cell"])
         st.session_state[POINT] = (round(lat, 6), round(lon, 6), "map", None)
@@ -105,9 +106,8 @@ def location_picker() -> tuple | None:
                                    round(float(position["lon"]), 6), "gps",
                                    float(position.get("accuracy") or 0))
     st.caption(t("public.tap_map"))
-    event = st.pydeck_chart(tap_deck(st.session_state.get(POINT)), on_select="rerun",
-                            selection_mode="single-object", key="public_map", height=MAP_HEIGHT)
-    _take_tap(event)
+    _take_tap(deck_chart(tap_deck(st.session_state.get(POINT)), key="public_map",
+                         height=MAP_HEIGHT, pickable=True))
     point = st.session_state.get(POINT)
     if point is None:
         st.info(t("public.no_point"))

@@ -16,6 +16,7 @@ from civdata.core.errors import CivDataError
 from civdata.domain import geo, street
 from civdata.io import photos
 from ui import basemap, forms, points, readers
+from ui.deckchart import deck_chart
 from ui.geolocation import device_position
 from ui.i18n import current_lang, name_col, t
 from ui.plain import escape_md
@@ -167,12 +168,9 @@ def _tap_deck(cells: list[str], layer: str, view: pdk.ViewState,
     return basemap.deck(layers, view)
 
 
-def _picked(event: object, layer: str) -> str | None:
-    """Return the cell tapped on a layer in a deck's selection, or None."""
-    try:
-        objects = event.selection["objects"].get(layer) or []  # type: ignore[attr-defined]
-    except (AttributeError, KeyError, TypeError):
-        return None
+def _picked(selection: dict, layer: str) -> str | None:
+    """Return the cell tapped on a layer in a map's selection, or None."""
+    objects = (selection.get("objects") or {}).get(layer) or []
     return str(objects[0]["cell"]) if objects else None
 
 
@@ -184,9 +182,8 @@ def tap_picker(outline: str) -> tuple[float, float] | None:
     if area is None:
         center = geo.geometry_from_geojson(outline).centroid
         view = pdk.ViewState(latitude=center.y, longitude=center.x, zoom=12.3)
-        event = st.pydeck_chart(_tap_deck(_coarse_cells(outline), "tap-areas", view, None),
-                                on_select="rerun", selection_mode="single-object",
-                                key="report_tap_areas", height=300)
+        event = deck_chart(_tap_deck(_coarse_cells(outline), "tap-areas", view, None),
+                           key="report_tap_areas", height=300, pickable=True)
         cell = _picked(event, "tap-areas")
         if cell:
             st.session_state[TAP_CELL] = cell
@@ -195,9 +192,9 @@ def tap_picker(outline: str) -> tuple[float, float] | None:
     lat, lon = h3.cell_to_latlng(area)
     fine = sorted(c for ring in h3.grid_disk(area, 1) for c in h3.cell_to_children(ring, FINE_RES))
     point = st.session_state.get(TAP)
-    event = st.pydeck_chart(_tap_deck(fine, "tap-places", pdk.ViewState(
-        latitude=lat, longitude=lon, zoom=16.2), point), on_select="rerun",
-        selection_mode="single-object", key="report_tap_places", height=300)
+    event = deck_chart(_tap_deck(fine, "tap-places", pdk.ViewState(
+        latitude=lat, longitude=lon, zoom=16.2), point), key="report_tap_places", height=300,
+        pickable=True)
     cell = _picked(event, "tap-places")
     if cell:
         plat, plon = h3.cell_to_latlng(cell)

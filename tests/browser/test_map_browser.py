@@ -8,9 +8,9 @@ from civdata.core.clock import now_local
 from civdata.core.db import make_engine, session_factory
 from civdata.domain import geo
 from civdata.domain import sites as site_reads
-from tests.browser.conftest import login, screenshot, wait_ready
+from tests.browser.conftest import WEBGL_CANVASES, login, screenshot, wait_ready
 
-DECK = '[data-testid="stDeckGlJsonChart"]'
+DECK = '[data-testid="civDeckChart"]'
 
 
 def _pixel(view: dict, lon: float, lat: float) -> tuple[float, float]:
@@ -70,4 +70,29 @@ def test_map_draws_offline_and_a_click_opens_the_site_card(web, app_server) -> N
     wait_ready(page, DECK)
     assert target["name_zh"] in heading.first.inner_text()
     screenshot(web, "map_site_card")
+    assert web.outside_requests == []
+
+
+# the layer ids of the map on screen, read from the Deck ui/deckchart.js lent it
+_SHOWN_LAYERS = """() => [...document.querySelectorAll('[data-testid="civDeckChart"]')]
+  .map((host) => host.__civSlot ? host.__civSlot.deck.props.layers.map((l) => l.id) : null)"""
+
+
+def test_every_map_draws_in_one_webgl_context_kept_for_the_tab(web) -> None:
+    """A visit to a map page takes the Deck (and WebGL context) the last map left: the sites
+    map, markets, volunteers and the sites map again build one WebGL canvas in all, and each
+    shows its own layers, drawn."""
+    page = web.page
+    page.context.add_init_script(script=WEBGL_CANVASES)
+    login(web, "office")
+    page.evaluate("window.__webglCanvases = 0")
+    for path, layer in (("map", "sites"), ("markets", "market-points"),
+                        ("volunteers", "subdistrict-lines"), ("map", "sites")):
+        page.locator(f'[data-testid="stSidebarNav"] a[href="{web.base_url}/{path}"]').click()
+        page.wait_for_url(f"{web.base_url}/{path}*")
+        wait_ready(page, DECK)
+        page.wait_for_selector(f'{DECK}[data-drawn="1"]', timeout=60_000)
+        [shown] = page.evaluate(_SHOWN_LAYERS)
+        assert layer in shown, (path, shown)
+        assert page.evaluate("window.__webglCanvases") == 1, path
     assert web.outside_requests == []

@@ -16,7 +16,7 @@ def test_markets_page_renders_map_and_ranking(web) -> None:
     page.goto(web.base_url + "/markets")
     wait_ready(page, "h1")
     assert "农贸市场治理" in page.locator("h1").first.inner_text()
-    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=60_000)
+    page.wait_for_selector('[data-testid="civDeckChart"] canvas', timeout=60_000)
     page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
     metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
     assert any("市场数" in m and "20" in m for m in metrics)
@@ -41,9 +41,9 @@ def test_clicking_a_market_on_the_map_opens_its_card(web, app_server) -> None:
     login(web, "leader")
     page = web.page
     page.goto(web.base_url + "/markets")
-    wait_ready(page, '[data-testid="stDeckGlJsonChart"] canvas')
+    wait_ready(page, '[data-testid="civDeckChart"] canvas')
     page.wait_for_timeout(1500)
-    box = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.bounding_box()
+    box = page.locator('[data-testid="civDeckChart"] canvas').first.bounding_box()
     world = 512 * 2 ** 11.5  # deck.gl web-mercator pixels at the page's zoom
 
     def merc(lat: float) -> float:

@@ -205,7 +205,7 @@ def test_a_public_session_cannot_open_any_other_page(citizen) -> None:
         citizen.page.goto(f"{citizen.base_url}/{spec.url_path}")
         wait_ready(citizen.page, 'input[type="password"]')
         assert citizen.page.locator("h1").first.inner_text() == "登录", spec.url_path
-        assert citizen.page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+        assert citizen.page.locator('[data-testid="civDeckChart"]').count() == 0
         assert citizen.page.locator('[data-testid="stMetric"]').count() == 0
     assert citizen.outside_requests == []
 
@@ -214,7 +214,7 @@ def test_tiles_come_from_the_configured_server_and_nothing_from_outside(citizen,
                                                                       ) -> None:
     _Tiles.hits.clear()
     open_public(citizen)
-    citizen.page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas')
+    citizen.page.wait_for_selector('[data-testid="civDeckChart"] canvas')
     citizen.page.wait_for_function("() => true")
     for _ in range(40):
         if _Tiles.hits:

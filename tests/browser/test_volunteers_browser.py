@@ -22,8 +22,8 @@ def test_volunteers_page_shows_coverage_and_map(web, app_server) -> None:
     assert any("社区活动覆盖率" in m for m in metrics)
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert values[0] == f"{100 * covered / total:.1f}%"
-    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=60_000)
-    assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 1
+    page.wait_for_selector('[data-testid="civDeckChart"] canvas', timeout=60_000)
+    assert page.locator('[data-testid="civDeckChart"]').count() == 1
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 3
     path = screenshot(web, "volunteers")
     assert path.stat().st_size > 20_000

@@ -47,9 +47,35 @@ def plotly_figures(at: AppTest) -> list:
     return [pio.from_json(el.proto.spec) for el in at.get("plotly_chart")]
 
 
+def maps_drawn(at: AppTest) -> list:
+    """Return the protos of the maps drawn, in page order: ui.deckchart's component, or
+    st.pydeck_chart where an intranet map style is configured."""
+    found = []
+
+    def walk(node) -> None:
+        kind = getattr(node, "type", None)
+        if kind == "deck_gl_json_chart" or (kind == "bidi_component" and
+                                           node.proto.component_name == "civ_deck_chart"):
+            found.append(node.proto)
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else children or []):
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def map_data(at: AppTest) -> list[dict]:
+    """Return what each map drawn gives the browser: spec (JSON text) and tooltip, and for
+    the component also height, select, selection and the URLs of deck.gl."""
+    return [json.loads(proto.json) if hasattr(proto, "component_name") else
+            {"spec": proto.json, "tooltip": json.loads(proto.tooltip) if proto.tooltip else None}
+            for proto in maps_drawn(at)]
+
+
 def deck_specs(at: AppTest) -> list[dict]:
-    """Return the pydeck specs drawn, decoded from the element protos."""
-    return [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
+    """Return the pydeck specs of the maps drawn, decoded from the element protos."""
+    return [json.loads(data["spec"]) for data in map_data(at)]
 
 
 def values(array) -> list:

@@ -27,7 +27,7 @@ def _open_map(query: dict[str, str] | None = None, user: str = "office") -> AppT
 
 def _deck(at: AppTest) -> dict:
     """Return the deck JSON of the map."""
-    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    return apptest.deck_specs(at)[0]
 
 
 def _layers(at: AppTest) -> dict[str, dict]:
@@ -115,8 +115,7 @@ def test_tooltips_carry_user_text_only_in_escaped_fields(sample_db, sample_sessi
     sample_session.execute(update(m.Problem).where(m.Problem.id == pid).values(description=evil))
     sample_session.commit()
     at = _open_map()
-    element = at.get("deck_gl_json_chart")[0].proto
-    assert json.loads(element.tooltip) == {"html": "<b>{title}</b><br/>{line1}<br/>{line2}"
+    assert apptest.map_data(at)[0]["tooltip"] == {"html": "<b>{title}</b><br/>{line1}<br/>{line2}"
                                                    "<br/>{line3}"}
     problems = _layers(at)["problems"]["data"]
     assert evil in [p["line3"] for p in problems]  # plain text, escaped by the browser
@@ -183,6 +182,21 @@ def test_intranet_map_style_is_used_only_when_set(sample_db, monkeypatch) -> Non
     deck = _deck(at)
     assert deck["mapStyle"] == "http://tiles.intranet.local/style.json"
     assert "mapProvider" not in deck
+    # a style needs Streamlit's base map renderer: st.pydeck_chart draws this map
+    assert at.get("deck_gl_json_chart") and not [p for p in apptest.maps_drawn(at)
+                                                 if hasattr(p, "component_name")]
+
+
+def test_without_a_style_the_map_is_drawn_by_the_apps_component(sample_db) -> None:
+    at = _open_map()
+    assert not at.get("deck_gl_json_chart")
+    [data] = apptest.map_data(at)
+    assert (data["height"], data["select"]) == (620, True)
+    assert data["selection"] == {"indices": {}, "objects": {}}
+    # deck.gl from this server (ui/deckgl), not from a CDN
+    assert data["core"] == "/component/ui.deckchart.deckgl/deck-9.4.0.min.js"
+    assert data["json"] == "/component/ui.deckchart.deckgl/deck-json-9.4.0.min.js"
+    assert data["tooltip"]["html"].startswith("<b>{title}</b>")
 
 
 def test_a_ranking_row_or_a_map_click_selects_the_site(sample_db, sample_session) -> None:

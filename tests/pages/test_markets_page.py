@@ -4,7 +4,6 @@ and the inspection form writing into the closed loop."""
 from __future__ import annotations
 
 import base64
-import json
 from datetime import timedelta
 
 import numpy as np
@@ -56,7 +55,7 @@ def _values(array) -> list:
 
 def _deck(at: AppTest) -> dict:
     """Return the first pydeck chart's JSON."""
-    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    return apptest.deck_specs(at)[0]
 
 
 def test_page_shows_map_ranking_trend_and_five_grasp(sample_db: str) -> None:
@@ -195,7 +194,7 @@ def test_subdistrict_without_markets_shows_the_empty_state(sample_db: str) -> No
     at = _open("office", {"subdistrict": "changbai"})
     assert "长白" in at.title[0].value
     assert any(i.value == "暂无数据。" for i in at.info)
-    assert not at.get("deck_gl_json_chart") and not at.get("plotly_chart")
+    assert not apptest.maps_drawn(at) and not at.get("plotly_chart")
 
 
 def test_single_market_subdistrict(sample_db: str) -> None:

@@ -16,7 +16,7 @@ from civdata.core.auth import Actor
 from civdata.core.db import make_engine, session_factory
 from civdata.domain import public_reports as pr
 from tests.conftest import ROOT
-from tests.pages.apptest import DASHBOARD, deck_specs, open_page, signed_in
+from tests.pages.apptest import DASHBOARD, deck_specs, maps_drawn, open_page, signed_in
 from ui import nav
 
 PUBLIC_PAGE = str(ROOT / "pages" / "public.py")
@@ -129,7 +129,7 @@ def test_a_signed_out_session_reaches_no_other_page(db) -> None:
         at = public_app()
         at.switch_page(str(ROOT / spec.file)).run()
         assert [w for w in at.text_input if w.key == "login_password"], spec.url_path
-        assert not at.get("deck_gl_json_chart") and not at.get("plotly_chart"), spec.url_path
+        assert not maps_drawn(at) and not at.get("plotly_chart"), spec.url_path
         assert not at.metric, spec.url_path
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from civdata.core import models as m
 from tests.civdata.domain.test_street import jpeg, north
-from tests.pages.apptest import offered_pages, open_page, signed_in
+from tests.pages.apptest import maps_drawn, offered_pages, open_page, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -93,9 +93,9 @@ def test_no_location_offers_the_map_and_refuses_to_file(sample_db, sample_sessio
     before = _count(sample_session, m.Problem)
     at = open_page(signed_in("nanhu"), "report")
     assert any("还没有位置" in i.body for i in at.info)
-    assert any("tap-areas" in el.proto.json for el in at.get("deck_gl_json_chart"))
-    assert all("mapbox" not in el.proto.json and "carto" not in el.proto.json
-               for el in at.get("deck_gl_json_chart"))
+    assert any("tap-areas" in proto.json for proto in maps_drawn(at))
+    assert all("mapbox" not in proto.json and "carto" not in proto.json
+               for proto in maps_drawn(at))
     at.file_uploader(key="report_photo").set_value(("shot.jpg", jpeg(), "image/jpeg"))
     at.text_area(key="report_text").input("垃圾堆放")
     at.button(key="report_submit").click().run()
@@ -175,7 +175,7 @@ def test_a_refused_location_is_remembered_for_the_session(sample_db) -> None:
     data = _geolocation_data(at)
     assert (data["auto"], data["known"]) == (True, "denied")
     assert [c for c in at.caption if "未获得手机定位" in c.value]
-    assert any("report_tap_areas" in (el.proto.id or "") for el in at.get("deck_gl_json_chart"))
+    assert any("report_tap_areas" in (proto.id or "") for proto in maps_drawn(at))
 
 
 def test_a_fix_or_a_passing_refusal_forgets_the_remembered_one(sample_db) -> None:
@@ -190,7 +190,7 @@ def test_a_fix_or_a_passing_refusal_forgets_the_remembered_one(sample_db) -> Non
     assert "report_geo_refused" not in at.session_state
     assert not [c for c in at.caption if "未获得手机定位" in c.value]
     assert any("位置来源：手机定位" in s.body for s in at.success)
-    assert not at.get("deck_gl_json_chart")  # no tap map: the phone gave the place
+    assert not maps_drawn(at)  # no tap map: the phone gave the place
     at.session_state["report_geo_refused"] = "denied"
     at.session_state["report_geo"] = {"position": {"error": "unavailable", "asked": 3}}
     at.run()

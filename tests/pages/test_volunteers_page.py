@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from datetime import timedelta
 
 import numpy as np
@@ -79,7 +78,7 @@ def values(array: object) -> list:
 
 def deck_layers(at: AppTest) -> dict[str, list]:
     """Return the map's layers by id with their data."""
-    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    spec = apptest.deck_specs(at)[0]
     return {layer["id"]: layer["data"] for layer in spec["layers"]}
 
 
@@ -109,7 +108,7 @@ def test_page_figures_equal_the_data_layer(sample_db: str) -> None:
     assert gaps_table.iloc[:, 2].tolist()[:10] == want["gaps"]["name_zh"].tolist()[:10]
     assert len(at.dataframe[1].value) == 12  # coverage by subdistrict
     assert len(at.dataframe[2].value) == len(acts)
-    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    spec = apptest.deck_specs(at)[0]
     assert "mapStyle" not in spec or spec["mapStyle"] in (None, "", "__MAP_STYLE__")
 
 
@@ -164,7 +163,7 @@ def test_the_form_records_an_activity_and_the_page_updates(sample_db: str) -> No
     # field value in the browser (escaping here too would show entities), and the template
     # itself holds no user text.
     assert "<b>敬老义剪</b>" in tips and "&lt;" not in tips
-    assert json.loads(at.get("deck_gl_json_chart")[0].proto.tooltip) == {"html": "{tip}"}
+    assert apptest.map_data(at)[0]["tooltip"] == {"html": "{tip}"}
 
 
 def test_the_form_shows_clear_errors_and_writes_nothing(sample_db: str) -> None:

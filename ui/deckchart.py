@@ -1,0 +1,98 @@
+"""Every map of the app is drawn here (deck_chart): a pydeck deck in a small Streamlit component
+(components v2, ui/deckchart.js) that keeps deck.gl's Deck, and so its WebGL context and GPU
+pipelines, for the whole browser tab. st.pydeck_chart builds a new Deck and WebGL context for
+every map it mounts; in a browser without a GPU (software WebGL) that costs about 0.2-0.4 s per
+layer type on every visit (docs/performance.md, item 30). deck.gl is served from this server
+(ui/deckgl, deck.gl 9.4.0 and @deck.gl/json 9.4.0 from the npm registry, MIT licence): no map
+reaches outside. With an intranet map style (CIVDATA_MAP_STYLE) the map is drawn by
+st.pydeck_chart, whose base map renderer draws the style.
+
+A pickable map reports the object clicked as st.pydeck_chart does: {"indices": {layer id:
+[index]}, "objects": {layer id: [object]}}; a second click on it, or a click beside every
+object, clears it."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+import streamlit.components.v1 as components_v1
+
+from civdata.core.config import load_settings
+
+ASSETS = Path(__file__).with_name("deckgl")
+CORE = "deck-9.4.0.min.js"
+CONVERTER = "deck-json-9.4.0.min.js"
+NO_SELECTION: dict = {"indices": {}, "objects": {}}
+
+
+@st.cache_resource(show_spinner=False)
+def _component():
+    """Return the mount command of the map component (registered once)."""
+    return st.components.v2.component(
+        "civ_deck_chart", js=Path(__file__).with_suffix(".js").read_text(encoding="utf-8"),
+        isolate_styles=False)
+
+
+def _library_urls() -> tuple[str, str]:
+    """Serve ui/deckgl through Streamlit's component file route (registered in this run's
+    server); return the URLs of deck.gl and its JSON converter."""
+    served = components_v1.declare_component("deckgl", path=str(ASSETS))
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    prefix = f"/{base}/component/{served.name}" if base else f"/component/{served.name}"
+    return f"{prefix}/{CORE}", f"{prefix}/{CONVERTER}"
+
+
+def deck_json(deck: pdk.Deck) -> str:
+    """Return the deck's JSON as the browser gets it (data frames written as records, as
+    st.pydeck_chart writes them under pandas 3)."""
+    for layer in deck.layers or []:
+        data = getattr(layer, "data", None)
+        if isinstance(data, weakref.ref):
+            data = data()
+        if isinstance(data, pd.DataFrame):
+            layer.data = data.to_dict(orient="records")
+    return deck.to_json()
+
+
+def deck_tooltip(deck: pdk.Deck) -> dict | None:
+    """Return the deck's tooltip template ({"html": ...} or {"text": ...}), or None."""
+    tooltip = getattr(deck, "_tooltip", None)
+    return tooltip if isinstance(tooltip, dict) else None
+
+
+def current_selection(key: str) -> dict:
+    """Return what is picked on the map drawn under key ({indices, objects}, maybe empty)."""
+    state = st.session_state.get(key)
+    try:
+        selection = state["selection"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return NO_SELECTION
+    return selection if isinstance(selection, dict) else NO_SELECTION
+
+
+def deck_chart(deck: pdk.Deck, key: str, height: int = 500,
+               on_select: Callable[[], None] | None = None, pickable: bool = False) -> dict:
+    """Draw a map; return what is picked on it ({indices, objects}; empty unless pickable).
+    With pickable, a click reruns the page (on_select runs first, as a widget's callback)."""
+    if load_settings().map_style:  # a base map style: Streamlit's renderer draws it
+        event = st.pydeck_chart(deck, key=key, height=height,
+                                on_select=(on_select or "rerun") if pickable else "ignore",
+                                selection_mode="single-object")
+        return dict(getattr(event, "selection", None) or NO_SELECTION) if pickable else NO_SELECTION
+    core, converter = _library_urls()
+    selected = current_selection(key) if pickable else NO_SELECTION
+    result = _component()(
+        key=key, default={"selection": NO_SELECTION},
+        data={"spec": deck_json(deck), "tooltip": deck_tooltip(deck), "height": int(height),
+              "select": pickable, "selection": selected, "core": core, "json": converter},
+        on_selection_change=on_select or (lambda: None))
+    if not pickable:
+        return NO_SELECTION
+    selection = result.get("selection") if result is not None else None
+    return selection if isinstance(selection, dict) else NO_SELECTION
+
