@@ -65,8 +65,9 @@ surroundings = o1.checkbox(t("volunteers.map.surroundings"), value=False, key="v
 show_gaps = o2.checkbox(t("volunteers.map.show_gaps"), value=True, key="vol_show_gaps")
 stations = volunteers_ui.stations(version, sub_id)
 bases = team_list if team is None else team_list[team_list["code"] == team_code]
-deck_chart(volunteers_ui.volunteer_deck(readers.subdistrict_outlines(version), stations, bases, acts,
-                                        cov["sites"], cov["gaps"], surroundings, show_gaps),
+outlines = readers.subdistrict_outlines(version)
+deck_chart(volunteers_ui.volunteer_deck(outlines, stations, bases, acts, cov["sites"], cov["gaps"],
+                                        surroundings, show_gaps),
            key="volunteers_map", height=volunteers_ui.MAP_HEIGHT)
 st.caption(t("volunteers.map.legend"))
 

@@ -3,10 +3,13 @@
 // pool, and the next map takes it, so a visit does not build a new WebGL context and its GPU
 // pipelines again (about 0.2-0.4 s per layer type a visit in a browser without a GPU).
 // deck.gl is the project's own copy (ui/deckgl, from the npm registry): nothing is fetched from
-// outside the server.
+// outside the server. The server sends one UTF-8 JSON document as bytes: {spec, tooltip, height,
+// select, selection, core, json}.
 export default function(component) {
-  const { data, parentElement, setStateValue } = component;
-  const pool = window.__civDeckPool || (window.__civDeckPool = {free: [], lib: null, views: 0});
+  const { parentElement, setStateValue } = component;
+  const data = JSON.parse(new TextDecoder().decode(component.data));
+  const pool = window.__civDeckPool ||
+    (window.__civDeckPool = {free: [], lib: null, views: 0, mounts: 0});
   let host = parentElement.querySelector(":scope > div.civ-deck");
   if (!host) {
     host = document.createElement("div");
@@ -22,12 +25,13 @@ export default function(component) {
 
   const load = (src) => new Promise((ok, fail) => {
     const s = document.createElement("script");
-    s.src = src; s.onload = ok; s.onerror = () => fail(new Error(`cannot load ${src}`));
+    s.src = src; s.onload = ok;
+    s.onerror = () => { s.remove(); fail(new Error(`cannot load ${src}`)); };
     document.head.appendChild(s);
   });
   // deck.gl's bundles register themselves under a few globals, and check them for another copy
   // (Streamlit's own st.pydeck_chart, with a map style, sets them too): ours loads with those
-  // names cleared and puts back what was there.
+  // names cleared and puts back what was there. A failed load is tried again by the next map.
   const library = () => pool.lib || (pool.lib = (async () => {
     const names = ["deck", "luma", "loaders", "_loadersgl_", "probe", "mathgl"];
     const kept = names.map((n) => [n, Object.prototype.hasOwnProperty.call(window, n), window[n]]);
@@ -42,10 +46,10 @@ export default function(component) {
     } finally {
       for (const [n, had, v] of kept) { if (had) window[n] = v; else delete window[n]; }
     }
-  })());
+  })().catch((error) => { pool.lib = null; throw error; }));
 
-  // tooltips as Streamlit writes them: {"html": "... {field} ..."} or {"text": ...}, the field
-  // read from the object or its properties (HTML-escaped in html)
+  // tooltips as Streamlit wrote them: {"html": "... {field} ..."} or {"text": ...}, the field
+  // read from the object or its properties, HTML-escaped in html (fields hold what users typed)
   const escape = (v) => String(v).replace(/[&<>"']/g,
     (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})[c]);
   const fill = (info, template, html) => template.replace(/{(.*?)}/g, (whole, name) => {
@@ -63,13 +67,38 @@ export default function(component) {
     return t;
   } : null;
 
+  const layers = (data.spec.layers || []).filter((l) => l && typeof l === "object");
+  const rows = new Map(layers.filter((l) => l.id !== undefined)
+    .map((l) => [String(l.id), Array.isArray(l.data) ? l.data : null]));
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  // what was picked, kept only where the layer still holds that object at that index (a filter
+  // may have changed the data under it), as st.pydeck_chart does
+  const kept = (selection) => {
+    const out = {indices: {}, objects: {}};
+    for (const [id, indices] of Object.entries((selection && selection.indices) || {})) {
+      const objects = (selection.objects && selection.objects[id]) || [];
+      const layerRows = rows.get(id);
+      (indices || []).forEach((i, k) => {
+        if (layerRows && i >= 0 && i < layerRows.length && same(layerRows[i], objects[k])) {
+          (out.indices[id] = out.indices[id] || []).push(i);
+          (out.objects[id] = out.objects[id] || []).push(objects[k]);
+        }
+      });
+    }
+    return out;
+  };
+  const now = data.select ? kept(data.selection) : null;
+  if (data.select && !same(now, data.selection || {indices: {}, objects: {}}))
+    setStateValue("selection", now);
   const click = data.select ? (info) => {
-    const now = data.selection || {indices: {}, objects: {}};
     const id = info && info.layer ? String(info.layer.id) : null;
-    let next = {indices: {}, objects: {}};
-    if (id !== null && info.index >= 0 && !(now.indices[id] && now.indices[id][0] === info.index))
-      next = {indices: {[id]: [info.index]}, objects: {[id]: [info.object]}};
-    if (JSON.stringify(next) !== JSON.stringify(now)) setStateValue("selection", next);
+    const picked = id !== null && info.index >= 0;
+    const again = picked && now.indices[id] && now.indices[id][0] === info.index &&
+      same(now.objects[id][0], info.object);
+    const next = picked && !again
+      ? {indices: {[id]: [info.index]}, objects: {[id]: [info.object]}}
+      : {indices: {}, objects: {}};
+    if (!same(next, now)) setStateValue("selection", next);
   } : null;
 
   library().then((lib) => {
@@ -88,33 +117,41 @@ export default function(component) {
             slot.waiting = false; slot.host.dataset.drawn = "1"; } }});
       }
       host.__civSlot = slot;
+      pool.mounts++;
     }
     slot.host = host;
     if (slot.wrap.parentElement !== host) host.appendChild(slot.wrap);
-    const spec = JSON.parse(data.spec);
-    const props = lib.converter.convert({layers: spec.layers || []});
-    const view = JSON.stringify(spec.initialViewState);
-    const update = {layers: props.layers, getTooltip: tooltip, onClick: click,
+    // the converter reads "@@=" and "@@#" strings as code and constants: it gets each layer
+    // without its rows (which hold what users typed), and the rows are put back as they are
+    const built = lib.converter.convert({layers: layers.map((l) => Object.assign({}, l,
+      Array.isArray(l.data) ? {data: []} : {}))}).layers
+      .map((layer, k) => Array.isArray(layers[k].data) ? layer.clone({data: layers[k].data})
+        : layer);
+    const view = JSON.stringify(data.spec.initialViewState);
+    const update = {layers: built, getTooltip: tooltip, onClick: click,
                     getCursor: ({isDragging, isHovering}) =>
                       isDragging ? "grabbing" : isHovering && click ? "pointer" : "grab"};
     // a new map, or a new view from the server (another place), moves the map; a rerun with the
     // same view keeps where the user panned to
     if (mounted || slot.view !== view) {
       slot.view = view;
-      update.initialViewState = Object.assign({}, spec.initialViewState, {civView: ++pool.views});
+      update.initialViewState = Object.assign({}, data.spec.initialViewState,
+                                              {civView: ++pool.views});
     }
     slot.waiting = true;
     slot.deck.setProps(update);
     slot.deck.redraw("civ: new layers");
   }).catch((error) => {
+    if (host.__civRun !== run) return;
     host.textContent = String(error && error.message || error);
     host.dataset.drawn = "error";
   });
 
   return () => {  // the map left the page: its Deck waits in the pool for the next map
+    if (host.__civRun !== run) return;  // a later run of this map is the one on the page
     const slot = host.__civSlot;
     host.__civSlot = null;
-    host.__civRun = (host.__civRun || 0) + 1;
+    host.__civRun = run + 1;
     if (!slot) return;
     slot.host = null;
     slot.waiting = false;

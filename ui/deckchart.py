@@ -13,6 +13,7 @@ object, clears it."""
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ NO_SELECTION: dict = {"indices": {}, "objects": {}}
 
 
 @st.cache_resource(show_spinner=False)
-def _component():
+def _component() -> Callable:
     """Return the mount command of the map component (registered once)."""
     return st.components.v2.component(
         "civ_deck_chart", js=Path(__file__).with_suffix(".js").read_text(encoding="utf-8"),
@@ -75,6 +76,18 @@ def current_selection(key: str) -> dict:
     return selection if isinstance(selection, dict) else NO_SELECTION
 
 
+def map_payload(deck: pdk.Deck, height: int, pickable: bool, key: str) -> bytes:
+    """Return what the browser gets for one map: one UTF-8 JSON document (spec, tooltip, height,
+    select, selection, the URLs of deck.gl). Sent as bytes: a dict would be sent as JSON with
+    every quote of the spec escaped and every Chinese character as a six-byte escape."""
+    core, converter = _library_urls()
+    rest = json.dumps({"tooltip": deck_tooltip(deck), "height": int(height), "select": pickable,
+                       "selection": current_selection(key) if pickable else NO_SELECTION,
+                       "core": core, "json": converter}, ensure_ascii=False,
+                      separators=(",", ":"))
+    return f'{{"spec":{deck_json(deck)},{rest[1:]}'.encode()
+
+
 def deck_chart(deck: pdk.Deck, key: str, height: int = 500,
                on_select: Callable[[], None] | None = None, pickable: bool = False) -> dict:
     """Draw a map; return what is picked on it ({indices, objects}; empty unless pickable).
@@ -84,13 +97,9 @@ def deck_chart(deck: pdk.Deck, key: str, height: int = 500,
                                 on_select=(on_select or "rerun") if pickable else "ignore",
                                 selection_mode="single-object")
         return dict(getattr(event, "selection", None) or NO_SELECTION) if pickable else NO_SELECTION
-    core, converter = _library_urls()
-    selected = current_selection(key) if pickable else NO_SELECTION
-    result = _component()(
-        key=key, default={"selection": NO_SELECTION},
-        data={"spec": deck_json(deck), "tooltip": deck_tooltip(deck), "height": int(height),
-              "select": pickable, "selection": selected, "core": core, "json": converter},
-        on_selection_change=on_select or (lambda: None))
+    result = _component()(key=key, data=map_payload(deck, height, pickable, key),
+                          default={"selection": NO_SELECTION},
+                          on_selection_change=on_select or (lambda: None))
     if not pickable:
         return NO_SELECTION
     selection = result.get("selection") if result is not None else None

@@ -224,9 +224,9 @@ TOOLTIP = {"html": "<b>{title}</b><br/>{line1}<br/>{line2}<br/>{line3}"}
 def _tip_fields(title: object, *lines: object) -> dict[str, str]:
     """Return the tooltip's fields as plain text.
 
-    Streamlit 1.67 HTML-escapes every {field} it puts into an html tooltip (measured: a
-    server-side html.escape showed '&lt;b&gt;' on screen), so user text travels unescaped in the
-    data and only the fixed template above carries markup.
+    The map (ui/deckchart.js, as Streamlit's element did) HTML-escapes every {field} it puts
+    into an html tooltip, so user text travels unescaped in the data and only the fixed
+    template above carries markup.
     """
     padded = [*(str(x) for x in lines), "", "", ""][:3]
     return {"title": str(title), "line1": padded[0], "line2": padded[1], "line3": padded[2]}

@@ -182,9 +182,9 @@ def tap_picker(outline: str) -> tuple[float, float] | None:
     if area is None:
         center = geo.geometry_from_geojson(outline).centroid
         view = pdk.ViewState(latitude=center.y, longitude=center.x, zoom=12.3)
-        event = deck_chart(_tap_deck(_coarse_cells(outline), "tap-areas", view, None),
-                           key="report_tap_areas", height=300, pickable=True)
-        cell = _picked(event, "tap-areas")
+        selection = deck_chart(_tap_deck(_coarse_cells(outline), "tap-areas", view, None),
+                               key="report_tap_areas", height=300, pickable=True)
+        cell = _picked(selection, "tap-areas")
         if cell:
             st.session_state[TAP_CELL] = cell
             st.rerun()
@@ -192,10 +192,10 @@ def tap_picker(outline: str) -> tuple[float, float] | None:
     lat, lon = h3.cell_to_latlng(area)
     fine = sorted(c for ring in h3.grid_disk(area, 1) for c in h3.cell_to_children(ring, FINE_RES))
     point = st.session_state.get(TAP)
-    event = deck_chart(_tap_deck(fine, "tap-places", pdk.ViewState(
+    selection = deck_chart(_tap_deck(fine, "tap-places", pdk.ViewState(
         latitude=lat, longitude=lon, zoom=16.2), point), key="report_tap_places", height=300,
         pickable=True)
-    cell = _picked(event, "tap-places")
+    cell = _picked(selection, "tap-places")
     if cell:
         plat, plon = h3.cell_to_latlng(cell)
         st.session_state[TAP] = (round(plat, 6), round(plon, 6))

@@ -212,8 +212,8 @@ def bar_figure(frame: pd.DataFrame, value: str, label: str) -> go.Figure:
 # ---------------------------------------------------------------- the map
 
 def _tip(*parts: object) -> str:
-    """Return tooltip text from parts, as plain text: Streamlit's deck.gl tooltip escapes every
-    {field} value itself, so escaping here as well would show entities."""
+    """Return tooltip text from parts, as plain text: the map's tooltip (ui/deckchart.js)
+    escapes every {field} value itself, so escaping here as well would show entities."""
     return " · ".join(str(p) for p in parts if p is not None and p != "")
 
 

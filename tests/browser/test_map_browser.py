@@ -95,4 +95,16 @@ def test_every_map_draws_in_one_webgl_context_kept_for_the_tab(web) -> None:
         [shown] = page.evaluate(_SHOWN_LAYERS)
         assert layer in shown, (path, shown)
         assert page.evaluate("window.__webglCanvases") == 1, path
+    # the tooltip fills the fixed template with the object's fields, escaped: user text shows
+    # as text, never as markup
+    html = page.evaluate(_TOOLTIP_OF, {"title": '<img src=x onerror="alert(1)">', "line1": "a&b",
+                                       "line2": "'q'", "line3": "路口"})
+    assert html == ('<b>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</b><br/>a&amp;b<br/>'
+                    '&#x27;q&#x27;<br/>路口')
     assert web.outside_requests == []
+
+
+# the html tooltip the sites map on screen gives for an object
+_TOOLTIP_OF = """(object) => {
+  const host = document.querySelector('[data-testid="civDeckChart"]');
+  return host.__civSlot.deck.props.getTooltip({object}).html; }"""

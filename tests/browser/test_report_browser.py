@@ -187,12 +187,17 @@ def _open_from_the_sidebar(page, base_url: str, path: str) -> None:
     wait_ready(page)
 
 
+# maps mounted in the tab so far (ui/deckchart.js counts each map new on a page, not reruns)
+MOUNTS = "() => window.__civDeckPool ? window.__civDeckPool.mounts : 0"
+
+
 def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) -> None:
     """The browser's answer to "where am I" (here a refusal, as on a plain-http intranet) comes
     after the first visit's first run and reruns the page: the note it adds takes a slot kept
-    for it, so the tap map below stays mounted, not built and drawn a second time. The map's
-    WebGL canvas is built once in the tab: a later visit takes it again (ui.deckchart's pool). The refusal is remembered for the session: a later visit shows the note
-    at once, and the browser does not send the same refusal again by itself (no rerun)."""
+    for it, so the tap map below stays mounted (one mount a visit), not mounted and drawn a
+    second time. The map's WebGL canvas is built once in the tab; later visits take it again
+    (ui.deckchart's pool). The refusal is remembered for the session: a later visit shows the
+    note at once, and the browser does not send the same refusal again by itself (no rerun)."""
     page = web.page
     page.context.add_init_script(script=WEBGL_CANVASES)
     sent: list[int] = []  # the browser's messages to the app (a click, a widget's new value)
@@ -201,6 +206,7 @@ def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) ->
     for visit in (1, 2, 3):
         _open_from_the_sidebar(page, web.base_url, "problems")
         page.evaluate("window.__webglCanvases = 0")
+        mounts = page.evaluate(MOUNTS)
         sent.clear()
         _open_from_the_sidebar(page, web.base_url, "report")
         page.get_by_text(re.compile("未获得手机定位")).wait_for()
@@ -208,6 +214,7 @@ def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) ->
         page.wait_for_timeout(1500)  # a rerun, and a remount after it, would have come by now
         wait_ready(page)
         assert page.locator('[data-testid="civDeckChart"]').count() == 1
+        assert page.evaluate(MOUNTS) - mounts == 1, f"visit {visit}"
         assert page.evaluate("window.__webglCanvases") == (1 if visit == 1 else 0), \
             f"visit {visit}"
         # the click, then on the first visit only, the refusal (each one reruns the page)

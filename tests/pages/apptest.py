@@ -65,17 +65,24 @@ def maps_drawn(at: AppTest) -> list:
     return found
 
 
+def map_wire(proto) -> str:
+    """Return the text a map's proto carries to the browser (the component's UTF-8 bytes, or
+    st.pydeck_chart's spec)."""
+    return proto.bytes.decode() if hasattr(proto, "component_name") else proto.json
+
+
 def map_data(at: AppTest) -> list[dict]:
-    """Return what each map drawn gives the browser: spec (JSON text) and tooltip, and for
-    the component also height, select, selection and the URLs of deck.gl."""
-    return [json.loads(proto.json) if hasattr(proto, "component_name") else
-            {"spec": proto.json, "tooltip": json.loads(proto.tooltip) if proto.tooltip else None}
+    """Return what each map drawn gives the browser: spec and tooltip, and for the component
+    also height, select, selection and the URLs of deck.gl."""
+    return [json.loads(map_wire(proto)) if hasattr(proto, "component_name") else
+            {"spec": json.loads(proto.json),
+             "tooltip": json.loads(proto.tooltip) if proto.tooltip else None}
             for proto in maps_drawn(at)]
 
 
 def deck_specs(at: AppTest) -> list[dict]:
     """Return the pydeck specs of the maps drawn, decoded from the element protos."""
-    return [json.loads(data["spec"]) for data in map_data(at)]
+    return [data["spec"] for data in map_data(at)]
 
 
 def values(array) -> list:

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.pages.apptest import deck_specs, map_data, open_page, signed_in
+from tests.pages.apptest import deck_specs, map_wire, maps_drawn, open_page, signed_in
 from ui import points
 
 SIGNED_IN_MAPS = {"map": "office", "markets": "office", "volunteers": "office"}
@@ -41,10 +41,12 @@ def test_point_layers_share_one_layout_and_decks_are_compact(sample_db, page, us
     assert len(layers) >= 2, page
     for layer in layers:
         _assert_one_layout(layer)
-    for data in map_data(at):
-        text = data["spec"]
+    for proto in maps_drawn(at):
+        text = map_wire(proto)  # what goes to the browser
         assert "\n" not in text and '": ' not in text, page  # no indentation, no padding
         assert "\\u" not in text, page  # Chinese as UTF-8, not six-byte escapes
+        # the spec as JSON, not a string of JSON inside JSON (every quote escaped)
+        assert text.startswith('{"spec":{') or not hasattr(proto, "component_name"), page
         assert any("\u4e00" <= ch <= "\u9fff" for ch in text), page  # names and tips are there
 
 

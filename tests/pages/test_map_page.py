@@ -107,8 +107,9 @@ def test_site_card_from_the_url(sample_db, sample_session) -> None:
 
 
 def test_tooltips_carry_user_text_only_in_escaped_fields(sample_db, sample_session) -> None:
-    # Streamlit 1.67 HTML-escapes every {field} of an html tooltip in the browser (the browser
-    # test hovers a site to see it); the markup lives only in the fixed template.
+    # the map (ui/deckchart.js) HTML-escapes every {field} of an html tooltip in the browser
+    # (the browser tests hover a site, and fill the template with markup); the markup lives
+    # only in the fixed template.
     evil = '<img src=x onerror="alert(1)">'
     pid = sample_session.scalar(select(m.Problem.id).where(m.Problem.status != "closed")
                                 .order_by(m.Problem.id).limit(1))

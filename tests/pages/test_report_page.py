@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from civdata.core import models as m
 from tests.civdata.domain.test_street import jpeg, north
-from tests.pages.apptest import maps_drawn, offered_pages, open_page, signed_in
+from tests.pages.apptest import map_wire, maps_drawn, offered_pages, open_page, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -93,8 +93,8 @@ def test_no_location_offers_the_map_and_refuses_to_file(sample_db, sample_sessio
     before = _count(sample_session, m.Problem)
     at = open_page(signed_in("nanhu"), "report")
     assert any("还没有位置" in i.body for i in at.info)
-    assert any("tap-areas" in proto.json for proto in maps_drawn(at))
-    assert all("mapbox" not in proto.json and "carto" not in proto.json
+    assert any("tap-areas" in map_wire(proto) for proto in maps_drawn(at))
+    assert all("mapbox" not in map_wire(proto) and "carto" not in map_wire(proto)
                for proto in maps_drawn(at))
     at.file_uploader(key="report_photo").set_value(("shot.jpg", jpeg(), "image/jpeg"))
     at.text_area(key="report_text").input("垃圾堆放")

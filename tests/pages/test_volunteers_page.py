@@ -159,8 +159,8 @@ def test_the_form_records_an_activity_and_the_page_updates(sample_db: str) -> No
     assert any("敬老义剪" in s.value for s in at.success)
     assert int(metrics(at)[2].replace(",", "")) == acts_before + 1
     tips = " ".join(d["tip"] for d in deck_layers(at)["activities"])
-    # User text travels as plain text in a {field}; Streamlit's deck.gl tooltip escapes every
-    # field value in the browser (escaping here too would show entities), and the template
+    # User text travels as plain text in a {field}; the map's tooltip (ui/deckchart.js) escapes
+    # every field value in the browser (escaping here too would show entities), and the template
     # itself holds no user text.
     assert "<b>敬老义剪</b>" in tips and "&lt;" not in tips
     assert apptest.map_data(at)[0]["tooltip"] == {"html": "{tip}"}
