@@ -332,6 +332,7 @@ def page_figures(n: int) -> None:
 
     set_log_level("error")  # bare-mode warnings of cache clears outside a script run
 
+    from ui.deckchart import MAP_COMPONENT
     from ui.nav import PAGES
 
     sessions: dict[str, object] = {}
@@ -353,8 +354,10 @@ def page_figures(n: int) -> None:
             raise RuntimeError(f"page {name} failed: {at.exception}")
         emit(f"page_{name}_cold_{n}", cold, "s")
         emit(f"page_{name}_warm_{n}", warm, "s")
-        if name == "map":
-            size = sum(len(el.proto.json.encode("utf-8")) for el in at.get("deck_gl_json_chart"))
+        if name == "map":  # the bytes ui.deckchart sends (with a map style: st.pydeck_chart's)
+            size = sum(len(el.proto.bytes) for el in at.get("bidi_component")
+                       if el.proto.component_name == MAP_COMPONENT) or \
+                sum(len(el.proto.json.encode("utf-8")) for el in at.get("deck_gl_json_chart"))
             emit(f"map_payload_{n}", size / 1e6, "MB")
 
 

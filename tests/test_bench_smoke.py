@@ -61,5 +61,7 @@ def test_bench_prints_every_figure(tmp_path) -> None:
     names = {LINE.match(ln).group(1) for ln in lines}
     missing = expected_names(browser) - names
     assert not missing, sorted(missing)
+    values = {m.group(1): float(m.group(2)) for m in map(LINE.match, lines)}
+    assert values[f"map_payload_{SIZE}"] > 0.05  # the map's bytes were found and counted (MB)
     if not browser:
         pytest.skip("figures checked; server memory skipped: no Chromium (install chromium)")

@@ -29,13 +29,14 @@ ASSETS = Path(__file__).with_name("deckgl")
 CORE = "deck-9.4.0.min.js"
 CONVERTER = "deck-json-9.4.0.min.js"
 NO_SELECTION: dict = {"indices": {}, "objects": {}}
+MAP_COMPONENT = "civ_deck_chart"  # the component's name (tests and the bench find maps by it)
 
 
 @st.cache_resource(show_spinner=False)
 def _component() -> Callable:
     """Return the mount command of the map component (registered once)."""
     return st.components.v2.component(
-        "civ_deck_chart", js=Path(__file__).with_suffix(".js").read_text(encoding="utf-8"),
+        MAP_COMPONENT, js=Path(__file__).with_suffix(".js").read_text(encoding="utf-8"),
         isolate_styles=False)
 
 

@@ -8,6 +8,7 @@ import plotly.io as pio
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO_PASSWORDS, ROOT
+from ui.deckchart import MAP_COMPONENT
 
 DASHBOARD = str(ROOT / "dashboard.py")
 
@@ -55,7 +56,7 @@ def maps_drawn(at: AppTest) -> list:
     def walk(node) -> None:
         kind = getattr(node, "type", None)
         if kind == "deck_gl_json_chart" or (kind == "bidi_component" and
-                                           node.proto.component_name == "civ_deck_chart"):
+                                           node.proto.component_name == MAP_COMPONENT):
             found.append(node.proto)
         children = getattr(node, "children", None)
         for child in (children.values() if isinstance(children, dict) else children or []):
