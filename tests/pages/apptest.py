@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import plotly.io as pio
 from streamlit.testing.v1 import AppTest
@@ -48,15 +49,14 @@ def plotly_figures(at: AppTest) -> list:
     return [pio.from_json(el.proto.spec) for el in at.get("plotly_chart")]
 
 
-def maps_drawn(at: AppTest) -> list:
-    """Return the protos of the maps drawn, in page order: ui.deckchart's component, or
-    st.pydeck_chart where an intranet map style is configured."""
+def protos_drawn(at: AppTest, wanted: Callable[[str, object], bool]) -> list:
+    """Return the protos of the elements drawn in the last run, in page order, whose element
+    type and proto wanted(type, proto) accepts (AppTest has no accessor for components)."""
     found = []
 
-    def walk(node) -> None:
+    def walk(node: object) -> None:
         kind = getattr(node, "type", None)
-        if kind == "deck_gl_json_chart" or (kind == "bidi_component" and
-                                           node.proto.component_name == MAP_COMPONENT):
+        if kind is not None and hasattr(node, "proto") and wanted(kind, node.proto):
             found.append(node.proto)
         children = getattr(node, "children", None)
         for child in (children.values() if isinstance(children, dict) else children or []):
@@ -64,6 +64,19 @@ def maps_drawn(at: AppTest) -> list:
 
     walk(at._tree)
     return found
+
+
+def component_protos(at: AppTest, name: str) -> list:
+    """Return the protos of one components-v2 component drawn in the last run, in page order."""
+    return protos_drawn(at, lambda kind, proto: kind == "bidi_component" and
+                        proto.component_name == name)
+
+
+def maps_drawn(at: AppTest) -> list:
+    """Return the protos of the maps drawn, in page order: ui.deckchart's component, or
+    st.pydeck_chart where an intranet map style is configured."""
+    return protos_drawn(at, lambda kind, proto: kind == "deck_gl_json_chart" or (
+        kind == "bidi_component" and proto.component_name == MAP_COMPONENT))
 
 
 def map_wire(proto) -> str:

@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 
 from civdata.core import models as m
 from tests.civdata.domain.test_street import jpeg, north
-from tests.pages.apptest import map_wire, maps_drawn, offered_pages, open_page, signed_in
+from tests.pages.apptest import (
+    component_protos,
+    map_wire,
+    maps_drawn,
+    offered_pages,
+    open_page,
+    signed_in,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -148,17 +155,7 @@ def test_my_tasks_count_down_and_start(sample_db, sample_session) -> None:
 
 def _geolocation_data(at) -> dict:
     """Return the data the page gave the geolocation component in the last run."""
-    found = []
-
-    def walk(node) -> None:
-        if getattr(node, "type", None) == "bidi_component" and \
-                node.proto.component_name == "civ_device_position":
-            found.append(json.loads(node.proto.json))
-        children = getattr(node, "children", None)
-        for child in (children.values() if isinstance(children, dict) else children or []):
-            walk(child)
-
-    walk(at._tree)
+    found = [json.loads(proto.json) for proto in component_protos(at, "civ_device_position")]
     assert len(found) == 1, found
     return found[0]
 
