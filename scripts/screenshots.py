@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
+from ui.deckchart import MAPS_DRAWN_JS  # noqa: E402
 from ui.nav import pages_for  # noqa: E402  (the office's menu: every page but users)
 
 PAGES = ["" if i == 0 else p.url_path for i, p in enumerate(pages_for("office"))]
@@ -34,11 +35,12 @@ def _free_port() -> int:
 
 
 def _wait(page, selector: str) -> None:
-    """Wait for selector, then for the script run to finish."""
+    """Wait for selector, then for the script run to finish and every map to draw."""
     page.wait_for_selector(selector, timeout=90_000)
     for _ in range(2):
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                                timeout=90_000)
+        page.wait_for_function(MAPS_DRAWN_JS, timeout=90_000)
         page.wait_for_timeout(1500)
 
 

@@ -4,7 +4,7 @@
 // pipelines again (about 0.2-0.4 s per layer type a visit in a browser without a GPU).
 // deck.gl is the project's own copy (ui/deckgl, from the npm registry): nothing is fetched from
 // outside the server. The server sends one UTF-8 JSON document as bytes: {spec, tooltip, height,
-// select, selection, core, json}.
+// select, selection, h3, core, json}.
 export default function(component) {
   const { parentElement, setStateValue } = component;
   const data = JSON.parse(new TextDecoder().decode(component.data));
@@ -15,7 +15,9 @@ export default function(component) {
     host = document.createElement("div");
     host.className = "civ-deck";
     host.setAttribute("data-testid", "civDeckChart");
-    host.style.cssText = "position:relative;width:100%;overflow:hidden;border-radius:4px";
+    // a light grey area until the map first draws (deck.gl loads once per tab: 2.1 MB)
+    host.style.cssText = "position:relative;width:100%;overflow:hidden;border-radius:4px;" +
+      "background:#f0f2f6";
     parentElement.appendChild(host);
   }
   host.style.height = `${data.height}px`;
@@ -33,6 +35,8 @@ export default function(component) {
   // (Streamlit's own st.pydeck_chart, with a map style, sets them too): ours loads with those
   // names cleared and puts back what was there. A failed load is tried again by the next map.
   const library = () => pool.lib || (pool.lib = (async () => {
+    // h3-js first: deck.gl's H3 layers read it from the global h3 when deck.gl loads
+    if (!window.h3 || !window.h3.cellToLatLng) await load(data.h3);
     const names = ["deck", "luma", "loaders", "_loadersgl_", "probe", "mathgl"];
     const kept = names.map((n) => [n, Object.prototype.hasOwnProperty.call(window, n), window[n]]);
     for (const n of names) delete window[n];
@@ -114,7 +118,8 @@ export default function(component) {
         slot.deck = new lib.Deck({parent: wrap, width: "100%", height: "100%", controller: true,
           useDevicePixels: true,
           onAfterRender: () => { if (slot.waiting && slot.host) {
-            slot.waiting = false; slot.host.dataset.drawn = "1"; } }});
+            slot.waiting = false; slot.host.dataset.drawn = "1";
+            slot.host.style.background = "none"; } }});
       }
       host.__civSlot = slot;
       pool.mounts++;

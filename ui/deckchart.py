@@ -3,7 +3,8 @@
 pipelines, for the whole browser tab. st.pydeck_chart builds a new Deck and WebGL context for
 every map it mounts; in a browser without a GPU (software WebGL) that costs about 0.2-0.4 s per
 layer type on every visit (docs/performance.md, item 30). deck.gl is served from this server
-(ui/deckgl, deck.gl 9.4.0 and @deck.gl/json 9.4.0 from the npm registry, MIT licence): no map
+(ui/deckgl: deck.gl 9.4.0 and @deck.gl/json 9.4.0, MIT, and h3-js 4.5.0, Apache-2.0, from the
+npm registry): no map
 reaches outside. With an intranet map style (CIVDATA_MAP_STYLE) the map is drawn by
 st.pydeck_chart, whose base map renderer draws the style.
 
@@ -28,8 +29,13 @@ from civdata.core.config import load_settings
 ASSETS = Path(__file__).with_name("deckgl")
 CORE = "deck-9.4.0.min.js"
 CONVERTER = "deck-json-9.4.0.min.js"
+H3 = "h3-js-4.5.0.umd.js"  # deck.gl's H3 layers (the tap maps) read h3-js from a global
 NO_SELECTION: dict = {"indices": {}, "objects": {}}
 MAP_COMPONENT = "civ_deck_chart"  # the component's name (tests and the bench find maps by it)
+# a browser-side test that every map on the page drew its latest layers (ui/deckchart.js marks
+# each map's element), for the browser tests, the bench and the screenshots to wait on
+MAPS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="civDeckChart"]')]
+  .every((host) => host.dataset.drawn === "1")"""
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,13 +46,13 @@ def _component() -> Callable:
         isolate_styles=False)
 
 
-def _library_urls() -> tuple[str, str]:
+def _library_urls() -> tuple[str, str, str]:
     """Serve ui/deckgl through Streamlit's component file route (registered in this run's
-    server); return the URLs of deck.gl and its JSON converter."""
+    server); return the URLs of h3-js, deck.gl and its JSON converter."""
     served = components_v1.declare_component("deckgl", path=str(ASSETS))
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     prefix = f"/{base}/component/{served.name}" if base else f"/component/{served.name}"
-    return f"{prefix}/{CORE}", f"{prefix}/{CONVERTER}"
+    return f"{prefix}/{H3}", f"{prefix}/{CORE}", f"{prefix}/{CONVERTER}"
 
 
 def deck_json(deck: pdk.Deck) -> str:
@@ -81,10 +87,10 @@ def map_payload(deck: pdk.Deck, height: int, pickable: bool, key: str) -> bytes:
     """Return what the browser gets for one map: one UTF-8 JSON document (spec, tooltip, height,
     select, selection, the URLs of deck.gl). Sent as bytes: a dict would be sent as JSON with
     every quote of the spec escaped and every Chinese character as a six-byte escape."""
-    core, converter = _library_urls()
+    h3, core, converter = _library_urls()
     rest = json.dumps({"tooltip": deck_tooltip(deck), "height": int(height), "select": pickable,
                        "selection": current_selection(key) if pickable else NO_SELECTION,
-                       "core": core, "json": converter}, ensure_ascii=False,
+                       "h3": h3, "core": core, "json": converter}, ensure_ascii=False,
                       separators=(",", ":"))
     return f'{{"spec":{deck_json(deck)},{rest[1:]}'.encode()
 

@@ -186,6 +186,17 @@ WEBGL_CANVASES = """(() => {
   };
 })()"""
 
+def map_ink(locator) -> float:
+    """Return the share of a map element's pixels that something was drawn on: not white, and
+    not the light grey a map shows until it first draws."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    pixels = list(Image.open(BytesIO(locator.screenshot())).convert("RGB").getdata())
+    return sum(1 for r, g, b in pixels if min(r, g, b) < 236) / len(pixels)
+
+
 def wait_ready(page, selector: str = '[data-testid="stMain"]') -> None:
     """Wait for an element of the page, then for the script run to finish."""
     page.wait_for_selector(selector, timeout=60_000)

@@ -8,7 +8,7 @@ from civdata.core.clock import now_local
 from civdata.core.db import make_engine, session_factory
 from civdata.domain import geo
 from civdata.domain import sites as site_reads
-from tests.browser.conftest import WEBGL_CANVASES, login, screenshot, wait_ready
+from tests.browser.conftest import WEBGL_CANVASES, login, map_ink, screenshot, wait_ready
 
 DECK = '[data-testid="civDeckChart"]'
 
@@ -94,6 +94,7 @@ def test_every_map_draws_in_one_webgl_context_kept_for_the_tab(web) -> None:
         page.wait_for_selector(f'{DECK}[data-drawn="1"]', timeout=60_000)
         [shown] = page.evaluate(_SHOWN_LAYERS)
         assert layer in shown, (path, shown)
+        assert map_ink(page.locator(DECK)) > 0.02, path  # drawn on screen, not only mounted
         assert page.evaluate("window.__webglCanvases") == 1, path
     # the tooltip fills the fixed template with the object's fields, escaped: user text shows
     # as text, never as markup

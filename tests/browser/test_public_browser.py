@@ -23,12 +23,14 @@ from tests.browser.conftest import (
     BrowserPage,
     Server,
     login,
+    map_ink,
     running_app,
     screenshot,
     wait_ready,
     watched_page,
 )
 from tests.conftest import ROOT
+from ui.deckchart import MAPS_DRAWN_JS
 from ui.nav import PAGES
 
 NANHU = {"latitude": 41.7615, "longitude": 123.4268, "accuracy": 12}
@@ -146,6 +148,10 @@ def test_a_public_report_goes_through_moderation_and_becomes_a_problem(
     open_public(citizen)
     assert citizen.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     DOCS.mkdir(parents=True, exist_ok=True)
+    citizen.page.wait_for_function(MAPS_DRAWN_JS)  # the tap map is on the phone's screen
+    tap_map = citizen.page.locator('[data-testid="civDeckChart"]')
+    tap_map.scroll_into_view_if_needed()
+    assert map_ink(tap_map) > 0.1  # the district's tappable cells are drawn
     citizen.page.screenshot(path=str(DOCS / "public.png"), full_page=True)
     file_report(citizen, _photo(tmp_path), "南湖公园东门 <b>垃圾</b> 堆放")
     done = citizen.page.locator('[data-testid="stAlertContentSuccess"]').inner_text()

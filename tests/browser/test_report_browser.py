@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from civdata.core import models as m
 from civdata.core.db import make_engine, session_factory
 from civdata.domain import street
-from tests.browser.conftest import WEBGL_CANVASES, BrowserPage, login, wait_ready
+from tests.browser.conftest import WEBGL_CANVASES, BrowserPage, login, map_ink, wait_ready
 from tests.civdata.domain.test_street import jpeg, north
 from tests.conftest import DEMO_PASSWORDS, ROOT
 
@@ -214,6 +214,7 @@ def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) ->
         page.wait_for_timeout(1500)  # a rerun, and a remount after it, would have come by now
         wait_ready(page)
         assert page.locator('[data-testid="civDeckChart"]').count() == 1
+        assert map_ink(page.locator('[data-testid="civDeckChart"]')) > 0.05  # its cells drawn
         assert page.evaluate(MOUNTS) - mounts == 1, f"visit {visit}"
         assert page.evaluate("window.__webglCanvases") == (1 if visit == 1 else 0), \
             f"visit {visit}"

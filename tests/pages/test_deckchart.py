@@ -46,10 +46,11 @@ def test_a_picked_object_is_read_from_the_maps_state(monkeypatch) -> None:
 
 
 def test_the_deck_gl_files_are_in_the_repository() -> None:
-    for name in (deckchart.CORE, deckchart.CONVERTER):
+    for name in (deckchart.CORE, deckchart.CONVERTER, deckchart.H3):
         path = deckchart.ASSETS / name
         assert path.stat().st_size > 10_000, name
         head = path.read_text(encoding="utf-8")[:400]
-        assert "webpackUniversalModuleDefinition" in head, name  # the UMD build sets window.deck
+        assert "define.amd" in head, name  # a UMD build: a plain script sets its global
     assert "Permission is hereby granted" in (deckchart.ASSETS / "LICENSE").read_text()
+    assert "Apache License" in (deckchart.ASSETS / "LICENSE-h3-js").read_text()
     assert (deckchart.ASSETS.parent / "deckchart.js").read_text().startswith("// Every map")

@@ -197,6 +197,7 @@ def test_without_a_style_the_map_is_drawn_by_the_apps_component(sample_db) -> No
     # deck.gl from this server (ui/deckgl), not from a CDN
     assert data["core"] == "/component/ui.deckchart.deckgl/deck-9.4.0.min.js"
     assert data["json"] == "/component/ui.deckchart.deckgl/deck-json-9.4.0.min.js"
+    assert data["h3"] == "/component/ui.deckchart.deckgl/h3-js-4.5.0.umd.js"
     assert data["tooltip"]["html"].startswith("<b>{title}</b>")
 
 
