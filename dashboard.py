@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import auth_gate, readers, warmup
+from ui.deckchart import warm_maps
 from ui.filters import language_switch, subdistrict_filter
 from ui.i18n import t
 from ui.nav import page_path, pages_for
@@ -38,6 +39,8 @@ st.sidebar.caption(t("auth.signed_in_as", name=escape_md(actor.display_name or a
 if st.sidebar.button(t("auth.sign_out"), key="sign_out"):
     auth_gate.logout(actor)
     st.rerun()
+with st.sidebar:
+    warm_maps()  # nothing shows: the browser prepares the maps while the page is read
 auth_gate.demo_banner()
 with auth_gate.drawing_page():  # a page draws only inside this run (auth_gate.require_page)
     nav.run()

@@ -9,22 +9,7 @@ export default function(component) {
   const { parentElement, setStateValue } = component;
   const data = JSON.parse(new TextDecoder().decode(component.data));
   const pool = window.__civDeckPool ||
-    (window.__civDeckPool = {free: [], lib: null, views: 0, mounts: 0});
-  let host = parentElement.querySelector(":scope > div.civ-deck");
-  if (!host) {
-    host = document.createElement("div");
-    host.className = "civ-deck";
-    host.setAttribute("data-testid", "civDeckChart");
-    // a light grey area until the map first draws (deck.gl loads once per tab: 2.1 MB)
-    host.style.cssText = "position:relative;width:100%;overflow:hidden;border-radius:4px;" +
-      "background:#f0f2f6";
-    parentElement.appendChild(host);
-  }
-  host.style.height = `${data.height}px`;
-  host.dataset.drawn = "0";
-  const run = (host.__civRun || 0) + 1;
-  host.__civRun = run;
-
+    (window.__civDeckPool = {free: [], lib: null, views: 0, mounts: 0, warm: null});
   const load = (src) => new Promise((ok, fail) => {
     const s = document.createElement("script");
     s.src = src; s.onload = ok;
@@ -35,6 +20,13 @@ export default function(component) {
   // (Streamlit's own st.pydeck_chart, with a map style, sets them too): ours loads with those
   // names cleared and puts back what was there. A failed load is tried again by the next map.
   const library = () => pool.lib || (pool.lib = (async () => {
+    // the three files are fetched at once (they run one after the other below, from the cache)
+    for (const src of [data.h3, data.core, data.json]) {
+      if (document.head.querySelector(`link[rel="preload"][href="${src}"]`)) continue;
+      const link = document.createElement("link");
+      link.rel = "preload"; link.as = "script"; link.href = src;
+      document.head.appendChild(link);
+    }
     // h3-js first: deck.gl's H3 layers read it from the global h3 when deck.gl loads
     if (!window.h3 || !window.h3.cellToLatLng) await load(data.h3);
     const names = ["deck", "luma", "loaders", "_loadersgl_", "probe", "mathgl"];
@@ -51,6 +43,95 @@ export default function(component) {
       for (const [n, had, v] of kept) { if (had) window[n] = v; else delete window[n]; }
     }
   })().catch((error) => { pool.lib = null; throw error; }));
+
+  // a Deck in a box of its own: the maps pass it from one to the next (pool.free)
+  const newSlot = (lib) => {
+    const wrap = document.createElement("div");
+    wrap.style.cssText = "position:absolute;inset:0";
+    const slot = {wrap, view: null, waiting: false, host: null, after: null};
+    slot.deck = new lib.Deck({parent: wrap, width: "100%", height: "100%", controller: true,
+      useDevicePixels: true,
+      onAfterRender: () => {
+        if (slot.after) slot.after();
+        if (slot.waiting && slot.host) {
+          slot.waiting = false; slot.host.dataset.drawn = "1";
+          slot.host.style.background = "none"; } }});
+    return slot;
+  };
+  // the converter reads "@@=" and "@@#" strings as code and constants: it gets each layer
+  // without its rows (which hold what users typed), and the rows are put back as they are
+  const convert = (lib, specLayers) => lib.converter.convert({layers: specLayers.map((l) =>
+    Object.assign({}, l, Array.isArray(l.data) ? {data: []} : {}))}).layers
+    .map((layer, k) => Array.isArray(specLayers[k].data) ? layer.clone({data: specLayers[k].data})
+      : layer);
+  const specLayers = (data.spec.layers || []).filter((l) => l && typeof l === "object");
+
+  // The warm-up (ui/deckchart.py warm_maps, on every signed-in page): once per tab, when the
+  // page is idle and no map has been drawn yet, deck.gl loads and one Deck draws a layer of
+  // each type the maps use, once, out of sight. Its canvas leaves the page in the same frame,
+  // so the browser never waits for that drawing: the GPU process prepares the pipelines in the
+  // background. The Deck then waits in the pool, and the first map takes it as a later map
+  // would (a map that comes first waits for the warm-up rather than build a second Deck).
+  if (data.warm) {
+    if (pool.warm || pool.mapSeen || pool.free.length) return undefined;
+    pool.warmState = "waiting";  // then "running", or "cancelled" by a map that came first
+    pool.warm = new Promise((done) => {
+      // idle: the script run is over and the page has not changed for a second (charts that
+      // load their code late are drawn by then), so the warm-up never slows the page down
+      let changed = performance.now();
+      const quiet = new MutationObserver(() => { changed = performance.now(); });
+      quiet.observe(document.body, {childList: true, subtree: true, attributes: true});
+      const idle = () => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return (!app || app.getAttribute("data-test-script-state") === "notRunning") &&
+          performance.now() - changed > 1000;
+      };
+      const warm = () => {
+        quiet.disconnect();
+        if (pool.warmState !== "waiting") { done(); return; }
+        pool.warmState = "running";
+        library().then((lib) => new Promise((drawn) => {
+          const box = document.createElement("div");
+          box.style.cssText = "position:fixed;left:0;top:0;width:64px;height:64px;opacity:0;" +
+            "pointer-events:none;z-index:-1";
+          document.body.appendChild(box);
+          const slot = newSlot(lib);
+          box.appendChild(slot.wrap);
+          slot.after = () => {
+            slot.after = null;
+            slot.wrap.remove(); box.remove();
+            slot.deck.setProps({layers: []});
+            pool.free.push(slot);
+            drawn();
+          };
+          slot.deck.setProps({layers: convert(lib, specLayers),
+                              initialViewState: data.spec.initialViewState});
+        })).catch(() => {}).finally(() => { pool.warmState = "done"; done(); });
+      };  // a failed warm-up leaves the maps as they were
+      const start = () => pool.warmState !== "waiting" ? (quiet.disconnect(), done())
+        : idle() ? (window.requestIdleCallback
+          ? window.requestIdleCallback(warm, {timeout: 2000}) : setTimeout(warm, 200))
+          : setTimeout(start, 250);
+      start();
+    });
+    return undefined;
+  }
+
+  let host = parentElement.querySelector(":scope > div.civ-deck");
+  if (!host) {
+    host = document.createElement("div");
+    host.className = "civ-deck";
+    host.setAttribute("data-testid", "civDeckChart");
+    // a light grey area until the map first draws (deck.gl loads once per tab: 2.1 MB)
+    host.style.cssText = "position:relative;width:100%;overflow:hidden;border-radius:4px;" +
+      "background:#f0f2f6";
+    parentElement.appendChild(host);
+  }
+  host.style.height = `${data.height}px`;
+  host.dataset.drawn = "0";
+  const run = (host.__civRun || 0) + 1;
+  host.__civRun = run;
+
 
   // tooltips as Streamlit wrote them: {"html": "... {field} ..."} or {"text": ...}, the field
   // read from the object or its properties, HTML-escaped in html (fields hold what users typed)
@@ -71,7 +152,7 @@ export default function(component) {
     return t;
   } : null;
 
-  const layers = (data.spec.layers || []).filter((l) => l && typeof l === "object");
+  const layers = specLayers;
   const rows = new Map(layers.filter((l) => l.id !== undefined)
     .map((l) => [String(l.id), Array.isArray(l.data) ? l.data : null]));
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -105,33 +186,22 @@ export default function(component) {
     if (!same(next, now)) setStateValue("selection", next);
   } : null;
 
-  library().then((lib) => {
+  // a warm-up under way is waited for (its Deck is this map's); one still waiting for the page
+  // to be idle is called off, and none starts after a map (this map prepares its own Deck)
+  pool.mapSeen = true;
+  if (pool.warmState === "waiting") pool.warmState = "cancelled";
+  Promise.resolve(pool.warmState === "running" ? pool.warm : null).then(library).then((lib) => {
     if (host.__civRun !== run) return;  // a newer run of this map took over
     let slot = host.__civSlot;
     const mounted = !slot;  // this map is new on the page (not a rerun): it starts at its view
     if (!slot) {
-      slot = pool.free.pop();
-      if (!slot) {
-        const wrap = document.createElement("div");
-        wrap.style.cssText = "position:absolute;inset:0";
-        slot = {wrap, view: null, waiting: false, host: null};
-        slot.deck = new lib.Deck({parent: wrap, width: "100%", height: "100%", controller: true,
-          useDevicePixels: true,
-          onAfterRender: () => { if (slot.waiting && slot.host) {
-            slot.waiting = false; slot.host.dataset.drawn = "1";
-            slot.host.style.background = "none"; } }});
-      }
+      slot = pool.free.pop() || newSlot(lib);
       host.__civSlot = slot;
       pool.mounts++;
     }
     slot.host = host;
     if (slot.wrap.parentElement !== host) host.appendChild(slot.wrap);
-    // the converter reads "@@=" and "@@#" strings as code and constants: it gets each layer
-    // without its rows (which hold what users typed), and the rows are put back as they are
-    const built = lib.converter.convert({layers: layers.map((l) => Object.assign({}, l,
-      Array.isArray(l.data) ? {data: []} : {}))}).layers
-      .map((layer, k) => Array.isArray(layers[k].data) ? layer.clone({data: layers[k].data})
-        : layer);
+    const built = convert(lib, layers);
     const view = JSON.stringify(data.spec.initialViewState);
     const update = {layers: built, getTooltip: tooltip, onClick: click,
                     getCursor: ({isDragging, isHovering}) =>

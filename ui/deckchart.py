@@ -19,12 +19,14 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+import h3
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
 from civdata.core.config import load_settings
+from ui import outlines, points
 
 ASSETS = Path(__file__).with_name("deckgl")
 CORE = "deck-9.4.0.min.js"
@@ -32,6 +34,7 @@ CONVERTER = "deck-json-9.4.0.min.js"
 H3 = "h3-js-4.5.0.umd.js"  # deck.gl's H3 layers (the tap maps) read h3-js from a global
 NO_SELECTION: dict = {"indices": {}, "objects": {}}
 MAP_COMPONENT = "civ_deck_chart"  # the component's name (tests and the bench find maps by it)
+WARM_COMPONENT = "civ_deck_warmup"  # the same code, drawing nothing on the page (warm_maps)
 # a browser-side test that every map on the page drew its latest layers (ui/deckchart.js marks
 # each map's element), for the browser tests, the bench and the screenshots to wait on
 MAPS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="civDeckChart"]')]
@@ -39,10 +42,10 @@ MAPS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="civDeckCha
 
 
 @st.cache_resource(show_spinner=False)
-def _component() -> Callable:
-    """Return the mount command of the map component (registered once)."""
+def _component(name: str = MAP_COMPONENT) -> Callable:
+    """Return the mount command of the map component, or of the warm-up (registered once)."""
     return st.components.v2.component(
-        MAP_COMPONENT, js=Path(__file__).with_suffix(".js").read_text(encoding="utf-8"),
+        name, js=Path(__file__).with_suffix(".js").read_text(encoding="utf-8"),
         isolate_styles=False)
 
 
@@ -112,3 +115,37 @@ def deck_chart(deck: pdk.Deck, key: str, height: int = 500,
     selection = result.get("selection") if result is not None else None
     return selection if isinstance(selection, dict) else NO_SELECTION
 
+
+
+def warm_deck() -> pdk.Deck:
+    """Return a deck with one small layer of each type the maps draw, made by the maps' own
+    builders (the same shaders and settings): outlines, points, names, H3 cells (filled and
+    outlined, as the report's tap map draws them)."""
+    lon, lat = 123.4, 41.8
+    line = {"type": "Polygon", "coordinates": [[[lon, lat], [lon + 0.001, lat],
+                                                 [lon, lat + 0.001], [lon, lat]]]}
+    cell = h3.latlng_to_cell(lat, lon, 9)
+    layers = [outlines.line_layer("warm-lines", [line], [[0, 0, 0]], [1]),
+              points.point_layer("warm-points", [{"lon": lon, "lat": lat}], radius=10,
+                                 fill=[0, 0, 0], line=[0, 0, 0], stroked=True,
+                                 radius_min_pixels=3, line_width_min_pixels=1),
+              pdk.Layer("H3HexagonLayer", id="warm-cells", data=[{"cell": cell}],
+                        get_hexagon="cell", filled=True, stroked=True, extruded=False,
+                        get_fill_color=[0, 0, 0, 40], get_line_color=[0, 0, 0, 90],
+                        line_width_min_pixels=1),
+              outlines.name_layer("warm-names", pd.DataFrame(
+                  {"lon": [lon], "lat": [lat], "label": ["和平 Heping"]}))]
+    return pdk.Deck(layers=layers, map_provider=None,
+                    initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=14))
+
+
+def warm_maps() -> None:
+    """Put the maps' warm-up on the page (nothing shows): once per browser tab, when the page
+    is idle and no map has been drawn yet, the browser loads deck.gl and prepares every layer
+    type's GPU pipelines, so the first map of the tab draws as fast as a later one (about 1 s
+    sooner without a GPU, docs/performance.md item 31). Not with a map style (CIVDATA_MAP_STYLE:
+    st.pydeck_chart draws the maps)."""
+    if load_settings().map_style:
+        return
+    document = map_payload(warm_deck(), 0, False, "civ_deck_warmup")
+    _component(WARM_COMPONENT)(key="civ_deck_warmup", data=document[:-1] + b',"warm":true}')

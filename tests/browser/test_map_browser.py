@@ -84,8 +84,7 @@ def test_every_map_draws_in_one_webgl_context_kept_for_the_tab(web) -> None:
     shows its own layers, drawn."""
     page = web.page
     page.context.add_init_script(script=WEBGL_CANVASES)
-    login(web, "office")
-    page.evaluate("window.__webglCanvases = 0")
+    login(web, "office")  # every canvas of the tab counts: the warm-up's is the maps' one
     for path, layer in (("map", "sites"), ("markets", "market-points"),
                         ("volunteers", "subdistrict-lines"), ("map", "sites")):
         page.locator(f'[data-testid="stSidebarNav"] a[href="{web.base_url}/{path}"]').click()
@@ -109,3 +108,59 @@ def test_every_map_draws_in_one_webgl_context_kept_for_the_tab(web) -> None:
 _TOOLTIP_OF = """(object) => {
   const host = document.querySelector('[data-testid="civDeckChart"]');
   return host.__civSlot.deck.props.getTooltip({object}).html; }"""
+
+
+# programs linked in the tab so far (each is a GPU pipeline to prepare)
+_LINK_COUNT = """(() => { window.__links = 0;
+  for (const C of [window.WebGL2RenderingContext, window.WebGLRenderingContext]) {
+    if (!C) continue;
+    const link = C.prototype.linkProgram;
+    C.prototype.linkProgram = function (p) { window.__links++; return link.call(this, p); };
+  } })()"""
+_WARMED = """() => { const pool = window.__civDeckPool;
+  return !!pool && pool.warmState === "done" && pool.free.length === 1; }"""
+
+
+def test_the_first_map_of_the_tab_draws_with_what_the_warm_up_prepared(web) -> None:
+    """On a page without a map, once it is idle, the warm-up loads deck.gl and links every
+    layer type's program in a Deck kept out of the page; the first map of the tab then takes
+    that Deck and links nothing more."""
+    page = web.page
+    page.context.add_init_script(script=WEBGL_CANVASES)
+    page.context.add_init_script(script=_LINK_COUNT)
+    login(web, "office")  # the overview: no map on it
+    page.wait_for_function(_WARMED, timeout=60_000)
+    assert page.evaluate("window.__webglCanvases") == 1
+    assert page.evaluate("window.__links") >= 4  # lines, points, H3 cells, names
+    # nothing of it is on the page
+    assert page.evaluate("window.__civDeckPool.free[0].wrap.isConnected") is False
+    assert page.locator(DECK).count() == 0
+    linked = page.evaluate("window.__links")
+    page.locator(f'[data-testid="stSidebarNav"] a[href="{web.base_url}/map"]').click()
+    page.wait_for_url(f"{web.base_url}/map*")
+    wait_ready(page, DECK)
+    page.wait_for_selector(f'{DECK}[data-drawn="1"]', timeout=60_000)
+    assert map_ink(page.locator(DECK)) > 0.02
+    assert page.evaluate("window.__links") == linked
+    assert page.evaluate("window.__webglCanvases") == 1
+    assert page.evaluate("window.__civDeckPool.mounts") == 1
+
+
+def test_a_map_that_comes_first_calls_the_warm_up_off(web) -> None:
+    """A map page opened as the first page of a tab (here a reload of the sites map) shows its
+    map in the same run that puts the warm-up in the sidebar: the warm-up, waiting for the
+    page to be idle, is called off (or never begins), and the map builds the tab's one Deck
+    itself: one WebGL canvas in the tab."""
+    page = web.page
+    page.context.add_init_script(script=WEBGL_CANVASES)
+    login(web, "office", "/map")
+    page.wait_for_selector(f'{DECK}[data-drawn="1"]', timeout=60_000)
+    page.reload()
+    wait_ready(page, DECK)
+    page.wait_for_selector(f'{DECK}[data-drawn="1"]', timeout=60_000)
+    page.wait_for_timeout(2500)  # an idle page: a warm-up still waiting would start by now
+    # called off while it waited, or never begun (the map mounted first)
+    assert page.evaluate("window.__civDeckPool.warmState") in ("cancelled", None)
+    assert page.evaluate("window.__webglCanvases") == 1
+    assert page.evaluate("window.__civDeckPool.mounts") == 1
+    assert map_ink(page.locator(DECK)) > 0.02

@@ -205,7 +205,6 @@ def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) ->
     login(web, "nanhu")
     for visit in (1, 2, 3):
         _open_from_the_sidebar(page, web.base_url, "problems")
-        page.evaluate("window.__webglCanvases = 0")
         mounts = page.evaluate(MOUNTS)
         sent.clear()
         _open_from_the_sidebar(page, web.base_url, "report")
@@ -216,8 +215,8 @@ def test_the_location_answer_does_not_draw_the_tap_map_again(web, app_server) ->
         assert page.locator('[data-testid="civDeckChart"]').count() == 1
         assert map_ink(page.locator('[data-testid="civDeckChart"]')) > 0.05  # its cells drawn
         assert page.evaluate(MOUNTS) - mounts == 1, f"visit {visit}"
-        assert page.evaluate("window.__webglCanvases") == (1 if visit == 1 else 0), \
-            f"visit {visit}"
+        # one canvas in the tab (the maps' warm-up on another page may have built it)
+        assert page.evaluate("window.__webglCanvases") == 1, f"visit {visit}"
         # the click, then on the first visit only, the refusal (each one reruns the page)
         assert len(sent) == (2 if visit == 1 else 1), f"visit {visit}: {len(sent)} messages"
     sent.clear()

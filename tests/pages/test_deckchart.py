@@ -9,6 +9,7 @@ import pandas as pd
 import pydeck as pdk
 import pytest
 
+from tests.pages import apptest
 from ui import basemap, deckchart
 
 
@@ -54,3 +55,62 @@ def test_the_deck_gl_files_are_in_the_repository() -> None:
     assert "Permission is hereby granted" in (deckchart.ASSETS / "LICENSE").read_text()
     assert "Apache License" in (deckchart.ASSETS / "LICENSE-h3-js").read_text()
     assert (deckchart.ASSETS.parent / "deckchart.js").read_text().startswith("// Every map")
+
+
+def _layer_types(spec: dict) -> set[str]:
+    """Return the layer types of a deck's spec."""
+    return {layer["@@type"] for layer in spec["layers"]}
+
+
+def test_the_warm_up_prepares_every_layer_type_the_maps_draw(sample_db) -> None:
+    """Each layer type is a GPU pipeline to prepare: the warm-up draws every type that the
+    sites map (points and H3 cells), markets, volunteers, the report's tap map and the public
+    tap map draw, built by the maps' own helpers. A new type on a map fails here until the
+    warm-up draws it too."""
+    from ui import public
+
+    warm = json.loads(deckchart.deck_json(deckchart.warm_deck()))
+    drawn = _layer_types(json.loads(deckchart.deck_json(public.tap_deck(None))))
+    office = apptest.signed_in("office")
+    for page in ("map", "markets", "volunteers"):
+        apptest.open_page(office, page)
+        for spec in apptest.deck_specs(office):
+            drawn |= _layer_types(spec)
+    for spec in apptest.deck_specs(apptest.open_page(apptest.signed_in("nanhu"), "report")):
+        drawn |= _layer_types(spec)
+    assert drawn == {"LineLayer", "ScatterplotLayer", "TextLayer", "H3HexagonLayer"}
+    assert _layer_types(warm) == drawn
+    # the report's tap cells are filled and outlined (two pipelines): the warm-up's too
+    [cells] = [layer for layer in warm["layers"] if layer["@@type"] == "H3HexagonLayer"]
+    assert (cells["filled"], cells["stroked"], cells["extruded"]) == (True, True, False)
+    [names] = [layer for layer in warm["layers"] if layer["@@type"] == "TextLayer"]
+    assert names["fontSettings"] == {"sdf": True} and names["characterSet"] == "auto"
+
+
+def _warm_ups(at) -> list[dict]:
+    """Return the documents of the warm-up elements drawn in the last run."""
+    return [json.loads(proto.bytes.decode())
+            for proto in apptest.component_protos(at, deckchart.WARM_COMPONENT)]
+
+
+def test_a_signed_in_page_carries_the_warm_up_in_its_sidebar_and_the_sign_in_form_does_not(
+        sample_db) -> None:
+    at = apptest.AppTest.from_file(apptest.DASHBOARD, default_timeout=90)
+    at.run()
+    assert at.text_input(key="login_username") and not _warm_ups(at)
+    apptest.sign_in(at, "office")  # the overview: no map on it
+    assert not apptest.maps_drawn(at)
+    [warm] = _warm_ups(at)
+    assert warm["warm"] is True and warm["height"] == 0
+    assert warm["core"] == "/component/ui.deckchart.deckgl/deck-9.4.0.min.js"
+    assert warm["h3"] == "/component/ui.deckchart.deckgl/h3-js-4.5.0.umd.js"
+    assert [layer["id"] for layer in warm["spec"]["layers"]] == [
+        "warm-lines", "warm-points", "warm-cells", "warm-names"]
+    assert [el.key for el in at.sidebar if el.key == "civ_deck_warmup"] == ["civ_deck_warmup"]
+
+
+def test_with_a_map_style_nothing_is_warmed(sample_db, monkeypatch) -> None:
+    """st.pydeck_chart draws the maps when a style is set: its deck.gl is not ours to warm."""
+    monkeypatch.setenv("CIVDATA_MAP_STYLE", "http://tiles.intranet.local/style.json")
+    at = apptest.signed_in("office")
+    assert at.sidebar.get("button") and not _warm_ups(at)
