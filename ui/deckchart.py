@@ -4,9 +4,12 @@ pipelines, for the whole browser tab. st.pydeck_chart builds a new Deck and WebG
 every map it mounts; in a browser without a GPU (software WebGL) that costs about 0.2-0.4 s per
 layer type on every visit (docs/performance.md, item 30). deck.gl is served from this server
 (ui/deckgl: deck.gl 9.4.0 and @deck.gl/json 9.4.0, MIT, and h3-js 4.5.0, Apache-2.0, from the
-npm registry): no map
-reaches outside. With an intranet map style (CIVDATA_MAP_STYLE) the map is drawn by
-st.pydeck_chart, whose base map renderer draws the style.
+npm registry): no map reaches outside. With an intranet map style (CIVDATA_MAP_STYLE) the map is
+drawn by st.pydeck_chart, whose base map renderer draws the style.
+
+The first map of a tab would still load deck.gl and prepare each layer type's pipelines (about
+1 s without a GPU): warm_maps, in the sidebar of every signed-in page, does that out of sight
+once the page has been idle for a second (docs/performance.md, item 31).
 
 A pickable map reports the object clicked as st.pydeck_chart does: {"indices": {layer id:
 [index]}, "objects": {layer id: [object]}}; a second click on it, or a click beside every
