@@ -99,11 +99,21 @@ export default function(component) {
           box.appendChild(slot.wrap);
           slot.after = () => {
             slot.after = null;
+            clearTimeout(late);
             slot.wrap.remove(); box.remove();
             slot.deck.setProps({layers: []});
             pool.free.push(slot);
             drawn();
           };
+          // a warm-up that has not drawn in 10 s (no WebGL, a tab in the background) gives up,
+          // so that no map waits for it: the next map builds its own Deck
+          const late = setTimeout(() => {
+            if (!slot.after) return;
+            slot.after = null;
+            slot.wrap.remove(); box.remove();
+            try { slot.deck.finalize(); } catch (error) { /* nothing more to free */ }
+            drawn();
+          }, 10000);
           slot.deck.setProps({layers: convert(lib, specLayers),
                               initialViewState: data.spec.initialViewState});
         })).catch(() => {}).finally(() => { pool.warmState = "done"; done(); });
