@@ -584,10 +584,11 @@ def _maps_drawn(page) -> float:
             return time.perf_counter()
         page.evaluate(_PAINTED)
         done, links = time.perf_counter(), page.evaluate(_LINKS)
-        if not page.evaluate(_HAS_MAP):  # what links now is the maps' warm-up, out of sight
-            return done
         page.wait_for_timeout(600)
-        if page.evaluate(_LINKS) == links and page.evaluate(_MAPS_DRAWN):
+        # on a page without a map, what links is the maps' warm-up, out of sight; a map whose
+        # code was still loading shows by now, and _MAPS_DRAWN waits for it
+        same = page.evaluate(_LINKS) == links or not page.evaluate(_HAS_MAP)
+        if same and page.evaluate(_MAPS_DRAWN):
             return done
     return done
 

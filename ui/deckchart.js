@@ -9,7 +9,8 @@ export default function(component) {
   const { parentElement, setStateValue } = component;
   const data = JSON.parse(new TextDecoder().decode(component.data));
   const pool = window.__civDeckPool ||
-    (window.__civDeckPool = {free: [], lib: null, views: 0, mounts: 0, warm: null});
+    (window.__civDeckPool = {free: [], lib: null, views: 0, mounts: 0, warm: null,
+                            warmState: null, warmToken: 0, warmRound: 0, mapSeen: false});
   const load = (src) => new Promise((ok, fail) => {
     const s = document.createElement("script");
     s.src = src; s.onload = ok;
@@ -69,26 +70,45 @@ export default function(component) {
   // The warm-up (ui/deckchart.py warm_maps, on every signed-in page): once per tab, when the
   // page is idle and no map has been drawn yet, deck.gl loads and one Deck draws a layer of
   // each type the maps use, once, out of sight. Its canvas leaves the page in the same frame,
-  // so the browser never waits for that drawing: the GPU process prepares the pipelines in the
-  // background. The Deck then waits in the pool, and the first map takes it as a later map
-  // would (a map that comes first waits for the warm-up rather than build a second Deck).
+  // so the browser does not wait for the GPU process, which prepares the pipelines in the
+  // background; the main thread spends about 0.2-0.3 s (deck.gl's script, linking the
+  // programs), in idle time: after a quiet second with no input, in a visible tab. The Deck
+  // then waits in the pool, and the first map takes it as a later map would (a map that
+  // comes while the warm-up runs waits for it rather than build a second Deck).
   if (data.warm) {
-    if (pool.warm || pool.mapSeen || pool.free.length) return undefined;
+    const token = ++pool.warmToken;  // this element's: its cleanup calls off only its own wait
+    const cleanup = () => {
+      if (pool.warmToken === token && pool.warmState === "waiting") {
+        pool.warmState = "cancelled";  // left the page (signed out) before the page was idle
+        pool.warm = null;
+      }
+    };
+    if (pool.warm || pool.mapSeen || pool.free.length) return cleanup;  // waiting one adopted
     pool.warmState = "waiting";  // then "running", or "cancelled" by a map that came first
+    const round = ++pool.warmRound;  // a wait called off and begun again is a new round
+    const mine = () => pool.warmRound === round && pool.warmState === "waiting";
     pool.warm = new Promise((done) => {
-      // idle: the script run is over and the page has not changed for a second (charts that
-      // load their code late are drawn by then), so the warm-up never slows the page down
+      // idle: the script run is over, the page has not changed and nobody has clicked, typed
+      // or scrolled for a second (charts that load their code late are drawn by then), and
+      // the tab is in view (a hidden tab draws no frames)
       let changed = performance.now();
-      const quiet = new MutationObserver(() => { changed = performance.now(); });
+      const touch = () => { changed = performance.now(); };
+      const quiet = new MutationObserver(touch);
       quiet.observe(document.body, {childList: true, subtree: true, attributes: true});
+      const inputs = ["pointerdown", "keydown", "wheel", "touchstart"];
+      for (const kind of inputs) window.addEventListener(kind, touch, {passive: true});
+      const stopWatching = () => {
+        quiet.disconnect();
+        for (const kind of inputs) window.removeEventListener(kind, touch);
+      };
       const idle = () => {
         const app = document.querySelector('[data-testid="stApp"]');
         return (!app || app.getAttribute("data-test-script-state") === "notRunning") &&
-          performance.now() - changed > 1000;
+          document.visibilityState === "visible" && performance.now() - changed > 1000;
       };
       const warm = () => {
-        quiet.disconnect();
-        if (pool.warmState !== "waiting") { done(); return; }
+        stopWatching();
+        if (!mine()) { done(); return; }
         pool.warmState = "running";
         library().then((lib) => new Promise((drawn) => {
           const box = document.createElement("div");
@@ -97,34 +117,34 @@ export default function(component) {
           document.body.appendChild(box);
           const slot = newSlot(lib);
           box.appendChild(slot.wrap);
-          slot.after = () => {
+          const finish = (keep) => {
             slot.after = null;
             clearTimeout(late);
             slot.wrap.remove(); box.remove();
-            slot.deck.setProps({layers: []});
-            pool.free.push(slot);
+            if (keep) {
+              slot.deck.setProps({layers: []});
+              pool.free.push(slot);
+            } else {
+              try { slot.deck.finalize(); } catch (error) { /* nothing more to free */ }
+            }
             drawn();
           };
-          // a warm-up that has not drawn in 10 s (no WebGL, a tab in the background) gives up,
-          // so that no map waits for it: the next map builds its own Deck
-          const late = setTimeout(() => {
-            if (!slot.after) return;
-            slot.after = null;
-            slot.wrap.remove(); box.remove();
-            try { slot.deck.finalize(); } catch (error) { /* nothing more to free */ }
-            drawn();
-          }, 10000);
+          slot.after = () => finish(true);
+          // a warm-up that has not drawn in 10 s (the tab went out of view, a slow machine)
+          // stops, so that no map waits for it; a Deck with a WebGL device still goes to the
+          // pool (it draws once a map shows it), one without (no WebGL) is let go
+          const late = setTimeout(() => { if (slot.after) finish(!!slot.deck.device); }, 10000);
           slot.deck.setProps({layers: convert(lib, specLayers),
                               initialViewState: data.spec.initialViewState});
         })).catch(() => {}).finally(() => { pool.warmState = "done"; done(); });
       };  // a failed warm-up leaves the maps as they were
-      const start = () => pool.warmState !== "waiting" ? (quiet.disconnect(), done())
+      const start = () => !mine() ? (stopWatching(), done())
         : idle() ? (window.requestIdleCallback
           ? window.requestIdleCallback(warm, {timeout: 2000}) : setTimeout(warm, 200))
           : setTimeout(start, 250);
       start();
     });
-    return undefined;
+    return cleanup;
   }
 
   let host = parentElement.querySelector(":scope > div.civ-deck");
@@ -141,7 +161,6 @@ export default function(component) {
   host.dataset.drawn = "0";
   const run = (host.__civRun || 0) + 1;
   host.__civRun = run;
-
 
   // tooltips as Streamlit wrote them: {"html": "... {field} ..."} or {"text": ...}, the field
   // read from the object or its properties, HTML-escaped in html (fields hold what users typed)

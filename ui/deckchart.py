@@ -119,11 +119,12 @@ def deck_chart(deck: pdk.Deck, key: str, height: int = 500,
     return selection if isinstance(selection, dict) else NO_SELECTION
 
 
-
 def warm_deck() -> pdk.Deck:
-    """Return a deck with one small layer of each type the maps draw, made by the maps' own
-    builders (the same shaders and settings): outlines, points, names, H3 cells (filled and
-    outlined, as the report's tap map draws them)."""
+    """Return a deck with one small layer of each type and shader setting the maps draw."""
+    # outlines, points and names from the maps' own builders; H3 cells filled and outlined at a
+    # resolution of 9 or more (drawn as columns), as the report's and the public tap maps draw
+    # them (tests/pages/test_deckchart.py compares). Not the raster tiles' TerrainLayer of
+    # CIVDATA_TILE_URL: warming it would fetch tiles.
     lon, lat = 123.4, 41.8
     line = {"type": "Polygon", "coordinates": [[[lon, lat], [lon + 0.001, lat],
                                                  [lon, lat + 0.001], [lon, lat]]]}
@@ -143,11 +144,11 @@ def warm_deck() -> pdk.Deck:
 
 
 def warm_maps() -> None:
-    """Put the maps' warm-up on the page (nothing shows): once per browser tab, when the page
-    is idle and no map has been drawn yet, the browser loads deck.gl and prepares every layer
-    type's GPU pipelines, so the first map of the tab draws as fast as a later one (about 1 s
-    sooner without a GPU, docs/performance.md item 31). Not with a map style (CIVDATA_MAP_STYLE:
-    st.pydeck_chart draws the maps)."""
+    """Put the maps' warm-up in the page (nothing shows; none with a map style)."""
+    # Once per browser tab, when the page is idle and no map has been drawn yet, the browser
+    # loads deck.gl and prepares every layer type's GPU pipelines, so the first map of the tab
+    # draws as a later one does (about 1 s sooner without a GPU; docs/performance.md item 31).
+    # With CIVDATA_MAP_STYLE, st.pydeck_chart draws the maps: there is nothing of ours to warm.
     if load_settings().map_style:
         return
     document = map_payload(warm_deck(), 0, False, "civ_deck_warmup")

@@ -65,26 +65,40 @@ def _layer_types(spec: dict) -> set[str]:
 def test_the_warm_up_prepares_every_layer_type_the_maps_draw(sample_db) -> None:
     """Each layer type is a GPU pipeline to prepare: the warm-up draws every type that the
     sites map (points and H3 cells), markets, volunteers, the report's tap map and the public
-    tap map draw, built by the maps' own helpers. A new type on a map fails here until the
-    warm-up draws it too."""
+    tap map draw, built by the maps' own helpers, with the settings that choose a layer's
+    shaders. A new type, or a new such setting, on a map fails here until the warm-up has it."""
+    import h3
+
     from ui import public
 
     warm = json.loads(deckchart.deck_json(deckchart.warm_deck()))
-    drawn = _layer_types(json.loads(deckchart.deck_json(public.tap_deck(None))))
+    specs = [json.loads(deckchart.deck_json(public.tap_deck(None)))]
     office = apptest.signed_in("office")
     for page in ("map", "markets", "volunteers"):
-        apptest.open_page(office, page)
-        for spec in apptest.deck_specs(office):
-            drawn |= _layer_types(spec)
-    for spec in apptest.deck_specs(apptest.open_page(apptest.signed_in("nanhu"), "report")):
-        drawn |= _layer_types(spec)
-    assert drawn == {"LineLayer", "ScatterplotLayer", "TextLayer", "H3HexagonLayer"}
-    assert _layer_types(warm) == drawn
-    # the report's tap cells are filled and outlined (two pipelines): the warm-up's too
+        specs += apptest.deck_specs(apptest.open_page(office, page))
+    specs += apptest.deck_specs(apptest.open_page(apptest.signed_in("nanhu"), "report"))
+    drawn = [layer for spec in specs for layer in spec["layers"]]
+    types = {layer["@@type"] for layer in drawn}
+    assert types == {"LineLayer", "ScatterplotLayer", "TextLayer", "H3HexagonLayer"}
+    assert _layer_types(warm) == types
+    # H3 cells: flat, at resolution 9 or more (deck.gl draws them as columns; 5 or less, or
+    # mixed resolutions, as polygons: other shaders), filled and outlined as the maps do
     [cells] = [layer for layer in warm["layers"] if layer["@@type"] == "H3HexagonLayer"]
-    assert (cells["filled"], cells["stroked"], cells["extruded"]) == (True, True, False)
+    hexes = [layer for layer in drawn if layer["@@type"] == "H3HexagonLayer"]
+    assert len(hexes) >= 2  # the public and the report tap maps
+    for layer in [*hexes, cells]:
+        assert layer.get("extruded") is False
+        column = layer["getHexagon"].removeprefix("@@=")
+        found = {h3.get_resolution(row[column]) for row in layer["data"]}
+        assert len(found) == 1 and min(found) >= 9, found
+    assert cells["filled"] is True and cells["stroked"] is True
+    assert any(layer["stroked"] for layer in hexes) and any(layer["filled"] for layer in hexes)
+    # names: SDF text with its atlas of the characters used, no background (as on the map)
     [names] = [layer for layer in warm["layers"] if layer["@@type"] == "TextLayer"]
-    assert names["fontSettings"] == {"sdf": True} and names["characterSet"] == "auto"
+    [mapped] = [layer for layer in drawn if layer["@@type"] == "TextLayer"]
+    for key in ("fontSettings", "characterSet", "outlineWidth", "billboard", "background"):
+        assert names.get(key) == mapped.get(key), key
+    assert names["fontSettings"] == {"sdf": True} and "background" not in names
 
 
 def _warm_ups(at) -> list[dict]:
