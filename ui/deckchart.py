@@ -17,6 +17,7 @@ object, clears it."""
 
 from __future__ import annotations
 
+import functools
 import json
 import weakref
 from collections.abc import Callable
@@ -93,12 +94,19 @@ def map_payload(deck: pdk.Deck, height: int, pickable: bool, key: str) -> bytes:
     """Return what the browser gets for one map: one UTF-8 JSON document (spec, tooltip, height,
     select, selection, the URLs of deck.gl). Sent as bytes: a dict would be sent as JSON with
     every quote of the spec escaped and every Chinese character as a six-byte escape."""
-    h3, core, converter = _library_urls()
-    rest = json.dumps({"tooltip": deck_tooltip(deck), "height": int(height), "select": pickable,
+    return _document(deck_json(deck), deck_tooltip(deck), height, pickable, key)
+
+
+def _document(spec: str, tooltip: dict | None, height: int, pickable: bool, key: str,
+              warm: bool = False) -> bytes:
+    """Return the component's document of a deck's JSON spec (map_payload; warm: the warm-up's)."""
+    h3_url, core, converter = _library_urls()
+    rest = json.dumps({"tooltip": tooltip, "height": int(height), "select": pickable,
                        "selection": current_selection(key) if pickable else NO_SELECTION,
-                       "h3": h3, "core": core, "json": converter}, ensure_ascii=False,
-                      separators=(",", ":"))
-    return f'{{"spec":{deck_json(deck)},{rest[1:]}'.encode()
+                       "h3": h3_url, "core": core, "json": converter,
+                       **({"warm": True} if warm else {})},
+                      ensure_ascii=False, separators=(",", ":"))
+    return f'{{"spec":{spec},{rest[1:]}'.encode()
 
 
 def deck_chart(deck: pdk.Deck, key: str, height: int = 500,
@@ -151,5 +159,11 @@ def warm_maps() -> None:
     # With CIVDATA_MAP_STYLE, st.pydeck_chart draws the maps: there is nothing of ours to warm.
     if load_settings().map_style:
         return
-    document = map_payload(warm_deck(), 0, False, "civ_deck_warmup")
-    _component(WARM_COMPONENT)(key="civ_deck_warmup", data=document[:-1] + b',"warm":true}')
+    _component(WARM_COMPONENT)(key="civ_deck_warmup",
+                               data=_document(warm_spec(), None, 0, False, "", warm=True))
+
+
+@functools.lru_cache(maxsize=1)
+def warm_spec() -> str:
+    """Return the warm deck's JSON, built once per process (the same for every page and user)."""
+    return deck_json(warm_deck())

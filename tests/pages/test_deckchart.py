@@ -71,7 +71,7 @@ def test_the_warm_up_prepares_every_layer_type_the_maps_draw(sample_db) -> None:
 
     from ui import public
 
-    warm = json.loads(deckchart.deck_json(deckchart.warm_deck()))
+    warm = json.loads(deckchart.warm_spec())  # what every signed-in page sends
     specs = [json.loads(deckchart.deck_json(public.tap_deck(None)))]
     office = apptest.signed_in("office")
     for page in ("map", "markets", "volunteers"):
