@@ -623,19 +623,38 @@ def _nav_link(page, base: str, url_path: str, landing: str = LANDING):
     return page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]')
 
 
-# notes that the click started a script run (the state turned "running") or changed the page
-# (a quick run's start and end can reach the DOM together, so "running" may never show), so
-# that a click's wait cannot end on the idle state the app was in before the click
-_WATCH_RUN = """() => { window.__ran = false;
-  const app = document.querySelector('[data-testid="stApp"]');
-  const main = document.querySelector('[data-testid="stMain"]');
-  if (window.__watch) window.__watch.disconnect();
-  window.__watch = new MutationObserver(() => { window.__ran = true; });
-  window.__watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-  window.__watch.observe(main, {childList: true, subtree: true, characterData: true});
-}"""
-_RAN_AND_IDLE = """() => window.__ran && document.querySelector('[data-testid="stApp"]')
-  .getAttribute('data-test-script-state') === 'notRunning'"""
+# counts the script runs the server reports finished (added to every page before its scripts):
+# Streamlit sends each ForwardMsg as one binary WebSocket frame; a run's last one carries
+# script_finished (field 6, a varint): 0 finished, 1 a compile error (2, stopped for a rerun,
+# and 3, a fragment's run, are not a page's run finished). A click's wait then ends on the run
+# it started, not on the idle state before the run reached the page: a change in the page and
+# the "running" state can reach the DOM in either order (waiting on either once ended a 0.5 s
+# visit at 0.2 s).
+_RUNS_WATCH = """(() => {
+  const runs = {finished: 0, atClick: 0}; window.__runs = runs;
+  const varint = (b, i) => { let v = 0, s = 1, x;
+    do { x = b[i++]; v += (x & 0x7f) * s; s *= 128; } while (x & 0x80 && i < b.length);
+    return [v, i]; };
+  const runFinished = (buf) => {
+    const b = new Uint8Array(buf); let i = 0;
+    while (i < b.length) {
+      let tag, n; [tag, i] = varint(b, i);
+      const field = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) { [n, i] = varint(b, i); if (field === 6) return n === 0 || n === 1; }
+      else if (wire === 2) { [n, i] = varint(b, i); i += n; }
+      else if (wire === 1) i += 8; else if (wire === 5) i += 4; else return false;
+    }
+    return false; };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native { constructor(...args) { super(...args);
+    this.addEventListener("message", (e) => {
+      if (e.data instanceof ArrayBuffer && runFinished(e.data)) runs.finished++; }); } };
+})();"""
+# notes the runs finished so far, before a click
+_WATCH_RUN = "() => { window.__runs.atClick = window.__runs.finished; }"
+# a run finished after the click, and the app is idle
+_RAN_AND_IDLE = """() => window.__runs.finished > window.__runs.atClick && document
+  .querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
 
 
 def _click_to(page, base: str, url_path: str, landing: str = LANDING,
@@ -665,6 +684,7 @@ def _visits(base: str, spec, clock_file: Path, exe: str) -> tuple[float, float, 
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
         context.add_init_script(script=_GL_WATCH)
+        context.add_init_script(script=_RUNS_WATCH)
         page = context.new_page()
         page.set_default_timeout(600_000)
         page.goto(base + "/")
@@ -706,6 +726,7 @@ def browser_floor(folder: Path, exe: str, repeats: int = 5) -> None:
             browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1600, "height": 2200})
             context.add_init_script(script=_GL_WATCH)
+            context.add_init_script(script=_RUNS_WATCH)
             page = context.new_page()
             page.set_default_timeout(600_000)
             page.goto(base + "/")
