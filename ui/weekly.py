@@ -125,6 +125,8 @@ def week_choice(today: date) -> str:
         wanted = weekly.parse_week(wanted) if wanted else options[0]
     except CivDataError:
         wanted = options[0]
+    if weekly.week_bounds(wanted)[0] > weekly.week_bounds(options[0])[0]:
+        wanted = options[0]  # a week not begun yet (a link from the future): this week
     if wanted not in options:
         options.append(wanted)
 
@@ -488,8 +490,10 @@ def current_week() -> str:
 
 
 def normalised_week(label: str | None) -> str:
-    """Return label as an ISO week ('2026-W48'), or this week when it is not one."""
+    """Return label as an ISO week ('2026-W48'), or this week when it is not one or has not
+    begun."""
     try:
-        return weekly.parse_week(label or "")
+        week = weekly.parse_week(label or "")
     except CivDataError:
         return current_week()
+    return min(week, current_week(), key=lambda w: weekly.week_bounds(w)[0])

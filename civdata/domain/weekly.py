@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from civdata.core import auth, live
@@ -85,7 +85,7 @@ def recent_weeks(today: date, count: int = 12) -> list[str]:
 
 def _plain(value: Any) -> Any:
     """Return value as a JSON-friendly Python value (NaN -> None, dates -> ISO text)."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:  # NaT is a datetime too
         return None
     if isinstance(value, (np.integer,)):
         return int(value)
@@ -97,8 +97,6 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime().isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
     return value
 
 
@@ -172,6 +170,129 @@ def overdue_problems_at(session: Session, t: datetime, limit: int | None = None)
     if limit is not None:
         q = q.limit(limit)
     return pd.DataFrame(session.execute(q).all(), columns=DETAIL_COLUMNS)
+
+
+MOVING_COLUMNS = [*DETAIL_COLUMNS, "discovered_at", "closed_on_time"]
+
+
+@dataclass(frozen=True)
+class ProblemDay:
+    """A week's problems at the start of one day, for its figures at any moment t of that day:
+    the counts, the deadlines due and the longest overdue at the day's start (SQL), and as rows
+    the few problems found, closed or due within the day, the only ones whose standing can
+    change in it (every other problem is open, overdue, new or closed alike at the day's start
+    and at t). The page reads it once per data change and day; a new minute counts only these
+    rows (week_counts_in, due_near_in, overdue_in give what the SQL would at t)."""
+
+    start: datetime  # the week's Monday 00:00
+    day0: datetime  # the day's start
+    max_days: int  # the top rung's days: deadlines due this much before start count
+    counts: dict[str, int]  # problem_week_counts(start, day0)
+    due: pd.DataFrame  # problems_due_near(start, day0, max_days)
+    overdue: pd.DataFrame | None  # overdue_problems_at(day0), enough rows for any t of the day
+    moving: pd.DataFrame  # MOVING_COLUMNS: found, closed or due in [day0, day1)
+
+    @property
+    def day1(self) -> datetime:
+        """Return the next day's start."""
+        return self.day0 + timedelta(days=1)
+
+    def holds(self, end: datetime, start: datetime, max_days: int) -> bool:
+        """Return True when the day answers a week from start taken at end (end_excl = end + 1 s
+        within the day, the same week start and top rung)."""
+        return (self.start == start and self.max_days == max_days
+                and self.day0 <= end and end + timedelta(seconds=1) <= self.day1)
+
+
+def _moving_rows(session: Session, day0: datetime, day1: datetime) -> pd.DataFrame:
+    """Return the problems found, closed or due in [day0, day1) and not closed before day0,
+    with their details, found time and on-time flag."""
+    ids = union(
+        select(m.Problem.id).where(m.Problem.discovered_at >= day0,
+                                   m.Problem.discovered_at < day1),
+        select(m.Problem.id).where(m.Problem.closed_at >= day0, m.Problem.closed_at < day1),
+        select(m.Problem.id).where(m.Problem.deadline >= day0, m.Problem.deadline < day1,
+                                   not_closed_before(day0)))
+    rows = session.execute(
+        _detail_query().add_columns(m.Problem.discovered_at, m.Problem.closed_on_time)
+        .where(m.Problem.id.in_(select(ids.subquery().c.id)))).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=MOVING_COLUMNS)
+    for col in ("deadline", "closed_at", "discovered_at"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def problem_day(session: Session, start: datetime, day0: datetime, max_days: int,
+                top: int | None = None) -> ProblemDay:
+    """Return the week from start at the start of day0's day, with the problems that move in
+    it (top: the longest-overdue list's length, when the week shows one)."""
+    moving = _moving_rows(session, day0, day0 + timedelta(days=1))
+    overdue = None
+    if top is not None:  # as many more as could leave the list within the day
+        leaving = int(_overdue_at(moving, day0).sum())
+        overdue = overdue_problems_at(session, day0, top + leaving)
+    return ProblemDay(start, day0, max_days, problem_week_counts(session, start, day0),
+                      problems_due_near(session, start, day0, max_days), overdue, moving)
+
+
+def _found_by(rows: pd.DataFrame, t: datetime, strict: bool) -> pd.Series:
+    """Return which rows were found before t (strict) or by t."""
+    return rows["discovered_at"] < t if strict else rows["discovered_at"] <= t
+
+
+def _open_at_end(rows: pd.DataFrame, end: datetime) -> pd.Series:
+    """Return query.open_at_end for rows: found before end and not closed before end."""
+    return _found_by(rows, end, True) & (rows["closed_at"].isna() | (rows["closed_at"] >= end))
+
+
+def _overdue_at_end(rows: pd.DataFrame, end: datetime) -> pd.Series:
+    """Return query.overdue_at_end for rows (no deadline: never overdue)."""
+    return _open_at_end(rows, end) & (rows["deadline"] < end)
+
+
+def _overdue_at(rows: pd.DataFrame, t: datetime) -> pd.Series:
+    """Return query.overdue_at for rows: found by t, not closed by t, deadline before t."""
+    return (_found_by(rows, t, False) & (rows["closed_at"].isna() | (rows["closed_at"] > t))
+            & (rows["deadline"] < t))
+
+
+def week_counts_in(day: ProblemDay, end_excl: datetime) -> dict[str, int]:
+    """Return problem_week_counts(day.start, end_excl) for an end within the day: the counts at
+    its start, plus what the moving problems found, closed and left open or overdue since."""
+    rows = day.moving
+    found = (rows["discovered_at"] >= day.day0) & (rows["discovered_at"] < end_excl)
+    closed = (rows["closed_at"] >= day.day0) & (rows["closed_at"] < end_excl)
+    on_time = closed & rows["closed_on_time"].eq(True)
+    moved = {"new": int(found.sum()), "closed": int(closed.sum()),
+             "closed_on_time": int(on_time.sum()),
+             "open": int(_open_at_end(rows, end_excl).sum())
+             - int(_open_at_end(rows, day.day0).sum()),
+             "overdue": int(_overdue_at_end(rows, end_excl).sum())
+             - int(_overdue_at_end(rows, day.day0).sum())}
+    return {k: day.counts[k] + moved[k] for k in day.counts}
+
+
+def due_near_in(day: ProblemDay, end_excl: datetime) -> pd.DataFrame:
+    """Return problems_due_near(day.start, end_excl, day.max_days) for an end within the day:
+    those due before the day's start, and the moving ones due since (not closed before start)."""
+    rows = day.moving
+    since = rows[((rows["deadline"] >= day.day0) & (rows["deadline"] < end_excl)
+                  & (rows["closed_at"].isna() | (rows["closed_at"] >= day.start))).to_numpy()]
+    if since.empty:
+        return day.due
+    return pd.concat([day.due, since[DETAIL_COLUMNS]], ignore_index=True)
+
+
+def overdue_in(day: ProblemDay, t: datetime, top: int) -> pd.DataFrame:
+    """Return overdue_problems_at(t, top) for a t within the day: the day's start list less the
+    moving problems, with the moving ones overdue at t, longest overdue first."""
+    listed = day.overdue if day.overdue is not None else pd.DataFrame(columns=DETAIL_COLUMNS)
+    rows = day.moving
+    kept = listed[~listed["id"].isin(rows["id"]).to_numpy()]
+    joined = rows[_overdue_at(rows, t).to_numpy()][DETAIL_COLUMNS]
+    both = pd.concat([kept, joined], ignore_index=True) if not joined.empty else kept
+    both = both.sort_values(["deadline", "id"], kind="mergesort").head(top)
+    return pd.DataFrame([tuple(r) for r in both.itertuples(index=False)], columns=DETAIL_COLUMNS)
 
 
 UNIT_COLUMNS = ["subdistrict", "subdistrict_zh", "subdistrict_en", "responsible_unit"]
@@ -331,7 +452,10 @@ def list_reasons(row: pd.Series, targets: pd.DataFrame, worst: bool,
 
 def index_red_black_entries(ranking: pd.DataFrame, targets: pd.DataFrame,
                     size: int = LIST_SIZE) -> tuple[list[dict], list[dict]]:
-    """Return the red list (top of the index) and black list (bottom), each with its reasons."""
+    """Return the red list (top of the index) and black list (bottom), each with its reasons
+    (none without a ranking: a week not begun)."""
+    if ranking.empty:
+        return [], []
     ranked = ranking.dropna(subset=["index"]).sort_values(["rank", "code"])
     size = min(size, len(ranked) // 2)
 
@@ -346,7 +470,13 @@ def index_red_black_entries(ranking: pd.DataFrame, targets: pd.DataFrame,
 
 
 def index_with_change(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
-    """Return this week's index table with last week's index and rank, and the changes."""
+    """Return this week's index table with last week's index and rank, and the changes (none
+    for a week not begun; no ranking of the week before: its columns empty)."""
+    if now.empty:
+        return now
+    if before.empty:
+        before = pd.DataFrame({"code": pd.Series(dtype=object), "index": pd.Series(dtype=float),
+                               "rank": pd.Series(dtype=float)})
     prev = before[["code", "index", "rank"]].rename(columns={"index": "index_before",
                                                              "rank": "rank_before"})
     out = now.merge(prev, on="code", how="left")
@@ -382,11 +512,13 @@ def _moments(label: str, now: datetime) -> list[tuple[str, str, datetime]]:
 def week_day_parts(session: Session, label: str, day: date) -> dict[str, dict[str, Any]]:
     """Return the figures of the week and the week before that change only with the data and the
     day, not the minute: the index ranking, renovation progress, market, volunteer and coverage
-    figures, and the top rung over the day's moments (TopRungSpan); the page caches them per
-    data version and day, weekly_snapshot adds the rest."""
+    figures, the top rung over the day's moments (TopRungSpan), and the problems at the day's
+    start with those that move in it (ProblemDay); the page caches them per data version and
+    day, weekly_snapshot adds the rest."""
     parts: dict[str, dict[str, Any]] = {}
     label = parse_week(label)
     rungs = escalation_rungs(session)
+    max_days = int(rungs["days_overdue"].max()) if not rungs.empty else 0
     for key, wk, moment in _moments(label, datetime.combine(day, time.max)):
         monday, _ = week_bounds(wk)
         last_day = week_end(wk, moment).date()
@@ -399,6 +531,10 @@ def week_day_parts(session: Session, label: str, day: date) -> dict[str, dict[st
             "volunteers": volunteer_week_figures(session, monday, last_day),
             "coverage": community_coverage_at(session, last_day, None),
         }
+        if last_day >= monday:  # a week not begun by the day has no problems to carry
+            parts[key]["problems"] = problem_day(
+                session, datetime.combine(monday, time.min), datetime.combine(last_day, time.min),
+                max_days, TOP_OVERDUE if key == "now" else None)
     if not rungs.empty:  # the accountability table's top rung over the day's moments
         parts["now"]["top_rung"] = top_rung_span(
             session, week_end(label, datetime.combine(day, time.min)),
@@ -426,16 +562,21 @@ def weekly_snapshot(session: Session, label: str, now: datetime | None = None,
         end = week_end(wk, moment)
         end_excl = end + timedelta(seconds=1)
         part = day_parts[key]
-        due = problems_due_near(session, start, end_excl, max_days)
+        day = part.get("problems")
+        if day is not None and day.holds(end, start, max_days):  # a new minute: the day's rows
+            due, counts = due_near_in(day, end_excl), week_counts_in(day, end_excl)
+            overdue = overdue_in(day, end, TOP_OVERDUE) if key == "now" else None
+        else:
+            due = problems_due_near(session, start, end_excl, max_days)
+            counts = problem_week_counts(session, start, end_excl)
+            overdue = overdue_problems_at(session, end, TOP_OVERDUE) if key == "now" else None
         esc = escalations_between(due, rungs, start, end_excl)
         weeks[key] = {
             "end": end, "start": start, "ranking": part["ranking"], "esc": esc, "due": due,
-            "overdue": (overdue_problems_at(session, end, TOP_OVERDUE) if key == "now"
-                        else None),  # the week before shows no overdue list
+            "overdue": overdue,  # the week before shows no overdue list
             "progress": part["progress"],
-            "headline": _headline(problem_week_counts(session, start, end_excl), esc,
-                                  part["market"], part["volunteers"], part["coverage"],
-                                  part["ranking"]),
+            "headline": _headline(counts, esc, part["market"], part["volunteers"],
+                                  part["coverage"], part["ranking"]),
         }
     cur, prev = weeks["now"], weeks["before"]
     index = index_with_change(cur["ranking"], prev["ranking"])

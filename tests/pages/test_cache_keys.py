@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from civdata.core import clock, live
+from civdata.core import models as m
 from civdata.core.db import session_scope
 from tests.pages import apptest
 from ui import readers
@@ -37,6 +38,12 @@ def _statements() -> Iterator[list[str]]:
 def _problem_reads(statements: list[str]) -> list[str]:
     """Return the statements that read problems or their links."""
     return [s for s in statements if any(h in s for h in HISTORY)]
+
+
+def _week_count_reads(statements: list[str]) -> list[str]:
+    """Return the statements that read problems, but for the evaluation task ledger's (its
+    tasks' linked problems open now, a small join the points at risk read every minute)."""
+    return [s for s in _problem_reads(statements) if not s.startswith("SELECT eval_task.id")]
 
 
 @pytest.fixture
@@ -161,7 +168,7 @@ def test_the_open_weights_are_read_once_for_the_estimate_and_the_weekly_page(
     with _statements() as seen:
         at.run()
     assert not at.exception
-    assert any("FROM problem" in s for s in seen)  # it did recount what moves by the minute
+    assert any("FROM eval_task" in s for s in seen)  # the points at risk, counted at the minute
     assert [s for s in seen if OPEN_WEIGHTS in s] == []
     with session_scope(readers.engine()) as s:
         live.mark_changed(s, "problems")  # a problem write: the sum is read again
@@ -181,7 +188,9 @@ def test_an_idle_minute_recounts_only_what_moves_by_the_minute(sample_db, frozen
         at.run()
     assert not at.exception
     assert [s for s in seen if any(t in s for t in DAY_PARTS)] == []
-    assert any("FROM problem" in s for s in seen)  # open and overdue move with the minute
+    # open and overdue move with the minute: the overview counts them now; the weekly page
+    # from the day's start and the rows that move in the day (weekly.ProblemDay)
+    assert (_week_count_reads(seen) != []) == (page == "overview")
     assert [m.value for m in at.metric] == shown
     frozen_clock[0] += timedelta(days=1)  # a new day recounts the ranking and progress too
     with _statements() as seen:
@@ -201,7 +210,7 @@ def test_an_idle_minute_counts_the_top_rung_from_the_days_rows(sample_db, frozen
         at.run()
     assert not at.exception
     assert [s for s in seen if TOP_RUNG_WINDOW in s] == []  # read once for the day
-    assert any("FROM problem" in s for s in seen)  # the week's counts still move by the minute
+    assert _week_count_reads(seen) == []  # the week's counts too: from the day's rows
     frozen_clock[0] += timedelta(days=1)  # a new day reads the top rung again
     with _statements() as seen:
         at.run()
@@ -222,3 +231,31 @@ def test_a_past_weeks_figures_are_not_recounted_every_minute(sample_db, frozen_c
     with _statements() as seen:
         at.run()
     assert _problem_reads(seen) == [], _problem_reads(seen)
+
+
+def _metric(at, label: str) -> str:
+    """Return the value of the metric with this label."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_a_minute_that_moves_the_week_shows_it_without_reading_problems(
+        sample_db, frozen_clock) -> None:
+    from tests.factories import make_problem
+
+    frozen_clock[0] = datetime(2026, 11, 25, 12, 29)
+    at = apptest.open_page(apptest.signed_in("office"), "weekly")
+    with session_scope(readers.engine()) as s:  # found at 12:20, due at 12:30, still open
+        sub = s.get(m.Subdistrict, 1)
+        make_problem(s, sub, s.get(m.ProblemClass, 1), code="MINUTE-1",
+                     discovered_at=datetime(2026, 11, 25, 12, 20),
+                     deadline=datetime(2026, 11, 25, 12, 30))
+        live.mark_changed(s, "problems")
+    at.run()  # the write: the day's figures are read again, with the new problem
+    before = {k: _metric(at, k) for k in ("新发现问题", "超期问题")}
+    frozen_clock[0] = datetime(2026, 11, 25, 12, 31)
+    with _statements() as seen:
+        at.run()
+    assert not at.exception
+    assert _week_count_reads(seen) == []
+    assert _metric(at, "新发现问题") == before["新发现问题"]
+    assert int(float(_metric(at, "超期问题"))) == int(float(before["超期问题"])) + 1

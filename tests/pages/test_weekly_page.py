@@ -15,6 +15,7 @@ from civdata.domain.district import metric_targets
 from civdata.io import reports
 from tests.pages import apptest
 from tests.pages.apptest import DASHBOARD
+from ui import weekly as weekly_ui
 
 APP = DASHBOARD
 WEEK = "2026-W48"
@@ -117,6 +118,24 @@ def test_presentation_mode_one_section_per_screen(sample_db: str) -> None:
         seen.append(at.subheader[0].value)
     assert seen == ["本周要情", "街道综合指数", "红黑榜", "问题闭环", "改造工程进度",
                     "市场与志愿服务", "超期问题与问责名单", "测评失分风险", "跟进事项"]
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_a_link_to_a_week_not_begun_shows_this_week(sample_db: str, present: bool) -> None:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["week"] = "2027-W10"  # after the district's today
+    if present:
+        at.query_params["present"] = "1"
+    _login(at)
+    at.switch_page("pages/weekly.py").run()
+    assert not at.exception, at.exception
+    this_week = weekly_ui.current_week()
+    assert this_week < "2027-W10"
+    if present:
+        assert at.title[0].value.endswith(this_week) and at.subheader[0].value == "本周要情"
+    else:
+        assert at.query_params["week"] == this_week
+        assert at.get("plotly_chart")
 
 
 def test_leader_sees_no_target_form(sample_db: str) -> None:

@@ -283,3 +283,88 @@ def test_the_days_top_rung_answers_each_moment_as_a_count_at_that_moment(session
             on_rung(moment - timedelta(microseconds=1))
     with pytest.raises(ValueError):
         weekly.top_rung_units_in(span, last + timedelta(seconds=1))
+
+
+def _moving_day(session) -> None:
+    """Add problems found, closed and due all around Wednesday 2026-11-25 and the Wednesday
+    before, some exactly at the moments the tests take, so that every standing flips."""
+    rng = np.random.default_rng(7)
+    sub = make_subdistrict(session)
+    cls = make_problem_class(session, time_limit_days=3)
+    for days, code in ((1, "r1"), (7, "r7")):
+        session.add(m.EscalationRung(days_overdue=days, code=code, name_zh=code, name_en=code))
+    session.flush()
+    base = datetime(2026, 11, 10)
+    for i in range(160):
+        found = base + timedelta(minutes=int(rng.integers(0, 17 * 24 * 60)))
+        deadline = (None if i % 23 == 0
+                    else found + timedelta(minutes=int(rng.integers(-600, 8 * 24 * 60))))
+        closed = (found + timedelta(minutes=int(rng.integers(1, 9 * 24 * 60)))
+                  if i % 3 else None)
+        make_problem(session, sub, cls, code=f"M{i:03d}", discovered_at=found, deadline=deadline,
+                     closed_at=closed, status="closed" if closed else "assigned",
+                     closed_on_time=(None if closed is None or i % 7 == 0
+                                     else bool(deadline is None or closed <= deadline)),
+                     responsible_unit=("城管", "住建", None)[i % 3])
+    # long overdue at the day's start, the oldest five closed in the day: the list moves up
+    for i in range(12):
+        closed = datetime(2026, 11, 25, 1 + 2 * i) if i < 5 else None
+        make_problem(session, sub, cls, code=f"L{i:02d}", discovered_at=datetime(2026, 10, 1),
+                     deadline=datetime(2026, 10, 20 + i // 3, 9), closed_at=closed,
+                     status="closed" if closed else "rectifying", responsible_unit="城管")
+    # standings that flip exactly at a moment taken below
+    at = datetime(2026, 11, 25, 10, 0)
+    make_problem(session, sub, cls, code="X1", discovered_at=at, deadline=at)
+    make_problem(session, sub, cls, code="X2", discovered_at=datetime(2026, 11, 20),
+                 deadline=at + timedelta(minutes=1), closed_at=at, status="closed",
+                 closed_on_time=True)
+    make_problem(session, sub, cls, code="X3", discovered_at=datetime(2026, 11, 25),
+                 deadline=datetime(2026, 11, 25))
+
+
+MOMENTS = [datetime(2026, 11, 25, 0, 0), datetime(2026, 11, 25, 0, 0, 1),
+           datetime(2026, 11, 25, 9, 59), datetime(2026, 11, 25, 10, 0),
+           datetime(2026, 11, 25, 10, 1), datetime(2026, 11, 25, 23, 59),
+           datetime(2026, 11, 25, 23, 59, 59),
+           *[datetime(2026, 11, 25) + timedelta(minutes=37 * k) for k in range(1, 39)]]
+
+
+@pytest.mark.parametrize("monday", [date(2026, 11, 23), date(2026, 11, 16)])
+def test_a_new_minute_counts_from_the_days_start_what_sql_counts_at_it(session, monday) -> None:
+    _moving_day(session)
+    week = timedelta(days=(date(2026, 11, 23) - monday).days)
+    start = datetime.combine(monday, datetime.min.time())
+    day = weekly.problem_day(session, start, datetime(2026, 11, 25) - week, 7, top=10)
+    assert 0 < len(day.moving) < 160  # only what moves in the day is read as rows
+    seen = set()
+    for t in (moment - week for moment in MOMENTS):
+        end_excl = t + timedelta(seconds=1)
+        assert day.holds(t, start, 7)
+        counts = weekly.problem_week_counts(session, start, end_excl)
+        assert weekly.week_counts_in(day, end_excl) == counts, t
+        due = weekly.problems_due_near(session, start, end_excl, 7)
+        assert sorted(weekly.due_near_in(day, end_excl)["id"]) == sorted(due["id"]), t
+        overdue = weekly.overdue_problems_at(session, t, 10)
+        assert weekly.records(weekly.overdue_in(day, t, 10)) == weekly.records(overdue), t
+        seen.add((tuple(counts.values()), len(due), tuple(overdue["code"])))
+    assert len(seen) > 10  # the figures do move during the day
+    assert not day.holds(datetime(2026, 11, 26) - week, start, 7)  # the next day: read again
+    assert not day.holds(datetime(2026, 11, 24, 23, 59) - week, start, 7)
+
+
+def test_the_snapshot_from_the_days_rows_is_the_snapshot_from_sql(session) -> None:
+    _moving_day(session)
+    parts = weekly.week_day_parts(session, "2026-W48", date(2026, 11, 25))
+    assert {"now", "before"} <= {k for k, v in parts.items() if "problems" in v}
+    without = {k: {name: v for name, v in part.items() if name != "problems"}
+               for k, part in parts.items()}
+    for t in MOMENTS[::4]:
+        snap = weekly.weekly_snapshot(session, "2026-W48", t, parts)
+        assert snap == weekly.weekly_snapshot(session, "2026-W48", t, without), t
+    # a week not begun on the day carries no problems (nor the week before, taken a week
+    # earlier); an ended week's are its Sunday's
+    early = weekly.week_day_parts(session, "2026-W49", date(2026, 11, 25))
+    assert "problems" not in early["now"] and "problems" not in early["before"]
+    assert weekly.weekly_snapshot(session, "2026-W49", MOMENTS[3], early)["headline"]
+    past = weekly.week_day_parts(session, "2026-W47", date(2026, 11, 25))
+    assert past["now"]["problems"].day0 == datetime(2026, 11, 22)
