@@ -59,6 +59,14 @@ export default function(component) {
           slot.host.style.background = "none"; } }});
     return slot;
   };
+  // a Deck in the pool draws nothing, so its frame loop rests (it asked the browser for every
+  // frame: 60 a second, some 4 % of a core on an idle page) and wakes when a map takes it. Only
+  // a loop with its device rests: one stopped while it starts would never give the Deck one.
+  const rest = (slot) => {
+    if (slot.deck.device) slot.deck.animationLoop.stop();
+    pool.free.push(slot);
+  };
+  const wake = (slot) => { slot.deck.animationLoop.start(); return slot; };
   // the converter reads "@@=" and "@@#" strings as code and constants: it gets each layer
   // without its rows (which hold what users typed), and the rows are put back as they are
   const convert = (lib, specLayers) => lib.converter.convert({layers: specLayers.map((l) =>
@@ -123,7 +131,7 @@ export default function(component) {
             slot.wrap.remove(); box.remove();
             if (keep) {
               slot.deck.setProps({layers: []});
-              pool.free.push(slot);
+              rest(slot);
             } else {
               try { slot.deck.finalize(); } catch (error) { /* nothing more to free */ }
             }
@@ -224,7 +232,7 @@ export default function(component) {
     let slot = host.__civSlot;
     const mounted = !slot;  // this map is new on the page (not a rerun): it starts at its view
     if (!slot) {
-      slot = pool.free.pop() || newSlot(lib);
+      slot = pool.free.length ? wake(pool.free.pop()) : newSlot(lib);
       host.__civSlot = slot;
       pool.mounts++;
     }
@@ -261,6 +269,6 @@ export default function(component) {
     slot.waiting = false;
     slot.wrap.remove();
     slot.deck.setProps({layers: [], onClick: null, getTooltip: null});
-    pool.free.push(slot);
+    rest(slot);
   };
 }

@@ -127,6 +127,19 @@ _LINKED = """(() => { window.__linked = [];
   } })()"""
 _WARMED = """() => { const pool = window.__civDeckPool;
   return !!pool && pool.warmState === "done" && pool.free.length === 1; }"""
+# counts the animation frames the page asks for (a Deck's frame loop asks for every one)
+_FRAMES = """(() => { window.__frames = 0; const ask = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback) => { window.__frames++; return ask(callback); };
+})()"""
+
+
+def _frames_in_a_second(page) -> int:
+    """Return the animation frames the page asks for in a second."""
+    before = page.evaluate("window.__frames")
+    page.wait_for_timeout(1000)
+    return page.evaluate("window.__frames") - before
+
+
 # the map's drawing buffer is as large as the map on screen (not the warm-up's 64 px)
 _BUFFER_FITS = """() => { const c = document.querySelector('[data-testid="civDeckChart"] canvas');
   return Math.abs(c.width - c.clientWidth * devicePixelRatio) <= 2 && c.clientWidth > 300; }"""
@@ -147,8 +160,10 @@ def test_the_first_map_of_the_tab_draws_with_what_the_warm_up_prepared(web) -> N
     page = web.page
     page.context.add_init_script(script=WEBGL_CANVASES)
     page.context.add_init_script(script=_LINKED)
+    page.context.add_init_script(script=_FRAMES)
     login(web, "office")  # the overview: no map on it
     page.wait_for_function(_WARMED, timeout=60_000)
+    assert _frames_in_a_second(page) <= 2  # the Deck in the pool rests: no frame loop
     assert page.evaluate("window.__webglCanvases") == 1
     assert sorted(page.evaluate("window.__linked")) == [
         "column-layer", "line-layer", "multi-icon-layer", "scatterplot-layer"]
@@ -163,6 +178,14 @@ def test_the_first_map_of_the_tab_draws_with_what_the_warm_up_prepared(web) -> N
     assert len(page.evaluate("window.__linked")) == 4  # no program more on either map
     assert page.evaluate("window.__webglCanvases") == 1
     assert page.evaluate("window.__civDeckPool.mounts") == 2
+    assert _frames_in_a_second(page) >= 30  # a map on the page: its Deck draws every frame
+    page.locator(f'[data-testid="stSidebarNav"] a[href="{web.base_url}/"]').click()
+    wait_ready(page)
+    page.wait_for_function("() => window.__civDeckPool.free.length === 1")
+    assert _frames_in_a_second(page) <= 2  # back in the pool, it rests again
+    _open(page, web.base_url, "map")  # and wakes for the next map
+    assert map_ink(page.locator(DECK)) > 0.02
+    assert page.evaluate("window.__webglCanvases") == 1
 
 
 def test_a_map_that_comes_first_calls_the_warm_up_off(web) -> None:
