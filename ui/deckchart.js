@@ -60,13 +60,18 @@ export default function(component) {
     return slot;
   };
   // a Deck in the pool draws nothing, so its frame loop rests (it asked the browser for every
-  // frame: 60 a second, some 4 % of a core on an idle page) and wakes when a map takes it. Only
-  // a loop with its device rests: one stopped while it starts would never give the Deck one.
+  // frame: 60 a second, some 4 % of a core on an idle page) and wakes when a map takes it. It
+  // rests after its next drawn frame: deck.gl applies the emptied layers in a frame (stopped at
+  // once, the last map's layers and rows stayed held, and were drawn once by the next map), and
+  // a frame is drawn only once the loop has its device (stopped before that, it never gets one).
   const rest = (slot) => {
-    if (slot.deck.device) slot.deck.animationLoop.stop();
     pool.free.push(slot);
+    slot.after = () => {
+      slot.after = null;
+      if (pool.free.includes(slot)) slot.deck.animationLoop.stop();
+    };
   };
-  const wake = (slot) => { slot.deck.animationLoop.start(); return slot; };
+  const wake = (slot) => { slot.after = null; slot.deck.animationLoop.start(); return slot; };
   // the converter reads "@@=" and "@@#" strings as code and constants: it gets each layer
   // without its rows (which hold what users typed), and the rows are put back as they are
   const convert = (lib, specLayers) => lib.converter.convert({layers: specLayers.map((l) =>

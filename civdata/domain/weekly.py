@@ -179,9 +179,9 @@ MOVING_COLUMNS = [*DETAIL_COLUMNS, "discovered_at", "closed_on_time"]
 class ProblemDay:
     """A week's problems at the start of one day, for its figures at any moment t of that day:
     the counts, the deadlines due and the longest overdue at the day's start (SQL), and as rows
-    the few problems found, closed or due within the day, the only ones whose standing can
-    change in it (every other problem is open, overdue, new or closed alike at the day's start
-    and at t). The page reads it once per data change and day; a new minute counts only these
+    the few problems found, closed or due within the day (due: not closed before the week's
+    start, as the due list counts them), the only ones whose standing can change in it (every
+    other problem is open, overdue, new, closed or due alike at the day's start and at t). The page reads it once per data change and day; a new minute counts only these
     rows (week_counts_in, due_near_in, overdue_in give what the SQL would at t)."""
 
     start: datetime  # the week's Monday 00:00
@@ -191,6 +191,7 @@ class ProblemDay:
     due: pd.DataFrame  # problems_due_near(start, day0, max_days)
     overdue: pd.DataFrame | None  # overdue_problems_at(day0), enough rows for any t of the day
     moving: pd.DataFrame  # MOVING_COLUMNS: found, closed or due in [day0, day1)
+    top: int | None = None  # the longest-overdue list's length it answers (None: no list)
 
     @property
     def day1(self) -> datetime:
@@ -204,15 +205,17 @@ class ProblemDay:
                 and self.day0 <= end and end + timedelta(seconds=1) <= self.day1)
 
 
-def _moving_rows(session: Session, day0: datetime, day1: datetime) -> pd.DataFrame:
-    """Return the problems found, closed or due in [day0, day1) and not closed before day0,
-    with their details, found time and on-time flag."""
+def _moving_rows(session: Session, start: datetime, day0: datetime,
+                 day1: datetime) -> pd.DataFrame:
+    """Return the problems found, closed or due in [day0, day1) (those due: not closed before
+    the week's start, as problems_due_near counts them), with their details, found time and
+    on-time flag."""
     ids = union(
         select(m.Problem.id).where(m.Problem.discovered_at >= day0,
                                    m.Problem.discovered_at < day1),
         select(m.Problem.id).where(m.Problem.closed_at >= day0, m.Problem.closed_at < day1),
         select(m.Problem.id).where(m.Problem.deadline >= day0, m.Problem.deadline < day1,
-                                   not_closed_before(day0)))
+                                   not_closed_before(start)))
     rows = session.execute(
         _detail_query().add_columns(m.Problem.discovered_at, m.Problem.closed_on_time)
         .where(m.Problem.id.in_(select(ids.subquery().c.id)))).all()
@@ -226,13 +229,13 @@ def problem_day(session: Session, start: datetime, day0: datetime, max_days: int
                 top: int | None = None) -> ProblemDay:
     """Return the week from start at the start of day0's day, with the problems that move in
     it (top: the longest-overdue list's length, when the week shows one)."""
-    moving = _moving_rows(session, day0, day0 + timedelta(days=1))
+    moving = _moving_rows(session, start, day0, day0 + timedelta(days=1))
     overdue = None
     if top is not None:  # as many more as could leave the list within the day
         leaving = int(_overdue_at(moving, day0).sum())
         overdue = overdue_problems_at(session, day0, top + leaving)
     return ProblemDay(start, day0, max_days, problem_week_counts(session, start, day0),
-                      problems_due_near(session, start, day0, max_days), overdue, moving)
+                      problems_due_near(session, start, day0, max_days), overdue, moving, top)
 
 
 def _found_by(rows: pd.DataFrame, t: datetime, strict: bool) -> pd.Series:
@@ -260,7 +263,8 @@ def week_counts_in(day: ProblemDay, end_excl: datetime) -> dict[str, int]:
     """Return problem_week_counts(day.start, end_excl) for an end within the day: the counts at
     its start, plus what the moving problems found, closed and left open or overdue since."""
     rows = day.moving
-    found = (rows["discovered_at"] >= day.day0) & (rows["discovered_at"] < end_excl)
+    found = ((rows["discovered_at"] >= day.day0) & (rows["discovered_at"] < end_excl)
+             & (rows["closed_at"].isna() | (rows["closed_at"] >= day.start)))  # as the SQL
     closed = (rows["closed_at"] >= day.day0) & (rows["closed_at"] < end_excl)
     on_time = closed & rows["closed_on_time"].eq(True)
     moved = {"new": int(found.sum()), "closed": int(closed.sum()),
@@ -285,8 +289,11 @@ def due_near_in(day: ProblemDay, end_excl: datetime) -> pd.DataFrame:
 
 def overdue_in(day: ProblemDay, t: datetime, top: int) -> pd.DataFrame:
     """Return overdue_problems_at(t, top) for a t within the day: the day's start list less the
-    moving problems, with the moving ones overdue at t, longest overdue first."""
-    listed = day.overdue if day.overdue is not None else pd.DataFrame(columns=DETAIL_COLUMNS)
+    moving problems, with the moving ones overdue at t, longest overdue first (top: at most
+    the length the day was read for)."""
+    if day.overdue is None or day.top is None or top > day.top:
+        raise ValueError(f"the day was read for a list of {day.top}, not {top}")
+    listed = day.overdue
     rows = day.moving
     kept = listed[~listed["id"].isin(rows["id"]).to_numpy()]
     joined = rows[_overdue_at(rows, t).to_numpy()][DETAIL_COLUMNS]

@@ -183,6 +183,8 @@ def test_the_first_map_of_the_tab_draws_with_what_the_warm_up_prepared(web) -> N
     wait_ready(page)
     page.wait_for_function("() => window.__civDeckPool.free.length === 1")
     assert _frames_in_a_second(page) <= 2  # back in the pool, it rests again
+    # having let go of the last map's layers first (deck.gl applies them in a frame)
+    assert page.evaluate("window.__civDeckPool.free[0].deck.layerManager.getLayers().length") == 0
     _open(page, web.base_url, "map")  # and wakes for the next map
     assert map_ink(page.locator(DECK)) > 0.02
     assert page.evaluate("window.__webglCanvases") == 1

@@ -320,6 +320,15 @@ def _moving_day(session) -> None:
                  closed_on_time=True)
     make_problem(session, sub, cls, code="X3", discovered_at=datetime(2026, 11, 25),
                  deadline=datetime(2026, 11, 25))
+    # due within each day, closed earlier in its week: on the week's due list all day
+    for day in (datetime(2026, 11, 25), datetime(2026, 11, 18)):
+        make_problem(session, sub, cls, code=f"D{day.day}", discovered_at=day - timedelta(days=8),
+                     deadline=day + timedelta(hours=10), closed_at=day - timedelta(hours=15),
+                     status="closed", closed_on_time=True, responsible_unit="城管")
+    # a closure written before the finding (bad data): the SQL leaves it out of the week
+    make_problem(session, sub, cls, code="Z1", discovered_at=datetime(2026, 11, 25, 8),
+                 deadline=datetime(2026, 11, 28), closed_at=datetime(2026, 11, 20),
+                 status="closed")
 
 
 MOMENTS = [datetime(2026, 11, 25, 0, 0), datetime(2026, 11, 25, 0, 0, 1),
@@ -348,6 +357,8 @@ def test_a_new_minute_counts_from_the_days_start_what_sql_counts_at_it(session, 
         assert weekly.records(weekly.overdue_in(day, t, 10)) == weekly.records(overdue), t
         seen.add((tuple(counts.values()), len(due), tuple(overdue["code"])))
     assert len(seen) > 10  # the figures do move during the day
+    with pytest.raises(ValueError):  # read for a list of 10: it cannot answer a longer one
+        weekly.overdue_in(day, MOMENTS[3] - week, 11)
     assert not day.holds(datetime(2026, 11, 26) - week, start, 7)  # the next day: read again
     assert not day.holds(datetime(2026, 11, 24, 23, 59) - week, start, 7)
 
