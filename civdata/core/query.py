@@ -3,8 +3,8 @@
 A problem is open at t when it was found by t and not closed by t; it is overdue at t when it
 is open at t and its deadline is before t. Two forms of each: at a moment t (from the found
 and closed times, for history: trends, weeks, snapshots) and now (from the status, which the
-partial index on open problems serves, for the live pages). The frame form overdue_flags()
-marks rows already read.
+partial index on open problems serves, for the live pages). The frame forms (overdue_flags(),
+open_at_end_flags(), overdue_at_end_flags(), overdue_at_flags()) mark rows already read.
 """
 
 from __future__ import annotations
@@ -182,6 +182,26 @@ def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
 def _epoch_seconds_sqlite(element, compiler, **kw) -> str:
     """SQLite: from the Julian day of the stored text (2440587.5 is 1970-01-01 00:00)."""
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+def open_at_end_flags(rows: pd.DataFrame, end: datetime) -> pd.Series:
+    """Return per row open_at_end(end), from rows already read (discovered_at, closed_at):
+    found before end and not closed before end."""
+    end = to_district_time(end)
+    return (rows["discovered_at"] < end) & (rows["closed_at"].isna() | (rows["closed_at"] >= end))
+
+
+def overdue_at_end_flags(rows: pd.DataFrame, end: datetime) -> pd.Series:
+    """Return per row overdue_at_end(end), from rows already read (and their deadline)."""
+    return open_at_end_flags(rows, end) & (rows["deadline"] < to_district_time(end))
+
+
+def overdue_at_flags(rows: pd.DataFrame, t: datetime) -> pd.Series:
+    """Return per row overdue_at(t), from rows already read (discovered_at, closed_at,
+    deadline): found by t, not closed by t, deadline before t (none: never overdue)."""
+    t = to_district_time(t)
+    return ((rows["discovered_at"] <= t) & (rows["closed_at"].isna() | (rows["closed_at"] > t))
+            & (rows["deadline"] < t))
 
 
 def overdue_flags(deadline: pd.Series, t: datetime, status: pd.Series | None = None) -> pd.Series:

@@ -26,7 +26,10 @@ from civdata.core.query import (
     not_closed_by,
     open_at_by_index,
     open_at_end,
+    open_at_end_flags,
     overdue_at_end,
+    overdue_at_end_flags,
+    overdue_at_flags,
     past_deadline,
     unindexed,
     unordered_key,
@@ -232,31 +235,10 @@ def problem_day(session: Session, start: datetime, day0: datetime, max_days: int
     moving = _moving_rows(session, start, day0, day0 + timedelta(days=1))
     overdue = None
     if top is not None:  # as many more as could leave the list within the day
-        leaving = int(_overdue_at(moving, day0).sum())
+        leaving = int(overdue_at_flags(moving, day0).sum())
         overdue = overdue_problems_at(session, day0, top + leaving)
     return ProblemDay(start, day0, max_days, problem_week_counts(session, start, day0),
                       problems_due_near(session, start, day0, max_days), overdue, moving, top)
-
-
-def _found_by(rows: pd.DataFrame, t: datetime, strict: bool) -> pd.Series:
-    """Return which rows were found before t (strict) or by t."""
-    return rows["discovered_at"] < t if strict else rows["discovered_at"] <= t
-
-
-def _open_at_end(rows: pd.DataFrame, end: datetime) -> pd.Series:
-    """Return query.open_at_end for rows: found before end and not closed before end."""
-    return _found_by(rows, end, True) & (rows["closed_at"].isna() | (rows["closed_at"] >= end))
-
-
-def _overdue_at_end(rows: pd.DataFrame, end: datetime) -> pd.Series:
-    """Return query.overdue_at_end for rows (no deadline: never overdue)."""
-    return _open_at_end(rows, end) & (rows["deadline"] < end)
-
-
-def _overdue_at(rows: pd.DataFrame, t: datetime) -> pd.Series:
-    """Return query.overdue_at for rows: found by t, not closed by t, deadline before t."""
-    return (_found_by(rows, t, False) & (rows["closed_at"].isna() | (rows["closed_at"] > t))
-            & (rows["deadline"] < t))
 
 
 def week_counts_in(day: ProblemDay, end_excl: datetime) -> dict[str, int]:
@@ -269,10 +251,10 @@ def week_counts_in(day: ProblemDay, end_excl: datetime) -> dict[str, int]:
     on_time = closed & rows["closed_on_time"].eq(True)
     moved = {"new": int(found.sum()), "closed": int(closed.sum()),
              "closed_on_time": int(on_time.sum()),
-             "open": int(_open_at_end(rows, end_excl).sum())
-             - int(_open_at_end(rows, day.day0).sum()),
-             "overdue": int(_overdue_at_end(rows, end_excl).sum())
-             - int(_overdue_at_end(rows, day.day0).sum())}
+             "open": int(open_at_end_flags(rows, end_excl).sum())
+             - int(open_at_end_flags(rows, day.day0).sum()),
+             "overdue": int(overdue_at_end_flags(rows, end_excl).sum())
+             - int(overdue_at_end_flags(rows, day.day0).sum())}
     return {k: day.counts[k] + moved[k] for k in day.counts}
 
 
@@ -296,7 +278,7 @@ def overdue_in(day: ProblemDay, t: datetime, top: int) -> pd.DataFrame:
     listed = day.overdue
     rows = day.moving
     kept = listed[~listed["id"].isin(rows["id"]).to_numpy()]
-    joined = rows[_overdue_at(rows, t).to_numpy()][DETAIL_COLUMNS]
+    joined = rows[overdue_at_flags(rows, t).to_numpy()][DETAIL_COLUMNS]
     both = pd.concat([kept, joined], ignore_index=True) if not joined.empty else kept
     both = both.sort_values(["deadline", "id"], kind="mergesort").head(top)
     return pd.DataFrame([tuple(r) for r in both.itertuples(index=False)], columns=DETAIL_COLUMNS)
